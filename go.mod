@@ -1,0 +1,3 @@
+module github.com/breakwater-dev/breakwater
+
+go 1.26

@@ -1,0 +1,258 @@
+// Package change is the model every format differ produces and every report
+// renders: rules, findings with their positions, and the comparison of one
+// artifact. It has no I/O and knows no platform.
+package change
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Severity grades a finding.
+type Severity string
+
+const (
+	Breaking Severity = "breaking" // fails the check unless accepted
+	Warning  Severity = "warning"  // shown, never fails by default
+	Info     Severity = "info"     // full report only
+	Error    Severity = "error"    // the input itself is invalid; always fails
+)
+
+// Rank orders severities from least (0) to most (3) serious.
+func (s Severity) Rank() int {
+	switch s {
+	case Info:
+		return 0
+	case Warning:
+		return 1
+	case Breaking:
+		return 2
+	case Error:
+		return 3
+	}
+	return -1
+}
+
+// Category groups rules; it drives the pull request labels.
+type Category string
+
+const (
+	CatAuth           Category = "auth"
+	CatConfig         Category = "config"
+	CatCollectionRole Category = "collection-role"
+	CatWorkflow       Category = "workflow"
+	CatStatistics     Category = "statistics"
+	CatUserData       Category = "userdata"
+	CatMetadata       Category = "metadata"
+	CatVersion        Category = "version"
+	CatInput          Category = "input"
+)
+
+// Upgrade is what a change forces on deployed instances.
+type Upgrade string
+
+const (
+	Lazy        Upgrade = "lazy"         // picked up automatically
+	SystemInput Upgrade = "system-input" // the integration owner upgrades, no end user
+	UserInput   Upgrade = "user-input"   // the end user must act
+	Manual      Upgrade = "manual"       // no safe automation exists
+	NoUpgrade   Upgrade = "none"         // no effect on deployed instances
+)
+
+// Bump is a SemVer increment.
+type Bump int
+
+const (
+	BumpNone Bump = iota
+	BumpPatch
+	BumpMinor
+	BumpMajor
+)
+
+var bumpNames = [...]string{"none", "patch", "minor", "major"}
+
+func (b Bump) String() string {
+	if b < 0 || int(b) >= len(bumpNames) {
+		return "unknown"
+	}
+	return bumpNames[b]
+}
+
+// ParseBump is the inverse of Bump.String.
+func ParseBump(s string) (Bump, bool) {
+	for i, n := range bumpNames {
+		if n == s {
+			return Bump(i), true
+		}
+	}
+	return BumpNone, false
+}
+
+func (b Bump) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
+
+func (b *Bump) UnmarshalText(t []byte) error {
+	v, ok := ParseBump(string(t))
+	if !ok {
+		return fmt.Errorf("unknown bump %q", t)
+	}
+	*b = v
+	return nil
+}
+
+// Rule is one entry of the rule catalogue (../shared/spec/rules.md). Its ID
+// never changes meaning once shipped: users name it in their configuration.
+type Rule struct {
+	ID       string
+	Severity Severity
+	Category Category
+	Upgrade  Upgrade
+	// Bump is what the change requires when it is not breaking: minor for
+	// additions, patch for anything else. A breaking finding always requires
+	// a major bump.
+	Bump Bump
+	// FiresWhen says in one sentence when the rule fires.
+	FiresWhen string
+	// Why says what the change means for deployed instances.
+	Why string
+	// Fix says what to do about it.
+	Fix string
+}
+
+// Location is where a finding lands: the file, the RFC 6901 pointer and the
+// 1-based line and column of the value in that file.
+type Location struct {
+	File    string `json:"file"`
+	Pointer string `json:"pointer"`
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
+}
+
+func (l Location) String() string {
+	if l.Line == 0 {
+		return l.File
+	}
+	return fmt.Sprintf("%s:%d:%d", l.File, l.Line, l.Column)
+}
+
+// Side says which version of the file a location refers to.
+type Side string
+
+const (
+	Head Side = "head" // additions and changes
+	Base Side = "base" // removals
+)
+
+// Finding is one classified change.
+type Finding struct {
+	Rule     string   `json:"rule"`
+	Severity Severity `json:"severity"`
+	Category Category `json:"category"`
+	Upgrade  Upgrade  `json:"upgrade"`
+	// Artifact is the logical identity of what changed ("tray:solution/Dropbox"),
+	// independent of file paths, so fingerprints survive moving a file.
+	Artifact string `json:"artifact"`
+	// Subject identifies the changed thing by identity, not array position
+	// ("auth_slots[external_dropbox]/scopes"), so fingerprints survive
+	// unrelated insertions.
+	Subject string `json:"subject"`
+	Location
+	Side    Side   `json:"side"`
+	Message string `json:"message"`
+	Before  any    `json:"before,omitempty"`
+	After   any    `json:"after,omitempty"`
+	// NoEndUser marks changes to hidden or static slots: they never need the
+	// end user, so classification turns user-input into system-input.
+	NoEndUser   bool        `json:"-"`
+	Fingerprint string      `json:"fingerprint"`
+	Accepted    *Acceptance `json:"accepted,omitempty"`
+}
+
+// Acceptance records why a breaking finding does not fail the check.
+type Acceptance struct {
+	By     string `json:"by,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// Via is "label" or "config".
+	Via string `json:"via"`
+}
+
+// New makes a finding of rule r with the rule's defaults.
+func (r Rule) New(artifact, subject string, loc Location, side Side, message string) Finding {
+	return Finding{
+		Rule: r.ID, Severity: r.Severity, Category: r.Category, Upgrade: r.Upgrade,
+		Artifact: artifact, Subject: subject, Location: loc, Side: side, Message: message,
+	}
+}
+
+// With sets the before and after values and returns the finding.
+func (f Finding) With(before, after any) Finding {
+	f.Before, f.After = before, after
+	return f
+}
+
+// ComputeFingerprint derives the finding's stable identity from the rule, the
+// artifact, the subject and the canonical before/after values — never from
+// line numbers, so an acceptance survives unrelated edits.
+func (f Finding) ComputeFingerprint() string {
+	h := sha256.New()
+	for _, part := range []string{f.Rule, f.Artifact, f.Subject, canonical(f.Before), canonical(f.After)} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// canonical is deterministic JSON: encoding/json sorts map keys.
+func canonical(v any) string {
+	if v == nil {
+		return ""
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// Declared is a version an artifact declares, and where.
+type Declared struct {
+	Version string
+	Location
+}
+
+// Comparison is the result of diffing the base and head of one artifact.
+type Comparison struct {
+	Format   string
+	Artifact string
+	Findings []Finding
+	// Base and Head are the versions the artifact declares itself, if any.
+	Base, Head *Declared
+}
+
+// InputError is input the tool cannot compare: invalid JSON, an unknown
+// format or a schema violation. It stops the run with exit code 2.
+type InputError struct {
+	Rule string // input/invalid-json, input/unknown-format, input/schema-violation
+	Location
+	Msg string
+}
+
+func (e *InputError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Location.String())
+	b.WriteString(": ")
+	b.WriteString(e.Msg)
+	if e.Pointer != "" && !strings.Contains(e.Msg, e.Pointer) {
+		fmt.Fprintf(&b, " (at %s)", e.Pointer)
+	}
+	return b.String()
+}
+
+// Input rule IDs.
+const (
+	RuleInvalidJSON     = "input/invalid-json"
+	RuleUnknownFormat   = "input/unknown-format"
+	RuleSchemaViolation = "input/schema-violation"
+)
