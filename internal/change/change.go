@@ -66,7 +66,10 @@ const (
 type Bump int
 
 const (
-	BumpNone Bump = iota
+	// BumpUnknown is a declared bump that cannot be read: no declared
+	// version on one side, or one that is not SemVer.
+	BumpUnknown Bump = iota - 1
+	BumpNone
 	BumpPatch
 	BumpMinor
 	BumpMajor
@@ -83,6 +86,9 @@ func (b Bump) String() string {
 
 // ParseBump is the inverse of Bump.String.
 func ParseBump(s string) (Bump, bool) {
+	if s == "unknown" {
+		return BumpUnknown, true
+	}
 	for i, n := range bumpNames {
 		if n == s {
 			return Bump(i), true
