@@ -26,3 +26,22 @@ func TestQuick(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestEqualDuplicateKeys(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{`{"a":1,"a":2}`, `{"a":1,"a":2}`, true},
+		{`{"a":1,"a":2}`, `{"a":2}`, true},
+		{`{"a":1,"a":2}`, `{"a":1}`, false},
+		{`{"a":1,"b":2}`, `{"b":2,"a":1.0}`, true},
+		{`{"a":1,"b":2}`, `{"a":1,"c":2}`, false},
+	} {
+		a, _ := Parse("a", []byte(tc.a))
+		b, _ := Parse("b", []byte(tc.b))
+		if got := Equal(a.Root, b.Root); got != tc.want {
+			t.Errorf("Equal(%s, %s) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+}

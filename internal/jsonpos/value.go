@@ -240,11 +240,14 @@ func Equal(a, b *Value) bool {
 		}
 		return true
 	case Object:
-		if len(a.Kids) != len(b.Kids) {
+		// Members compare by key with the last duplicate winning, as Get
+		// does, so an object with a repeated key equals itself.
+		am, bm := members(a), members(b)
+		if len(am) != len(bm) {
 			return false
 		}
-		for i := range a.Kids {
-			if !Equal(&a.Kids[i], b.Get(a.Kids[i].Key)) {
+		for k, av := range am {
+			if !Equal(av, bm[k]) {
 				return false
 			}
 		}
@@ -252,6 +255,15 @@ func Equal(a, b *Value) bool {
 	default:
 		return a.Text == b.Text
 	}
+}
+
+// members maps an object's keys to their values, the last duplicate winning.
+func members(v *Value) map[string]*Value {
+	m := make(map[string]*Value, len(v.Kids))
+	for i := range v.Kids {
+		m[v.Kids[i].Key] = &v.Kids[i]
+	}
+	return m
 }
 
 // Canonical returns v as compact JSON with object keys sorted, numbers

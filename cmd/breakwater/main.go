@@ -1,0 +1,22 @@
+// Command breakwater is the CLI, the GitHub Action's entry point and the bot.
+// Everything lives in internal/cli; main only wires the process to it.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/breakwater-dev/breakwater/internal/cli"
+)
+
+// version is set at build time: -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Run(ctx, os.Args[1:], cli.OSEnv(version))
+	stop()
+	os.Exit(int(code))
+}

@@ -1,0 +1,207 @@
+// Package cli is the breakwater command line: a set of commands, each a
+// flag set over an options struct and a run function. main only calls Run.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+)
+
+// ExitCode is the process exit status, as documented in the README.
+type ExitCode int
+
+const (
+	// ExitOK: nothing fails the check.
+	ExitOK ExitCode = 0
+	// ExitFindings: unaccepted breaking findings, error findings or an
+	// insufficient version bump.
+	ExitFindings ExitCode = 1
+	// ExitError: the tool could not do its job (bad input, bad config,
+	// network or API failure). Never 1.
+	ExitError ExitCode = 2
+)
+
+// exitError carries an exit code other than ExitError up to Run.
+type exitError struct {
+	code ExitCode
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// errFindings says the check failed; the report has already been printed.
+var errFindings = &exitError{code: ExitFindings, err: errors.New("the check failed")}
+
+// Env is the process environment a command sees; tests fill it in.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+	// Version is the binary's version, set at build time.
+	Version string
+}
+
+// OSEnv is the real process environment.
+func OSEnv(version string) Env {
+	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Version: version}
+}
+
+func (e Env) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// command is one subcommand.
+type command struct {
+	name    string
+	usage   string // arguments after the name, e.g. "BASE HEAD"
+	summary string // one line for the command list
+	help    string // paragraphs after the usage line
+	flags   *flag.FlagSet
+	run     func(ctx context.Context, env Env, args []string) error
+}
+
+func commands() []*command {
+	return []*command{
+		newDiffCmd(),
+		newExplainCmd(),
+		newRulesCmd(),
+		newActionCmd(),
+		newVersionCmd(),
+	}
+}
+
+// Run executes the command line args (without the program name).
+func Run(ctx context.Context, args []string, env Env) ExitCode {
+	cmds := commands()
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		if len(args) > 1 {
+			for _, c := range cmds {
+				if c.name == args[1] {
+					c.flags.SetOutput(env.Stdout)
+					c.flags.Usage()
+					return ExitOK
+				}
+			}
+		}
+		printMainUsage(env.Stdout, cmds)
+		if len(args) == 0 {
+			return ExitError
+		}
+		return ExitOK
+	}
+	for _, c := range cmds {
+		if c.name != args[0] {
+			continue
+		}
+		c.flags.SetOutput(env.Stderr)
+		if err := c.flags.Parse(interspersed(c.flags, args[1:])); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				c.flags.SetOutput(env.Stdout)
+				c.flags.Usage()
+				return ExitOK
+			}
+			return ExitError // the flag package already printed the problem and usage
+		}
+		return exit(env, c.run(ctx, env, c.flags.Args()))
+	}
+	fmt.Fprintf(env.Stderr, "breakwater: unknown command %q\n\n", args[0])
+	printMainUsage(env.Stderr, cmds)
+	return ExitError
+}
+
+func exit(env Env, err error) ExitCode {
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee != errFindings {
+			fmt.Fprintf(env.Stderr, "breakwater: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(env.Stderr, "breakwater: %v\n", err)
+	return ExitError
+}
+
+// interspersed moves flags after positional arguments to the front, so that
+// `breakwater diff a b --format json` works as users expect.
+func interspersed(fs *flag.FlagSet, args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		if f := fs.Lookup(name); f != nil && !isBoolFlag(f) && i+1 < len(args) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	return append(flags, pos...)
+}
+
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+func newFlagSet(c *command) *flag.FlagSet {
+	fs := flag.NewFlagSet("breakwater "+c.name, flag.ContinueOnError)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: breakwater %s [flags] %s\n\n%s\n", c.name, c.usage, c.summary)
+		if c.help != "" {
+			fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(c.help))
+		}
+		hasFlags := false
+		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+		if hasFlags {
+			fmt.Fprintf(w, "\nFlags:\n")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+func printMainUsage(w io.Writer, cmds []*command) {
+	fmt.Fprint(w, `breakwater finds the changes in exported low-code integrations (Tray.io
+solutions, FrontlineCloud recipe templates, vNext packages) that break deployed
+instances, and says what each one forces on them.
+
+Usage: breakwater <command> [flags] [arguments]
+
+Commands:
+`)
+	sorted := append([]*command(nil), cmds...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].name < sorted[j].name })
+	for _, c := range sorted {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Run "breakwater <command> --help" for a command's flags.
+
+Exit codes: 0 nothing fails the check; 1 breaking findings that are not
+accepted, error findings or an insufficient version bump; 2 the tool could
+not do its job (bad input or configuration, network or API failure).
+`)
+}

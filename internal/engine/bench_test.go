@@ -1,0 +1,220 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// The differ benchmark compares `Compare` on a generated Tray export pair of
+// about 50 MB each against a baseline that only decodes both files into any
+// with encoding/json. Targets: time and peak memory ≤ 1.5× the baseline.
+// Run: go test -run '^$' -bench . -benchtime 3x ./internal/engine/
+// The ratios are reported as metrics of BenchmarkTrayDiff50MB.
+
+var trayPair = sync.OnceValues(func() ([]byte, []byte) {
+	return generateTrayPair(50 << 20)
+})
+
+// generateTrayPair builds a large export from the real sample's shapes:
+// its workflows copied with new ids until the file reaches size, hundreds
+// of auth slots and thousands of config slots. The head changes scopes,
+// types, defaults, steps and removes and adds slots and workflows.
+func generateTrayPair(size int) (base, head []byte) {
+	src, err := os.ReadFile("../../testdata/examples/tray/base/bynder-dropbox.project.json")
+	if err != nil {
+		panic(err)
+	}
+	var sample map[string]any
+	if err := json.Unmarshal(src, &sample); err != nil {
+		panic(err)
+	}
+	sol := sample["solution"].(map[string]any)
+	wfs := sample["workflows"].([]any)
+	authProto := sol["auth_slots"].([]any)[0].(map[string]any)
+	cfgProto := sol["config_slots"].([]any)[0].(map[string]any)
+
+	build := func(isHead bool) []byte {
+		var workflows, auths, configs []any
+		var total int
+		for i := 0; total < size*9/10; i++ {
+			w := clone(wfs[i%len(wfs)]).(map[string]any)
+			w["id"] = fmt.Sprintf("wf-%06d", i)
+			w["title"] = fmt.Sprintf("Workflow %d", i)
+			if isHead && i%97 == 0 { // edit one step in about 1% of workflows
+				for _, st := range w["steps"].(map[string]any) {
+					st.(map[string]any)["title"] = "edited"
+					break
+				}
+			}
+			if isHead && i == 3 {
+				continue // a removed workflow
+			}
+			b, _ := json.Marshal(w)
+			total += len(b)
+			workflows = append(workflows, w)
+		}
+		for i := 0; i < 400; i++ {
+			a := clone(authProto).(map[string]any)
+			a["id"] = fmt.Sprintf("auth-%d", i)
+			a["external_id"] = fmt.Sprintf("external_auth_%d", i)
+			if isHead && i%50 == 0 {
+				a["scopes"] = append(a["scopes"].([]any), "extra:scope")
+			}
+			auths = append(auths, a)
+		}
+		for i := 0; i < 5000; i++ {
+			c := clone(cfgProto).(map[string]any)
+			c["id"] = fmt.Sprintf("cfg-%d", i)
+			c["key"] = fmt.Sprintf("key%d", i)
+			c["external_id"] = fmt.Sprintf("external_cfg_%d", i)
+			if isHead && i%250 == 0 {
+				c["type"] = "string"
+			}
+			if isHead && i == 10 {
+				continue
+			}
+			configs = append(configs, c)
+		}
+		if isHead {
+			n := clone(cfgProto).(map[string]any)
+			n["external_id"], n["key"], n["hidden"], n["use_default_value"] = "external_new", "newKey", false, false
+			configs = append(configs, n)
+		}
+		out := map[string]any{
+			"tray_export_version": 4,
+			"export_type":         "project",
+			"workflows":           workflows,
+			"projects":            sample["projects"],
+			"solution": map[string]any{
+				"id": sol["id"], "name": sol["name"], "project_id": sol["project_id"],
+				"view_schema": sol["view_schema"], "auth_slots": auths, "config_slots": configs,
+			},
+		}
+		b, err := json.MarshalIndent(out, "", "  ")
+		if err != nil {
+			panic(err)
+		}
+		return b
+	}
+	return build(false), build(true)
+}
+
+func clone(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, x := range v {
+			m[k] = clone(x)
+		}
+		return m
+	case []any:
+		s := make([]any, len(v))
+		for i, x := range v {
+			s[i] = clone(x)
+		}
+		return s
+	}
+	return v
+}
+
+func decodeBaseline(base, head []byte) {
+	var a, b any
+	if err := json.Unmarshal(base, &a); err != nil {
+		panic(err)
+	}
+	if err := json.Unmarshal(head, &b); err != nil {
+		panic(err)
+	}
+	runtime.KeepAlive(a)
+	runtime.KeepAlive(b)
+}
+
+// measure runs op and returns its wall time and its peak heap growth.
+func measure(op func()) (time.Duration, uint64) {
+	runtime.GC()
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	read := func() uint64 { metrics.Read(sample); return sample[0].Value.Uint64() }
+	before := read()
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			if v := read(); v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	start := time.Now()
+	op()
+	elapsed := time.Since(start)
+	if v := read(); v > peak.Load() {
+		peak.Store(v)
+	}
+	close(done)
+	p := peak.Load()
+	if p < before {
+		return elapsed, 0
+	}
+	return elapsed, p - before
+}
+
+func BenchmarkTrayDecodeBaseline50MB(b *testing.B) {
+	base, head := trayPair()
+	b.SetBytes(int64(len(base) + len(head)))
+	b.ResetTimer()
+	for range b.N {
+		decodeBaseline(base, head)
+	}
+}
+
+func BenchmarkTrayDiff50MB(b *testing.B) {
+	base, head := trayPair()
+	eng, err := New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	bf := []File{{Path: "export.json", Name: "base/export.json", Data: base}}
+	hf := []File{{Path: "export.json", Name: "head/export.json", Data: head}}
+	compare := func() {
+		rep, err := eng.Compare(bf, hf, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(rep.Changes) == 0 {
+			b.Fatal("the generated pair must produce findings")
+		}
+	}
+	b.SetBytes(int64(len(base) + len(head)))
+	var diffTime, baseTime time.Duration
+	var diffMem, baseMem uint64
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		t, m := measure(func() { decodeBaseline(base, head) })
+		baseTime += t
+		baseMem = max(baseMem, m)
+		b.StartTimer()
+		t, m = measure(compare)
+		diffTime += t
+		diffMem = max(diffMem, m)
+	}
+	b.ReportMetric(float64(len(base))/(1<<20), "MB/side")
+	b.ReportMetric(diffTime.Seconds()/baseTime.Seconds(), "time-ratio")
+	b.ReportMetric(float64(diffMem)/float64(baseMem), "mem-ratio")
+	b.ReportMetric(float64(baseMem)/(1<<20), "baseline-peak-MB")
+	b.ReportMetric(float64(diffMem)/(1<<20), "diff-peak-MB")
+}

@@ -1,0 +1,627 @@
+package ckbk
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/breakwater-dev/breakwater/internal/change"
+	"github.com/breakwater-dev/breakwater/internal/formats"
+	"github.com/breakwater-dev/breakwater/internal/jsonpos"
+)
+
+// Diff compares two versions of a template. Either may be nil: the file was
+// added (base nil) or removed (head nil). Checks of the head alone
+// (role-duplicate, userdata-missing, chart-orphaned) run whenever there is a
+// head.
+func Diff(base, head *Template) change.Comparison {
+	d := &differ{rules: ruleByID(), base: base, head: head}
+	cmp := change.Comparison{Format: Format, Artifact: artifact(base, head)}
+	cmp.Base, cmp.Head = declared(base), declared(head)
+	d.artifact = cmp.Artifact
+
+	if base != nil && head != nil {
+		d.metadata()
+	}
+	pairs := d.roles()
+	d.inPlace(pairs)
+	d.statistics(pairs)
+	d.charts()
+	d.userData()
+	if head != nil {
+		d.duplicateRoles()
+		d.missingUserData()
+		d.orphanedCharts()
+	}
+	for i := range d.findings {
+		d.findings[i].Fingerprint = d.findings[i].ComputeFingerprint()
+	}
+	cmp.Findings = d.findings
+	return cmp
+}
+
+func artifact(base, head *Template) string {
+	switch {
+	case head != nil:
+		return Format + ":" + head.Name
+	case base != nil:
+		return Format + ":" + base.Name
+	}
+	return Format + ":"
+}
+
+func declared(t *Template) *change.Declared {
+	if t == nil || t.Version == nil {
+		return nil
+	}
+	return &change.Declared{Version: t.Version.Text, Location: formats.LocateValue(t.Doc, t.Version, "/version")}
+}
+
+type differ struct {
+	rules      map[string]change.Rule
+	base, head *Template
+	artifact   string
+	findings   []change.Finding
+	// baseRoleOf maps a renamed head recipe to its role in the base.
+	baseRoleOf map[*Recipe]string
+}
+
+// pair is a recipe present on both sides.
+type pair struct {
+	base, head *Recipe
+	renamed    bool
+}
+
+func (d *differ) add(id, subject string, t *Template, pointer string, v *jsonpos.Value, side change.Side, msg string, before, after any) {
+	loc := formats.LocateValue(t.Doc, v, pointer)
+	d.findings = append(d.findings, d.rules[id].New(d.artifact, subject, loc, side, msg).With(before, after))
+}
+
+// addAt is add for a pointer whose value is not in hand.
+func (d *differ) addAt(id, subject string, t *Template, pointer string, side change.Side, msg string, before, after any) {
+	d.add(id, subject, t, pointer, t.Doc.Root.Find(pointer), side, msg, before, after)
+}
+
+func (d *differ) metadata() {
+	for i, h := range d.head.Metadata {
+		b := d.base.Metadata[i]
+		if same(b.Value, h.Value) {
+			continue
+		}
+		t, side, v := d.head, change.Head, h.Value
+		if v == nil {
+			t, side, v = d.base, change.Base, b.Value
+		}
+		d.add(RuleMetadataChanged, h.Subject, t, h.Pointer, v, side,
+			fmt.Sprintf("%s changed; every workspace shows the new text after the update", h.Subject),
+			b.Value.Interface(), h.Value.Interface())
+	}
+}
+
+// firstByRole indexes recipes by collectionRole; with duplicates the first
+// one wins (the duplicates themselves are ckbk/role-duplicate).
+func firstByRole(t *Template) map[string]*Recipe {
+	m := map[string]*Recipe{}
+	if t == nil {
+		return m
+	}
+	for _, r := range t.Recipes {
+		if _, dup := m[r.Role]; !dup {
+			m[r.Role] = r
+		}
+	}
+	return m
+}
+
+// uniqueRecipes are t's recipes without role duplicates, in document order.
+func uniqueRecipes(t *Template) []*Recipe {
+	if t == nil {
+		return nil
+	}
+	byRole := firstByRole(t)
+	var out []*Recipe
+	for _, r := range t.Recipes {
+		if byRole[r.Role] == r {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// roles matches recipes by collectionRole, reports removed, renamed and added
+// roles, and returns the recipes present on both sides.
+func (d *differ) roles() []pair {
+	baseByRole, headByRole := firstByRole(d.base), firstByRole(d.head)
+	var pairs []pair
+	var removed, added []*Recipe
+	for _, b := range uniqueRecipes(d.base) {
+		if h, ok := headByRole[b.Role]; ok {
+			pairs = append(pairs, pair{base: b, head: h})
+		} else {
+			removed = append(removed, b)
+		}
+	}
+	for _, h := range uniqueRecipes(d.head) {
+		if _, ok := baseByRole[h.Role]; !ok {
+			added = append(added, h)
+		}
+	}
+	// A recipe renamed onto a role that already exists is a rename too (and
+	// a ckbk/role-duplicate); it is never reported as an added role.
+	candidates := slices.Clone(added)
+	if d.head != nil {
+		for _, h := range d.head.Recipes {
+			if headByRole[h.Role] != h {
+				candidates = append(candidates, h)
+			}
+		}
+	}
+
+	// A removed and an added recipe that share an id, else a name, are one
+	// recipe whose role was renamed. Ids first: a name is more likely reused.
+	renamedTo := map[*Recipe]*Recipe{}
+	taken := map[*Recipe]bool{}
+	for _, same := range []func(b, h *Recipe) bool{
+		func(b, h *Recipe) bool { return b.ID != "" && b.ID == h.ID },
+		func(b, h *Recipe) bool { return b.Name != "" && b.Name == h.Name },
+	} {
+		for _, b := range removed {
+			if renamedTo[b] != nil {
+				continue
+			}
+			for _, h := range candidates {
+				if !taken[h] && same(b, h) {
+					renamedTo[b], taken[h] = h, true
+					break
+				}
+			}
+		}
+	}
+
+	d.baseRoleOf = map[*Recipe]string{}
+	for _, b := range removed {
+		h := renamedTo[b]
+		if h == nil {
+			d.add(RuleRoleRemoved, recipeSubject(b.Role), d.base, jsonpos.Pointer(b.Pointer, "collectionRole"), b.RoleValue, change.Base,
+				fmt.Sprintf("recipe role %s is removed: every workspace deletes the recipe and skips anything queued against it", b.Role),
+				b.Role, nil)
+			continue
+		}
+		d.baseRoleOf[h] = b.Role
+		pairs = append(pairs, pair{base: b, head: h, renamed: true})
+		d.add(RuleRoleRenamed, recipeSubject(b.Role), d.head, jsonpos.Pointer(h.Pointer, "collectionRole"), h.RoleValue, change.Head,
+			fmt.Sprintf("recipe %s changed its collectionRole from %s to %s: entries queued for %s will not trigger it", describeRecipe(h), b.Role, h.Role, b.Role),
+			b.Role, h.Role)
+	}
+	for _, h := range added {
+		if taken[h] {
+			continue
+		}
+		d.add(RuleRoleAdded, recipeSubject(h.Role), d.head, jsonpos.Pointer(h.Pointer, "collectionRole"), h.RoleValue, change.Head,
+			fmt.Sprintf("new recipe role %s: every workspace creates the recipe on update", h.Role),
+			nil, h.Role)
+	}
+	return pairs
+}
+
+func recipeSubject(role string) string { return "recipes[" + role + "]" }
+
+func describeRecipe(r *Recipe) string {
+	switch {
+	case r.Name != "" && r.ID != "":
+		return fmt.Sprintf("%q (id %s)", r.Name, r.ID)
+	case r.Name != "":
+		return strconv.Quote(r.Name)
+	case r.ID != "":
+		return "id " + r.ID
+	}
+	return r.Role
+}
+
+func (d *differ) duplicateRoles() {
+	first := firstByRole(d.head)
+	for _, r := range d.head.Recipes {
+		if f := first[r.Role]; f != r {
+			d.add(RuleRoleDuplicate, recipeSubject(r.Role), d.head, jsonpos.Pointer(r.Pointer, "collectionRole"), r.RoleValue, change.Head,
+				fmt.Sprintf("collectionRole %s is already used by the recipe at %s; roles must be unique", r.Role, f.Pointer),
+				nil, r.Role)
+		}
+	}
+}
+
+// inPlace reports recipes whose role stayed and whose behaviour changed.
+// Renamed recipes are skipped: nothing queued reaches them anyway.
+func (d *differ) inPlace(pairs []pair) {
+	baseRoles := roleByID(d.base, nil)
+	headRoles := roleByID(d.head, d.baseRoleOf)
+	for _, p := range pairs {
+		if p.renamed {
+			continue
+		}
+		delay := delayReason(p.head, headRoles)
+		if delay == "" {
+			delay = delayReason(p.base, baseRoles)
+		}
+		for i, name := range partNames {
+			b, h := p.base.Parts[i], p.head.Parts[i]
+			if i == partTriggers {
+				b, h = normalizeTriggers(b, baseRoles), normalizeTriggers(h, headRoles)
+			} else {
+				b, h = orEmpty(b), orEmpty(h)
+			}
+			if same(b, h) {
+				continue
+			}
+			ptr := firstDiff(b, h, jsonpos.Pointer(p.head.Pointer, name))
+			subject := recipeSubject(p.head.Role) + "/" + name
+			if delay != "" {
+				d.addAt(RuleDelayedRecipeChanged, subject, d.head, ptr, change.Head,
+					fmt.Sprintf("recipe %s %s and its %s changed in place: triggers already queued will run the new version, so it must be backward compatible; if it is not, give it a new collectionRole", p.head.Role, delay, name),
+					b.Interface(), h.Interface())
+			} else {
+				d.addAt(RuleRecipeChanged, subject, d.head, ptr, change.Head,
+					fmt.Sprintf("recipe %s: %s changed; every workspace runs the new version from its next trigger", p.head.Role, name),
+					b.Interface(), h.Interface())
+			}
+		}
+	}
+}
+
+// roleByID maps a recipe id to its role; alias gives renamed head recipes
+// their base role, so both sides name the same caller alike.
+func roleByID(t *Template, alias map[*Recipe]string) map[string]string {
+	m := map[string]string{}
+	if t == nil {
+		return m
+	}
+	for _, r := range t.Recipes {
+		if _, dup := m[r.ID]; r.ID == "" || dup {
+			continue
+		}
+		role := r.Role
+		if a, ok := alias[r]; ok {
+			role = a
+		}
+		m[r.ID] = role
+	}
+	return m
+}
+
+// delayReason says why r counts as delayed, "" when it does not. Scheduled
+// TIME triggers count too: the catalogue speaks of "delayed or time
+// triggers", and their next run is queued like a delayed send.
+func delayReason(r *Recipe, roles map[string]string) string {
+	for _, t := range r.Triggers {
+		switch {
+		case t.Timed && t.Scheduled:
+			return "runs on a schedule (TIME trigger)"
+		case t.Timed:
+			return "has a TIME trigger"
+		case t.Type == "RECIPE" && t.DelaySeconds > 0:
+			callers := make([]string, len(t.CallingRecipeIDs))
+			for i, id := range t.CallingRecipeIDs {
+				callers[i] = callerName(id, roles)
+			}
+			by := ""
+			if len(callers) > 0 {
+				by = " by " + strings.Join(callers, ", ")
+			}
+			return fmt.Sprintf("is called%s after a delay of %s s", by, strconv.FormatFloat(t.DelaySeconds, 'f', -1, 64))
+		}
+	}
+	return ""
+}
+
+func callerName(id string, roles map[string]string) string {
+	if role, ok := roles[id]; ok {
+		return role
+	}
+	return "unknown recipe id " + id
+}
+
+// orEmpty treats an absent part like an empty one: adding "conditions": []
+// changes nothing.
+func orEmpty(v *jsonpos.Value) *jsonpos.Value {
+	if v == nil {
+		return &jsonpos.Value{Kind: jsonpos.Array}
+	}
+	return v
+}
+
+// normalizeTriggers replaces each RECIPE trigger's callingRecipeIds by the
+// callers' roles, sorted: ids are renumbered between template versions, roles
+// are not. Ids that resolve to no recipe stay as they are.
+func normalizeTriggers(triggers *jsonpos.Value, roles map[string]string) *jsonpos.Value {
+	out := *orEmpty(triggers)
+	out.Kids = slices.Clone(out.Kids)
+	for i := range out.Kids {
+		ids := out.Kids[i].Path("data", "callingRecipeIds")
+		if !ids.Is(jsonpos.Array) {
+			continue
+		}
+		callers := jsonpos.Value{Kind: jsonpos.Array, Kids: make([]jsonpos.Value, len(ids.Kids))}
+		for j := range ids.Kids {
+			callers.Kids[j] = ids.Kids[j]
+			if role, ok := roles[jsonpos.Canonical(&ids.Kids[j])]; ok {
+				callers.Kids[j] = jsonpos.Value{Kind: jsonpos.String, Off: ids.Kids[j].Off, Text: role}
+			}
+		}
+		slices.SortStableFunc(callers.Kids, func(a, b jsonpos.Value) int {
+			return strings.Compare(jsonpos.Canonical(&a), jsonpos.Canonical(&b))
+		})
+		out.Kids[i] = replaceMember(out.Kids[i], []string{"data", "callingRecipeIds"}, callers)
+	}
+	return &out
+}
+
+// replaceMember returns v with the member at path replaced by repl, copying
+// only the objects along the path so the parsed tree stays untouched.
+func replaceMember(v jsonpos.Value, path []string, repl jsonpos.Value) jsonpos.Value {
+	if len(path) == 0 {
+		repl.Key, repl.Off = v.Key, v.Off
+		return repl
+	}
+	v.Kids = slices.Clone(v.Kids)
+	for i := range v.Kids {
+		if v.Kids[i].Key == path[0] {
+			v.Kids[i] = replaceMember(v.Kids[i], path[1:], repl)
+		}
+	}
+	return v
+}
+
+// firstDiff narrows a difference between b and h, found at pointer, down to
+// the single member or element that changed, so the annotation lands on the
+// changed line. It stops where more than one thing changed.
+func firstDiff(b, h *jsonpos.Value, pointer string) string {
+	for b != nil && h != nil && b.Kind == h.Kind {
+		var next string
+		var nb, nh *jsonpos.Value
+		diffs := 0
+		switch h.Kind {
+		case jsonpos.Object:
+			for i := range h.Kids {
+				k := h.Kids[i].Key
+				if bv := b.Get(k); !same(bv, h.Get(k)) {
+					diffs++
+					next, nb, nh = jsonpos.Pointer(pointer, k), bv, h.Get(k)
+				}
+			}
+			for i := range b.Kids {
+				if h.Get(b.Kids[i].Key) == nil {
+					diffs += 2 // a removal: stay on the object
+				}
+			}
+		case jsonpos.Array:
+			if len(b.Kids) != len(h.Kids) {
+				return pointer
+			}
+			for i := range h.Kids {
+				if !same(&b.Kids[i], &h.Kids[i]) {
+					diffs++
+					next, nb, nh = jsonpos.Pointer(pointer, i), &b.Kids[i], &h.Kids[i]
+				}
+			}
+		}
+		if diffs != 1 {
+			return pointer
+		}
+		pointer, b, h = next, nb, nh
+	}
+	return pointer
+}
+
+// statistics matches the UpdateStatisticsActions of each recipe pair. Within
+// a branch, identical (group, key) writes match first, so reordering actions
+// reports nothing; the rest pair up in order and are key changes.
+func (d *differ) statistics(pairs []pair) {
+	changedTo := map[statKey]bool{}
+	for _, p := range pairs {
+		for _, branch := range []string{"actions", "elseActions"} {
+			bs, hs := statsIn(p.base, branch), statsIn(p.head, branch)
+			bs, hs = unmatched(bs, hs), unmatched(hs, bs)
+			for i := range min(len(bs), len(hs)) {
+				b, h := bs[i], hs[i]
+				field := "key"
+				if b.Group != h.Group {
+					field = "groupIdentifier"
+				}
+				changedTo[statKey{h.Group, h.Key}] = true
+				d.addAt(RuleStatisticKeyChanged, recipeSubject(p.head.Role)+"/"+statSubject(b.Group, b.Key), d.head,
+					jsonpos.Pointer(h.Pointer, "data", field), change.Head,
+					fmt.Sprintf("recipe %s now writes statistic %s instead of %s: legacy figures stop showing on the charts", p.head.Role, statName(h.Group, h.Key), statName(b.Group, b.Key)),
+					statValue(b), statValue(h))
+			}
+		}
+	}
+	if d.base == nil || d.head == nil {
+		return // a new collection has no legacy data to start beside
+	}
+	written := map[statKey]bool{}
+	for _, r := range d.base.Recipes {
+		for _, s := range r.Stats {
+			written[statKey{s.Group, s.Key}] = true
+		}
+	}
+	for _, r := range d.head.Recipes {
+		for _, s := range r.Stats {
+			k := statKey{s.Group, s.Key}
+			if written[k] || changedTo[k] {
+				continue
+			}
+			written[k] = true
+			d.addAt(RuleStatisticAdded, statSubject(s.Group, s.Key), d.head, jsonpos.Pointer(s.Pointer, "data"), change.Head,
+				fmt.Sprintf("recipe %s starts writing statistic %s; it starts from zero beside legacy data", r.Role, statName(s.Group, s.Key)),
+				nil, statValue(s))
+		}
+	}
+}
+
+type statKey struct{ group, key string }
+
+func statSubject(group, key string) string { return "statistics[" + group + "][" + key + "]" }
+
+func statName(group, key string) string { return group + "/" + key }
+
+func statValue(s *StatWrite) map[string]any {
+	return map[string]any{"groupIdentifier": s.Group, "key": s.Key}
+}
+
+func statsIn(r *Recipe, branch string) []*StatWrite {
+	var out []*StatWrite
+	for _, s := range r.Stats {
+		if s.Branch == branch {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// unmatched returns the writes of xs with no identical (group, key) write in
+// ys, matching each write of ys at most once.
+func unmatched(xs, ys []*StatWrite) []*StatWrite {
+	used := make([]bool, len(ys))
+	var out []*StatWrite
+	for _, x := range xs {
+		found := false
+		for j, y := range ys {
+			if !used[j] && x.Group == y.Group && x.Key == y.Key {
+				used[j], found = true, true
+				break
+			}
+		}
+		if !found {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// chartKey identifies a chart by title; a repeated title gets its ordinal.
+func chartKeys(t *Template) ([]string, map[string]*Chart) {
+	m := map[string]*Chart{}
+	if t == nil {
+		return nil, m
+	}
+	var keys []string
+	seen := map[string]int{}
+	for _, c := range t.Charts {
+		key := c.Title
+		if n := seen[c.Title]; n > 0 {
+			key = fmt.Sprintf("%s#%d", c.Title, n+1)
+		}
+		seen[c.Title]++
+		keys = append(keys, key)
+		m[key] = c
+	}
+	return keys, m
+}
+
+func chartSubject(key string) string { return "charts[" + key + "]" }
+
+func (d *differ) charts() {
+	baseKeys, baseCharts := chartKeys(d.base)
+	headKeys, headCharts := chartKeys(d.head)
+	for _, k := range baseKeys {
+		if _, ok := headCharts[k]; !ok {
+			b := baseCharts[k]
+			d.add(RuleChartChanged, chartSubject(k), d.base, b.Pointer, b.Value, change.Base,
+				fmt.Sprintf("chart %q is removed; its statistics are kept", b.Title), b.Value.Interface(), nil)
+		}
+	}
+	for _, k := range headKeys {
+		h := headCharts[k]
+		b, ok := baseCharts[k]
+		switch {
+		case !ok:
+			d.add(RuleChartChanged, chartSubject(k), d.head, h.Pointer, h.Value, change.Head,
+				fmt.Sprintf("chart %q is added", h.Title), nil, h.Value.Interface())
+		case !same(b.Value, h.Value):
+			d.addAt(RuleChartChanged, chartSubject(k), d.head, firstDiff(b.Value, h.Value, h.Pointer), change.Head,
+				fmt.Sprintf("chart %q changed; charts are replaced on update, statistics are kept", h.Title), b.Value.Interface(), h.Value.Interface())
+		}
+	}
+}
+
+func (d *differ) orphanedCharts() {
+	written := map[string]bool{}
+	for _, r := range d.head.Recipes {
+		for _, s := range r.Stats {
+			written[s.Group] = true
+		}
+	}
+	keys, charts := chartKeys(d.head)
+	for _, k := range keys {
+		c := charts[k]
+		if c.GroupIdentifier == "" || written[c.GroupIdentifier] {
+			continue
+		}
+		d.addAt(RuleChartOrphaned, chartSubject(k), d.head, jsonpos.Pointer(c.Pointer, "groupIdentifier"), change.Head,
+			fmt.Sprintf("chart %q reads statistics group %q, which no recipe writes: it only shows legacy data", c.Title, c.GroupIdentifier),
+			nil, c.GroupIdentifier)
+	}
+}
+
+// userDataByKey indexes entries by key; a repeated key keeps the first.
+func userDataByKey(t *Template) map[string]*UserDataEntry {
+	m := map[string]*UserDataEntry{}
+	if t == nil {
+		return m
+	}
+	for _, e := range t.UserData {
+		if _, dup := m[e.Key]; !dup {
+			m[e.Key] = e
+		}
+	}
+	return m
+}
+
+func userDataSubject(key string) string { return "userData[" + key + "]" }
+
+func (d *differ) userData() {
+	if d.head == nil {
+		return // no rule covers removed entries
+	}
+	baseEntries, headEntries := userDataByKey(d.base), userDataByKey(d.head)
+	for _, h := range d.head.UserData {
+		if headEntries[h.Key] != h {
+			continue
+		}
+		b, ok := baseEntries[h.Key]
+		switch {
+		case !ok:
+			d.add(RuleUserDataAdded, userDataSubject(h.Key), d.head, h.Pointer, h.Entry, change.Head,
+				fmt.Sprintf("new UserData entry %q: its value is saved in every workspace", h.Key),
+				nil, h.Value.Interface())
+		case !same(b.Value, h.Value):
+			d.add(RuleUserDataDefaultChanged, userDataSubject(h.Key), d.head, h.ValuePointer, h.Value, change.Head,
+				fmt.Sprintf("UserData %q has a new value: workspaces that edited it keep theirs, the others get the new one", h.Key),
+				b.Value.Interface(), h.Value.Interface())
+		}
+	}
+}
+
+func (d *differ) missingUserData() {
+	entries := userDataByKey(d.head)
+	for _, r := range d.head.Recipes {
+		for _, ref := range r.UserDataRefs {
+			if _, ok := entries[ref.Key]; ok {
+				continue
+			}
+			d.add(RuleUserDataMissing, recipeSubject(r.Role)+"/"+userDataSubject(ref.Key), d.head, ref.Pointer, ref.Value, change.Head,
+				fmt.Sprintf("recipe %s references ${userData['%s']} but the template has no UserData entry %q", r.Role, ref.Key, ref.Key),
+				nil, ref.Key)
+		}
+	}
+}
+
+// same reports whether a and b are the same JSON value, ignoring key order and
+// number formatting. It compares canonical forms rather than using
+// jsonpos.Equal, which is not reflexive for objects with a repeated key.
+func same(a, b *jsonpos.Value) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a == b || jsonpos.Canonical(a) == jsonpos.Canonical(b)
+}

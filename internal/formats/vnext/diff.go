@@ -1,0 +1,420 @@
+package vnext
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/breakwater-dev/breakwater/internal/change"
+	"github.com/breakwater-dev/breakwater/internal/formats"
+	"github.com/breakwater-dev/breakwater/internal/jsonpos"
+)
+
+// Diff compares two versions of a package; either may be nil (the package
+// is new, or gone). The declared versions are the packages' own
+// (vnext.config.json `version`), not those of the definitions inside.
+func Diff(base, head *Package) change.Comparison {
+	cmp := change.Comparison{Format: Format}
+	if base != nil {
+		cmp.Artifact, cmp.Base = "vnext:"+base.Name, base.Version
+	}
+	if head != nil {
+		cmp.Artifact, cmp.Head = "vnext:"+head.Name, head.Version
+	}
+	d := &differ{artifact: cmp.Artifact, seen: map[string]bool{}}
+	removed := d.workflows(base, head)
+	d.exports(base, head, removed)
+	cmp.Findings = d.findings
+	return cmp
+}
+
+type differ struct {
+	artifact string
+	findings []change.Finding
+	// seen drops repeats: a list may reference one task twice, and both
+	// references then move together.
+	seen map[string]bool
+}
+
+func (d *differ) add(f change.Finding) {
+	key := f.Rule + "\x00" + f.Subject + "\x00" + fmt.Sprint(f.Before) + "\x00" + fmt.Sprint(f.After)
+	if d.seen[key] {
+		return
+	}
+	d.seen[key] = true
+	d.findings = append(d.findings, f)
+}
+
+// removal is a finding on the base side, where the removed value was.
+func (d *differ) removal(r change.Rule, subject string, doc *jsonpos.Doc, v *jsonpos.Value, ptr, msg string) change.Finding {
+	return r.New(d.artifact, subject, formats.LocateValue(doc, v, ptr), change.Base, msg)
+}
+
+// change is a finding on the head side: additions and changes.
+func (d *differ) change(r change.Rule, subject string, doc *jsonpos.Doc, v *jsonpos.Value, ptr, msg string) change.Finding {
+	return r.New(d.artifact, subject, formats.LocateValue(doc, v, ptr), change.Head, msg)
+}
+
+func workflowsOf(p *Package) map[string]*workflow {
+	m := map[string]*workflow{}
+	if p == nil {
+		return m
+	}
+	for _, c := range p.Components {
+		if c.workflow != nil {
+			m[c.identity()] = c.workflow
+		}
+	}
+	return m
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// workflows diffs the workflows and returns the base paths of those removed.
+func (d *differ) workflows(base, head *Package) map[string]bool {
+	bw, hw := workflowsOf(base), workflowsOf(head)
+	removed := map[string]bool{}
+	for _, id := range sortedKeys(bw) {
+		b, h := bw[id], hw[id]
+		if h == nil {
+			removed[b.c.Path] = true
+			d.add(d.removal(ruleWorkflowRemoved, b.subject, b.c.doc, b.c.root, "",
+				fmt.Sprintf("workflow %s was removed; running instances lose their definition", id)).With(id, nil))
+			continue
+		}
+		d.workflow(b, h)
+	}
+	for _, id := range sortedKeys(hw) {
+		if h := hw[id]; bw[id] == nil {
+			d.add(d.change(ruleWorkflowAdded, h.subject, h.c.doc, h.c.root, "",
+				fmt.Sprintf("workflow %s was added", id)).With(nil, id))
+		}
+	}
+	return removed
+}
+
+func (d *differ) workflow(b, h *workflow) {
+	wf := b.c.identity()
+	d.roles(b.queryRoles, h.queryRoles, b.subject+"/queryRoles", "workflow "+wf, "queryRoles", h.c.doc)
+	d.refSlots(b.refs, h.refs, b.subject, "workflow "+wf, h.c.doc)
+
+	for _, bs := range b.states {
+		hs := h.stateByKey[bs.key]
+		if hs == nil {
+			d.add(d.removal(ruleStateRemoved, bs.subject, b.c.doc, nil, bs.ptr,
+				fmt.Sprintf("state %q was removed from workflow %s; running instances may sit in it", bs.key, wf)).With(bs.key, nil))
+			continue
+		}
+		d.state(bs, hs, wf, b.c.doc, h.c.doc)
+	}
+	for _, hs := range h.states {
+		if b.stateByKey[hs.key] == nil {
+			d.add(d.change(ruleStateAdded, hs.subject, h.c.doc, nil, hs.ptr,
+				fmt.Sprintf("state %q was added to workflow %s", hs.key, wf)).With(nil, hs.key))
+		}
+	}
+	for i := range b.groups {
+		d.group(b.c.doc, b.groups[i], h.c.doc, h.groups[i], wf)
+	}
+}
+
+func (d *differ) state(b, h *state, wf string, baseDoc, doc *jsonpos.Doc) {
+	where := fmt.Sprintf("state %q in workflow %s", b.key, wf)
+	if !jsonpos.Equal(b.stateType, h.stateType) {
+		d.add(d.change(ruleStateTypeChanged, b.subject+"/stateType", doc, h.stateType, h.ptr+"/stateType",
+			fmt.Sprintf("stateType of %s changed from %s to %s", where, enumName(b.stateType, stateTypes), enumName(h.stateType, stateTypes))).
+			With(b.stateType.Interface(), h.stateType.Interface()))
+	}
+	d.versionStrategy(b.versionStrategy, h.versionStrategy, b.subject, h.ptr, where, doc)
+	d.roles(b.queryRoles, h.queryRoles, b.subject+"/queryRoles", where, "queryRoles", doc)
+	d.refSlots(b.refs, h.refs, b.subject, where, doc)
+	d.group(baseDoc, b.transitions, doc, h.transitions, wf)
+}
+
+// group diffs transitions matched by key.
+func (d *differ) group(baseDoc *jsonpos.Doc, b *group, headDoc *jsonpos.Doc, h *group, wf string) {
+	for _, bt := range b.list {
+		ht := h.byKey[bt.key]
+		if ht == nil {
+			d.transitionRemoved(baseDoc, bt, wf)
+			continue
+		}
+		d.transition(bt, ht, wf, headDoc)
+	}
+	for _, ht := range h.list {
+		if b.byKey[ht.key] == nil {
+			d.add(d.change(ruleTransitionAdded, ht.subject, headDoc, nil, ht.ptr,
+				fmt.Sprintf("%s was added to workflow %s", ht.describe(), wf)).With(nil, ht.key))
+		}
+	}
+}
+
+// Trigger types: 0 manual, 1 automatic, 2 scheduled, 3 event.
+var triggerTypes = map[string]string{"0": "manual", "1": "automatic", "2": "scheduled", "3": "event"}
+
+// State types: 1 initial, 2 intermediate, 3 final, 4 subflow, 5 wizard.
+var stateTypes = map[string]string{"1": "initial", "2": "intermediate", "3": "final", "4": "subflow", "5": "wizard"}
+
+func enumName(v *jsonpos.Value, names map[string]string) string {
+	if v == nil {
+		return "nothing"
+	}
+	text := jsonpos.Canonical(v)
+	if n, ok := names[text]; ok {
+		return text + " (" + n + ")"
+	}
+	return text
+}
+
+func (t *transition) describe() string {
+	if t.g.owner != "" {
+		return fmt.Sprintf("transition %q of state %q", t.key, t.g.owner)
+	}
+	return fmt.Sprintf("%s %q", t.g.label, t.key)
+}
+
+func (d *differ) transitionRemoved(doc *jsonpos.Doc, t *transition, wf string) {
+	f := d.removal(ruleTransitionRemoved, t.subject, doc, nil, t.ptr,
+		fmt.Sprintf("%s was removed from workflow %s; clients calling it get an error", t.describe(), wf))
+	// No client calls an automatic or scheduled transition: its removal
+	// changes the flow, not anybody's API.
+	if trig := jsonpos.Canonical(t.triggerType); t.triggerType != nil && (trig == "1" || trig == "2") {
+		f.Severity = change.Warning
+		f.Message = fmt.Sprintf("%s was removed from workflow %s; its trigger is %s, so no client calls it, but instances no longer take it",
+			t.describe(), wf, triggerTypes[trig])
+	}
+	d.add(f.With(t.key, nil))
+}
+
+func (d *differ) transition(b, h *transition, wf string, doc *jsonpos.Doc) {
+	where := b.describe() + " in workflow " + wf
+	if bt, ht := b.effectiveTarget(), h.effectiveTarget(); bt != ht {
+		d.add(d.change(ruleTransitionTargetChanged, b.subject+"/target", doc, h.target, h.ptr+"/target",
+			fmt.Sprintf("%s now leads to %q instead of %q", where, ht, bt)).
+			With(b.target.Interface(), h.target.Interface()))
+	}
+	if !jsonpos.Equal(b.triggerType, h.triggerType) {
+		d.add(d.change(ruleTransitionTriggerChanged, b.subject+"/triggerType", doc, h.triggerType, h.ptr+"/triggerType",
+			fmt.Sprintf("triggerType of %s changed from %s to %s", where, enumName(b.triggerType, triggerTypes), enumName(h.triggerType, triggerTypes))).
+			With(b.triggerType.Interface(), h.triggerType.Interface()))
+	}
+	d.versionStrategy(b.versionStrategy, h.versionStrategy, b.subject, h.ptr, where, doc)
+	d.roles(b.roles, h.roles, b.subject+"/roles", where, "roles", doc)
+	d.refSlots(b.refs, h.refs, b.subject, where, doc)
+}
+
+// effectiveTarget reads "$self" as the owning state, so spelling the same
+// target either way is no change.
+func (t *transition) effectiveTarget() string {
+	s := t.target.StrOr("")
+	if s == "$self" && t.g.owner != "" {
+		return t.g.owner
+	}
+	return s
+}
+
+func (d *differ) versionStrategy(b, h *jsonpos.Value, subject, ptr, where string, doc *jsonpos.Doc) {
+	if jsonpos.Equal(b, h) {
+		return
+	}
+	from, to := b.StrOr(jsonpos.Canonical(b)), h.StrOr(jsonpos.Canonical(h))
+	msg := fmt.Sprintf("versionStrategy of %s changed from %s to %s", where, from, to)
+	if to == "Major" {
+		msg += ": escalation to Major — every time it applies, the instance data starts a new major version, which consumers must handle"
+	}
+	d.add(d.change(ruleVersionStrategyChanged, subject+"/versionStrategy", doc, h, ptr+"/versionStrategy", msg).
+		With(b.Interface(), h.Interface()))
+}
+
+// roles reports grants lost: an allow entry that disappears (or turns into a
+// deny), or a new deny entry. A deny entry that disappears widens access and
+// is no finding.
+func (d *differ) roles(b, h roles, subject, where, member string, doc *jsonpos.Doc) {
+	has := func(r roles, e roleEntry) bool {
+		for _, x := range r.entries {
+			if x == e {
+				return true
+			}
+		}
+		return false
+	}
+	var lost, denied []string
+	for _, e := range b.entries {
+		if e.grant != "deny" && !has(h, e) {
+			lost = append(lost, e.role)
+		}
+	}
+	for _, e := range h.entries {
+		if e.grant == "deny" && !has(b, e) {
+			denied = append(denied, e.role)
+		}
+	}
+	if len(lost) == 0 && len(denied) == 0 {
+		return
+	}
+	var parts []string
+	if len(lost) > 0 {
+		parts = append(parts, "no longer allows "+strings.Join(quoteAll(lost), ", "))
+	}
+	if len(denied) > 0 {
+		parts = append(parts, "now denies "+strings.Join(quoteAll(denied), ", "))
+	}
+	d.add(d.change(ruleRolesNarrowed, subject, doc, h.val, h.ptr,
+		fmt.Sprintf("%s of %s %s", member, where, strings.Join(parts, " and "))).
+		With(roleStrings(b), roleStrings(h)))
+}
+
+func quoteAll(s []string) []string {
+	out := make([]string, len(s))
+	for i, x := range s {
+		out[i] = fmt.Sprintf("%q", x)
+	}
+	return out
+}
+
+// roleStrings is a role list in a canonical form ("role:grant", sorted), so
+// the finding's fingerprint ignores the order of the entries.
+func roleStrings(r roles) []string {
+	if len(r.entries) == 0 {
+		return nil
+	}
+	out := make([]string, len(r.entries))
+	for i, e := range r.entries {
+		out[i] = e.role + ":" + e.grant
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (d *differ) refSlots(b, h []refSlot, owner, where string, doc *jsonpos.Doc) {
+	for i := range b {
+		bs, hs := b[i], h[i]
+		if !bs.list {
+			if len(bs.refs) == 1 && len(hs.refs) == 1 {
+				d.reference(bs.refs[0], hs.refs[0], owner+"/"+bs.name, bs.what+" reference of "+where, doc)
+			}
+			continue
+		}
+		for _, p := range pairRefs(bs.refs, hs.refs) {
+			d.reference(p[0], p[1], owner+"/"+bs.name+"["+p[0].id.Domain+"/"+p[0].id.Key+"]",
+				fmt.Sprintf("%s reference in %s of %s", bs.what, bs.name, where), doc)
+		}
+	}
+}
+
+// pairRefs matches the references of two lists: first by (domain, key),
+// then what is left in order, so that swapping one task for another at the
+// same place reads as a change of key. References left over were added or
+// removed, which no rule covers.
+func pairRefs(b, h []refAt) [][2]refAt {
+	used := make([]bool, len(h))
+	var pairs [][2]refAt
+	var restB []refAt
+	for _, br := range b {
+		found := false
+		for j, hr := range h {
+			if !used[j] && hr.id.Domain == br.id.Domain && hr.id.Key == br.id.Key {
+				used[j], found = true, true
+				pairs = append(pairs, [2]refAt{br, hr})
+				break
+			}
+		}
+		if !found {
+			restB = append(restB, br)
+		}
+	}
+	j := 0
+	for _, br := range restB {
+		for j < len(h) && used[j] {
+			j++
+		}
+		if j == len(h) {
+			break
+		}
+		used[j] = true
+		pairs = append(pairs, [2]refAt{br, h[j]})
+	}
+	return pairs
+}
+
+func (d *differ) reference(b, h refAt, subject, where string, doc *jsonpos.Doc) {
+	var why string
+	switch bm, hm := major(b.id.Version), major(h.id.Version); {
+	case b.id.Domain != h.id.Domain || b.id.Key != h.id.Key:
+		why = "another component"
+	case bm != "" && hm != "" && bm != hm:
+		why = "another major version"
+	default:
+		return
+	}
+	d.add(d.change(ruleReferenceMajorChanged, subject, doc, h.val, h.ptr,
+		fmt.Sprintf("%s moved from %s to %s (%s)", where, b.id, h.id, why)).
+		With(b.id.String(), h.id.String()))
+}
+
+// major is a reference version's major part: "1" of "1.2.3", "1.2" or "1";
+// "latest" stays "latest" (it floats across majors, so pinning it or
+// unpinning it moves the reference); "" when unknown.
+func major(v string) string {
+	if i := strings.IndexAny(v, ".-+"); i >= 0 {
+		return v[:i]
+	}
+	return v
+}
+
+// exports reports components that vnext.config.json stops exporting, or
+// that disappear while exported. Workflows already reported as removed are
+// skipped.
+func (d *differ) exports(base, head *Package, removed map[string]bool) {
+	if base == nil {
+		return
+	}
+	for _, e := range base.exports {
+		bp := base.exportPath(e)
+		if base.byPath[bp] == nil || removed[bp] {
+			continue
+		}
+		listed, exists := false, false
+		if head != nil {
+			for _, he := range head.exports {
+				if he.kind == e.kind && he.name == e.name {
+					listed = true
+					break
+				}
+			}
+			exists = head.byPath[head.exportPath(e)] != nil
+		}
+		if listed && exists {
+			continue
+		}
+		what := fmt.Sprintf("exported %s %s", e.kind, e.name)
+		msg := what + " is no longer exported; other domains that reference it break"
+		if !exists {
+			msg = what + " no longer exists; other domains that reference it break"
+		}
+		subject := "exports/" + e.kind.pathKey() + "[" + e.name + "]"
+		d.add(d.removal(ruleWorkflowRemoved, subject, base.config, e.val, e.ptr, msg).With(e.name, nil))
+	}
+}
+
+// exportPath is where an export's file lives in the package.
+func (p *Package) exportPath(e export) string {
+	return path.Join(p.componentsRoot, cleanDir(p.folders[e.kind]), e.name)
+}
+
+func (k Kind) pathKey() string {
+	for _, ki := range kindInfos {
+		if ki.kind == k {
+			return ki.pathKey
+		}
+	}
+	return string(k)
+}

@@ -1,0 +1,229 @@
+// Package report renders a classified *change.Report: text for terminals,
+// Markdown for the pull request comment and job summary, JSON (described by
+// schema/report.schema.json), SARIF 2.1.0 for code scanning and GitHub
+// workflow commands. Renderers only print: the verdict, the counts and the
+// bump all come from the report, so every face of the tool agrees.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/breakwater-dev/breakwater/internal/change"
+)
+
+// RuleBook looks a rule's metadata up by ID (the rules catalogue implements
+// it). A nil RuleBook, or a rule it does not know, only leaves out the
+// explanations.
+type RuleBook interface {
+	Rule(id string) (change.Rule, bool)
+}
+
+func lookup(book RuleBook, id string) (change.Rule, bool) {
+	if book == nil {
+		return change.Rule{}, false
+	}
+	return book.Rule(id)
+}
+
+// bumpInsufficient is the rule the verdict already states in words.
+const bumpInsufficient = "version/bump-insufficient"
+
+// class is how the renderers group findings, in the order they show them:
+// what fails the check first, what only informs last.
+type class int
+
+const (
+	classError class = iota
+	classBreaking
+	classAccepted
+	classWarning
+	classInfo
+	numClasses
+)
+
+func classOf(f *change.Finding) class {
+	switch f.Severity {
+	case change.Error:
+		return classError
+	case change.Breaking:
+		if f.Accepted != nil {
+			return classAccepted
+		}
+		return classBreaking
+	case change.Warning:
+		return classWarning
+	}
+	return classInfo
+}
+
+// partition splits the findings by class, keeping the report's order within
+// each class.
+func partition(r *change.Report) [numClasses][]*change.Finding {
+	var out [numClasses][]*change.Finding
+	for i := range r.Changes {
+		f := &r.Changes[i]
+		c := classOf(f)
+		out[c] = append(out[c], f)
+	}
+	return out
+}
+
+// severityCounts are the summary's counts; a report built without them (by
+// hand, in a test) is counted from its findings.
+func severityCounts(r *change.Report) map[change.Severity]int {
+	if r.Summary.Severities != nil {
+		return r.Summary.Severities
+	}
+	counts := map[change.Severity]int{}
+	for _, f := range r.Changes {
+		counts[f.Severity]++
+	}
+	return counts
+}
+
+// outcome is the verdict's tone.
+type outcome int
+
+const (
+	pass outcome = iota
+	warn         // something would fail the check, but fail-on says never
+	fail
+)
+
+// verdict is the one line every format leads with. It is built from counts
+// and bump names only, never from strings out of the exports.
+func verdict(r *change.Report) (outcome, string) {
+	s := r.Summary
+	var parts []string
+	if s.Breaking > 0 {
+		n := plural(s.Breaking, "breaking change", "breaking changes")
+		if s.DeclaredBump == change.BumpMajor {
+			parts = append(parts, fmt.Sprintf("%s %s not accepted (declared: major)", n, verb(s.Breaking, "is", "are")))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s %s a major version bump (declared: %s)", n, verb(s.Breaking, "needs", "need"), s.DeclaredBump))
+		}
+	} else if s.DeclaredBump != change.BumpUnknown && s.DeclaredBump < s.RequiredBump {
+		parts = append(parts, fmt.Sprintf("the version bump is too small: %s required, %s declared", s.RequiredBump, s.DeclaredBump))
+	}
+	errs := 0
+	for _, f := range r.Changes {
+		if f.Severity == change.Error && f.Rule != bumpInsufficient {
+			errs++
+		}
+	}
+	if errs > 0 {
+		parts = append(parts, fmt.Sprintf("%s must be fixed", plural(errs, "error", "errors")))
+	}
+	if s.FailOn == "warning" {
+		if w := severityCounts(r)[change.Warning]; w > 0 {
+			parts = append(parts, fmt.Sprintf("%s (fail-on: warning)", plural(w, "warning", "warnings")))
+		}
+	}
+	switch {
+	case !s.OK && len(parts) == 0:
+		return fail, "The check failed"
+	case !s.OK:
+		return fail, capitalize(strings.Join(parts, "; "))
+	case len(parts) > 0:
+		return warn, capitalize(strings.Join(parts, "; ")) + " — not failing (fail-on: " + failOn(s) + ")"
+	case s.Accepted > 0:
+		return pass, fmt.Sprintf("No unaccepted breaking changes (%d accepted)", s.Accepted)
+	}
+	return pass, "No breaking changes"
+}
+
+func failOn(s change.Summary) string {
+	if s.FailOn == "" {
+		return "breaking"
+	}
+	return s.FailOn
+}
+
+// countsLine lists the findings per severity, e.g.
+// "4 breaking (1 accepted), 2 warnings, 5 info, 1 error".
+func countsLine(r *change.Report) string {
+	c := severityCounts(r)
+	if c[change.Breaking]+c[change.Warning]+c[change.Info]+c[change.Error] == 0 {
+		return "no findings"
+	}
+	var parts []string
+	if n := c[change.Error]; n > 0 {
+		parts = append(parts, plural(n, "error", "errors"))
+	}
+	if n := c[change.Breaking]; n > 0 {
+		p := fmt.Sprintf("%d breaking", n)
+		if r.Summary.Accepted > 0 {
+			p += fmt.Sprintf(" (%d accepted)", r.Summary.Accepted)
+		}
+		parts = append(parts, p)
+	}
+	if n := c[change.Warning]; n > 0 {
+		parts = append(parts, plural(n, "warning", "warnings"))
+	}
+	if n := c[change.Info]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d info", n))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// upgradeMeaning says what an upgrade consequence means for deployed
+// instances (../shared/spec/rules.md).
+func upgradeMeaning(u change.Upgrade) string {
+	switch u {
+	case change.Lazy:
+		return "instances pick the new version up automatically"
+	case change.SystemInput:
+		return "an upgrade is required; the integration owner can do it without the end user"
+	case change.UserInput:
+		return "an upgrade is required and the end user must act"
+	case change.Manual:
+		return "no safe automation exists: plan the migration by hand"
+	case change.NoUpgrade:
+		return "no effect on deployed instances"
+	}
+	return ""
+}
+
+// where is a finding's position for people: file:line:col, the file alone
+// when there is no line, "(no file)" when the finding has no file at all.
+func where(f *change.Finding) string {
+	if f.File == "" {
+		return "(no file)"
+	}
+	return f.Location.String()
+}
+
+// compactValue renders a before/after value as short JSON. HTML is not
+// escaped here: every caller escapes for its own output.
+func compactValue(v any, limit int) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return truncate(fmt.Sprint(v), limit)
+	}
+	return truncate(strings.TrimSuffix(b.String(), "\n"), limit)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func verb(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func capitalize(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}

@@ -1,0 +1,108 @@
+// Package rules holds the rule catalogue and classification: it turns the
+// raw findings of the format differs into a report under a policy — overrides,
+// acceptances, the required and declared version bump, and the verdict.
+package rules
+
+import (
+	"sort"
+
+	"github.com/breakwater-dev/breakwater/internal/change"
+	"github.com/breakwater-dev/breakwater/internal/formats/ckbk"
+	"github.com/breakwater-dev/breakwater/internal/formats/tray"
+	"github.com/breakwater-dev/breakwater/internal/formats/vnext"
+)
+
+// Version and input rule IDs (the format packages own their own IDs).
+const (
+	BumpInsufficient = "version/bump-insufficient"
+	NotSemver        = "version/not-semver"
+)
+
+// Catalogue is the set of rules, looked up by ID.
+type Catalogue struct {
+	byID map[string]change.Rule
+	all  []change.Rule
+}
+
+// Default is the catalogue of ../shared/spec/rules.md: every format's rules
+// plus the version and input rules.
+func Default() *Catalogue {
+	var all []change.Rule
+	all = append(all, tray.Rules()...)
+	all = append(all, ckbk.Rules()...)
+	all = append(all, vnext.Rules()...)
+	all = append(all, versionRules()...)
+	all = append(all, inputRules()...)
+	return New(all)
+}
+
+// New builds a catalogue; a duplicate ID is a programming error.
+func New(all []change.Rule) *Catalogue {
+	c := &Catalogue{byID: make(map[string]change.Rule, len(all)), all: all}
+	for _, r := range all {
+		if _, dup := c.byID[r.ID]; dup {
+			panic("rules: duplicate rule ID " + r.ID)
+		}
+		c.byID[r.ID] = r
+	}
+	return c
+}
+
+// Rule looks a rule up by ID.
+func (c *Catalogue) Rule(id string) (change.Rule, bool) {
+	r, ok := c.byID[id]
+	return r, ok
+}
+
+// Has reports whether id names a rule.
+func (c *Catalogue) Has(id string) bool {
+	_, ok := c.byID[id]
+	return ok
+}
+
+// All returns the rules sorted by ID.
+func (c *Catalogue) All() []change.Rule {
+	out := append([]change.Rule(nil), c.all...)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+func versionRules() []change.Rule {
+	return []change.Rule{
+		{
+			ID: BumpInsufficient, Severity: change.Error, Category: change.CatVersion, Upgrade: change.NoUpgrade,
+			FiresWhen: "the declared version bump is smaller than the bump the changes require (SemVer: breaking → major, additions → minor, other changes → patch)",
+			Why:       "Deployed instances and the people who upgrade them read the version to judge the risk: a breaking change released as a minor or patch version is upgraded without the care it needs.",
+			Fix:       "Raise the declared version (the artifact's own version, else package.json) to at least the required bump, or, if a finding is not really breaking, re-grade its rule in .github/breakwater.yml.",
+		},
+		{
+			ID: NotSemver, Severity: change.Error, Category: change.CatVersion, Upgrade: change.NoUpgrade,
+			FiresWhen: "a declared version does not parse as SemVer 2.0",
+			Why:       "Without a SemVer version the bump cannot be checked, and registries and runtimes that order versions will reject or misorder it.",
+			Fix:       "Write the version as MAJOR.MINOR.PATCH (optionally -prerelease and +build), e.g. 1.4.0.",
+		},
+	}
+}
+
+func inputRules() []change.Rule {
+	return []change.Rule{
+		{
+			ID: change.RuleInvalidJSON, Severity: change.Error, Category: change.CatInput, Upgrade: change.NoUpgrade,
+			FiresWhen: "a file is not valid JSON; the message gives file:line:column",
+			Why:       "The tool cannot compare what it cannot read, and the platform would reject the file too.",
+			Fix:       "Fix the JSON at the position given (a missing comma or quote, a trailing comma), or re-export the file from the platform.",
+		},
+		{
+			ID: change.RuleUnknownFormat, Severity: change.Error, Category: change.CatInput, Upgrade: change.NoUpgrade,
+			FiresWhen: "a configured file matches no known format",
+			Why:       "A file that matches the configured globs is expected to be a Tray export, a .ckbk template or a vNext definition; anything else would silently escape the check.",
+			Fix:       "Narrow the `artifacts` globs in .github/breakwater.yml so that they match only exports, or set the file's `format` explicitly.",
+		},
+		{
+			ID: change.RuleSchemaViolation, Severity: change.Error, Category: change.CatInput, Upgrade: change.NoUpgrade,
+			FiresWhen: "a required field is missing or has the wrong JSON type; the message names the JSON pointer and line",
+			Why:       "The rules read this field to judge the change; with the wrong type the result would be a guess, and the platform would reject the definition.",
+			Fix:       "Correct the field at the pointer given, or re-export the file from the platform.",
+		},
+	}
+}

@@ -1,0 +1,74 @@
+package testenv
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+func TestPackageName(t *testing.T) {
+	for spec, want := range map[string]string{
+		"@octokit/openapi@23":        "@octokit/openapi",
+		"@octokit/webhooks-examples": "@octokit/webhooks-examples",
+		"left-pad@1.3.0":             "left-pad",
+		"left-pad":                   "left-pad",
+	} {
+		got, err := packageName(spec)
+		if err != nil || got != want {
+			t.Errorf("packageName(%q) = %q, %v; want %q", spec, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "@", "@scope", "@1.0"} {
+		if _, err := packageName(bad); err == nil {
+			t.Errorf("packageName(%q) accepted a bad spec", bad)
+		}
+	}
+}
+
+func TestLockFileSerializes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	var mu sync.Mutex
+	inside := 0
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			unlock, err := lockFile(path)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			inside++
+			if inside != 1 {
+				t.Errorf("%d holders of the lock at once", inside)
+			}
+			mu.Unlock()
+			mu.Lock()
+			inside--
+			mu.Unlock()
+			unlock()
+		}()
+	}
+	wg.Wait()
+}
+
+func TestNPMPackageUsesCache(t *testing.T) {
+	// A pre-marked cache entry is returned without running npm.
+	cache := t.TempDir()
+	t.Setenv(CacheEnv, cache)
+	dir := filepath.Join(cache, "npm", "@octokit_openapi_23")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".installed"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", "") // no npm
+	got := NPMPackage(t, "@octokit/openapi@23")
+	if want := filepath.Join(dir, "node_modules", "@octokit", "openapi"); got != want {
+		t.Errorf("NPMPackage = %q, want %q", got, want)
+	}
+}
