@@ -30,10 +30,10 @@ type Runner struct {
 	// rand supplies heredoc delimiters and stop-commands tokens.
 	rand io.Reader
 
-	mu     sync.Mutex
-	shown  map[Level]int // annotations printed, per level
-	cut    map[Level]int // annotations withheld because of the caps
-	total  int
+	mu    sync.Mutex
+	shown map[Level]int // annotations printed, per level
+	cut   map[Level]int // annotations withheld because of the caps
+	total int
 }
 
 // New returns a Runner reading the environment through getenv and printing

@@ -262,3 +262,20 @@ const (
 	RuleUnknownFormat   = "input/unknown-format"
 	RuleSchemaViolation = "input/schema-violation"
 )
+
+// Condition is FiresWhen as a clause to follow "fires when": first letter
+// lower-cased, no final full stop. Rule authors may write either form.
+func (r Rule) Condition() string {
+	s := strings.TrimSuffix(strings.TrimSpace(r.FiresWhen), ".")
+	if s == "" {
+		return s
+	}
+	first, rest := s[:1], s[1:]
+	// Keep identifiers such as "UpdateStatisticsAction" intact: only lower
+	// an ordinary capitalised word.
+	word, _, _ := strings.Cut(rest, " ")
+	if strings.ToLower(word) == word {
+		first = strings.ToLower(first)
+	}
+	return first + rest
+}

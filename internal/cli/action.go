@@ -3,15 +3,57 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/breakwater-dev/breakwater/internal/actions"
+	"github.com/breakwater-dev/breakwater/internal/engine"
+	"github.com/breakwater-dev/breakwater/internal/githubapi"
+	"github.com/breakwater-dev/breakwater/internal/prrun"
 )
 
-// newActionCmd is the GitHub Action's entry point (placeholder until the
-// pull request run lands).
+// newActionCmd is the GitHub Action's entry point: action.yml runs the
+// image with this command, and the runner passes inputs and context in
+// INPUT_* and GITHUB_* variables.
 func newActionCmd() *command {
-	c := &command{name: "action", summary: "Run as the GitHub Action (reads GITHUB_* and INPUT_* variables)"}
+	c := &command{
+		name:    "action",
+		summary: "Run as the GitHub Action (reads GITHUB_* and INPUT_* variables)",
+		help: `Runs the pull request check the way the GitHub Action does: reads the
+pull_request event (GITHUB_EVENT_PATH) and the inputs (INPUT_TOKEN,
+INPUT_CONFIG, INPUT_PATHS, INPUT_FAIL-ON, INPUT_COMMENT, INPUT_LABEL-NAMES,
+INPUT_CHECK-RUN), diffs the export files the pull request changes against its
+merge base through the GitHub API, and writes labels, the sticky comment, the
+check run, the job summary and the step outputs. See action.yml.`,
+	}
 	c.flags = newFlagSet(c)
 	c.run = func(ctx context.Context, env Env, args []string) error {
-		return errors.New("action: not implemented yet")
+		if len(args) > 0 {
+			return fmt.Errorf("action takes no arguments, got %q", args)
+		}
+		eng, err := engine.New()
+		if err != nil {
+			return err
+		}
+		runner := actions.New(env.Getenv, env.Stdout)
+		res, err := prrun.Run(ctx, prrun.Env{
+			Runner: runner,
+			Engine: eng,
+			NewGitHub: func(apiURL, token string) (prrun.GitHub, error) {
+				return githubapi.New(apiURL, token, githubapi.WithUserAgent("breakwater/"+env.Version))
+			},
+		})
+		if err != nil {
+			// The runner reads commands from stderr too: the message may
+			// quote file names from the pull request, so keep it on the line
+			// that starts with "breakwater:".
+			runner.Error(err.Error())
+			return errors.New(strings.NewReplacer("\r", " ", "\n", " ").Replace(err.Error()))
+		}
+		if res.Failed {
+			return errFindings
+		}
+		return nil
 	}
 	return c
 }

@@ -49,7 +49,7 @@ Why it matters
 
 What to do
   %s
-`, r.ID, r.Severity, r.Category, r.Upgrade, upgradeMeaning(r.Upgrade), r.FiresWhen, wrap(r.Why, 76, "  "), wrap(r.Fix, 76, "  "))
+`, r.ID, r.Severity, r.Category, r.Upgrade, upgradeMeaning(r.Upgrade), r.Condition(), wrap(r.Why, 76, "  "), wrap(r.Fix, 76, "  "))
 	return err
 }
 

@@ -61,8 +61,9 @@ const (
 // expected certificate issuer for keyless signatures.
 const GitHubActionsIssuer = "https://token.actions.githubusercontent.com"
 
-// Config is the parsed configuration. Zero values never mean "default":
-// Default and Parse fill every field.
+// Config is the parsed configuration. Default and Parse fill in every
+// default, so a zero value here means "not set" (e.g. no runtime URL), never
+// "use the default".
 type Config struct {
 	// Path is the file the configuration came from; empty for Default.
 	Path string `yaml:"-"`

@@ -34,7 +34,7 @@ func Parse(name string, data []byte) (*Config, error) {
 	if root == nil { // empty file or only comments
 		return c, nil
 	}
-	d := &decoder{file: name, at: map[string]*yaml.Node{}, bad: map[string]bool{}}
+	d := &decoder{file: name, at: map[string]*yaml.Node{}, bad: map[string]bool{}, badInside: map[string]bool{}}
 	if root.Kind != yaml.MappingNode && !isNull(root) {
 		d.errorf(root, "the configuration must be a mapping of keys, not %s", describe(root))
 		return nil, d.errs.err()
@@ -162,21 +162,29 @@ type decoder struct {
 	at map[string]*yaml.Node
 	// bad holds the paths whose value or keys were wrong, so that checks
 	// after decoding do not report the same mistake a second time.
-	bad map[string]bool
+	bad       map[string]bool
+	badInside map[string]bool // paths with a wrong value at or under them
 	// alias is the last alias followed, where a file that expands too much
 	// is reported.
 	alias *yaml.Node
 }
 
-// broken says whether the value at path, or one inside it, was wrong.
-func (d *decoder) broken(path string) bool {
-	for p := range d.bad {
-		if p == path || strings.HasPrefix(p, path+".") || strings.HasPrefix(p, path+"[") {
-			return true
+// wrong reports a mistake in the value at path and remembers it.
+func (d *decoder) wrong(path string, n *yaml.Node, format string, args ...any) {
+	d.bad[path] = true
+	for p := path; p != ""; {
+		d.badInside[p] = true
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			break
 		}
+		p = p[:i]
 	}
-	return false
+	d.errorf(n, format, args...)
 }
+
+// broken says whether the value at path, or one inside it, was wrong.
+func (d *decoder) broken(path string) bool { return d.badInside[path] }
 
 func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
 	e := &Error{File: d.file, Msg: fmt.Sprintf(format, args...)}
@@ -232,8 +240,7 @@ func (d *decoder) decode(n *yaml.Node, where string, v reflect.Value) {
 		if v.Kind() == reflect.Slice || v.Kind() == reflect.Struct {
 			return
 		}
-		d.bad[where] = true
-		d.errorf(n, "%s has no value: give one or remove the key", where)
+		d.wrong(where, n, "%s has no value: give one or remove the key", where)
 		return
 	}
 	d.at[where] = n
@@ -245,8 +252,7 @@ func (d *decoder) decode(n *yaml.Node, where string, v reflect.Value) {
 		}
 		t, err := time.ParseDuration(s)
 		if err != nil || !durationPattern.MatchString(s) {
-			d.bad[where] = true
-			d.errorf(n, "%s must be a duration such as \"90s\" or \"10m\", not %s", where, describe(n))
+			d.wrong(where, n, "%s must be a duration such as \"90s\" or \"10m\", not %s", where, describe(n))
 			return
 		}
 		v.SetInt(int64(t))
@@ -266,8 +272,7 @@ func (d *decoder) decode(n *yaml.Node, where string, v reflect.Value) {
 		if _, ok := d.scalar(n, where, "!!bool", "true or false"); ok {
 			var b bool
 			if err := n.Decode(&b); err != nil {
-				d.bad[where] = true
-				d.errorf(n, "%s must be true or false, not %s", where, describe(n))
+				d.wrong(where, n, "%s must be true or false, not %s", where, describe(n))
 				return
 			}
 			v.SetBool(b)
@@ -280,8 +285,7 @@ func (d *decoder) decode(n *yaml.Node, where string, v reflect.Value) {
 		if _, ok := d.scalar(n, where, want, "a whole number"); ok {
 			var f float64
 			if err := n.Decode(&f); err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-				d.bad[where] = true
-				d.errorf(n, "%s must be a whole number, not %s", where, describe(n))
+				d.wrong(where, n, "%s must be a whole number, not %s", where, describe(n))
 				return
 			}
 			v.SetInt(int64(f))
@@ -294,8 +298,7 @@ func (d *decoder) decode(n *yaml.Node, where string, v reflect.Value) {
 		if _, ok := d.scalar(n, where, want, "a number"); ok {
 			var f float64
 			if err := n.Decode(&f); err != nil {
-				d.bad[where] = true
-				d.errorf(n, "%s must be a number, not %s", where, describe(n))
+				d.wrong(where, n, "%s must be a number, not %s", where, describe(n))
 				return
 			}
 			v.SetFloat(f)
@@ -315,15 +318,13 @@ func (d *decoder) scalar(n *yaml.Node, where, tag, want string) (string, bool) {
 	if want == "a string" && n.Kind == yaml.ScalarNode {
 		hint = " (put it in quotes)"
 	}
-	d.bad[where] = true
-	d.errorf(n, "%s must be %s, not %s%s", where, want, describe(n), hint)
+	d.wrong(where, n, "%s must be %s, not %s%s", where, want, describe(n), hint)
 	return "", false
 }
 
 func (d *decoder) mapping(n *yaml.Node, where string, v reflect.Value) {
 	if n.Kind != yaml.MappingNode {
-		d.bad[where] = true
-		d.errorf(n, "%s must be a mapping of keys, not %s", where, describe(n))
+		d.wrong(where, n, "%s must be a mapping of keys, not %s", where, describe(n))
 		return
 	}
 	fields := yamlFields(v.Type())
@@ -331,26 +332,22 @@ func (d *decoder) mapping(n *yaml.Node, where string, v reflect.Value) {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key, val := n.Content[i], n.Content[i+1]
 		if key.Kind != yaml.ScalarNode || isNull(key) {
-			d.bad[where] = true
-			d.errorf(key, "keys%s must be names, not %s", in(where), describe(key))
+			d.wrong(where, key, "keys%s must be names, not %s", in(where), describe(key))
 			continue
 		}
 		name := key.Value
 		if first := seen[name]; first != nil {
-			d.bad[where] = true
-			d.errorf(key, "duplicate key %q%s (first at line %d)", name, in(where), first.Line)
+			d.wrong(where, key, "duplicate key %q%s (first at line %d)", name, in(where), first.Line)
 			continue
 		}
 		seen[name] = key
 		f, ok := fieldIndex(fields, name)
 		if !ok {
 			if key.Tag == "!!merge" {
-				d.bad[where] = true
-				d.errorf(key, "merge keys (\"<<\") are not supported%s; repeat the keys instead", in(where))
+				d.wrong(where, key, "merge keys (\"<<\") are not supported%s; repeat the keys instead", in(where))
 				continue
 			}
-			d.bad[where] = true
-			d.errorf(key, "unknown key %q%s%s", name, in(where), suggest(name, fieldNames(fields)))
+			d.wrong(where, key, "unknown key %q%s%s", name, in(where), suggest(name, fieldNames(fields)))
 			continue
 		}
 		d.decode(val, join(where, name), v.Field(f))
@@ -359,15 +356,13 @@ func (d *decoder) mapping(n *yaml.Node, where string, v reflect.Value) {
 
 func (d *decoder) sequence(n *yaml.Node, where string, v reflect.Value) {
 	if n.Kind != yaml.SequenceNode {
-		d.bad[where] = true
-		d.errorf(n, "%s must be a list, not %s", where, describe(n))
+		d.wrong(where, n, "%s must be a list, not %s", where, describe(n))
 		return
 	}
 	items := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 	for i, item := range n.Content {
 		if isNull(item) {
-			d.bad[fmt.Sprintf("%s[%d]", where, i)] = true
-			d.errorf(item, "%s[%d] is empty: give a value or remove the \"-\"", where, i)
+			d.wrong(fmt.Sprintf("%s[%d]", where, i), item, "%s[%d] is empty: give a value or remove the \"-\"", where, i)
 			continue
 		}
 		elem := items.Index(i)

@@ -237,7 +237,7 @@ var errorCases = []struct {
 		yaml: "artifacts: *missing\n",
 		want: `.github/breakwater.yml:1:12: invalid YAML: unknown anchor 'missing' referenced`},
 	{name: "aliases that expand too much",
-		yaml: aliasBomb(),
+		yaml:          aliasBomb(),
 		want:          `.github/breakwater.yml:83:5: the configuration has more than 10000 values (aliases that expand too much?)`,
 		schemaAccepts: true},
 

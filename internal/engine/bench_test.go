@@ -43,7 +43,7 @@ func generateTrayPair(size int) (base, head []byte) {
 	build := func(isHead bool) []byte {
 		var workflows, auths, configs []any
 		var total int
-		for i := 0; total < size*9/10; i++ {
+		for i := 0; total < size*45/100; i++ { // indenting roughly doubles the compact size
 			w := clone(wfs[i%len(wfs)]).(map[string]any)
 			w["id"] = fmt.Sprintf("wf-%06d", i)
 			w["title"] = fmt.Sprintf("Workflow %d", i)

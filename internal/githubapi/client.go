@@ -87,9 +87,11 @@ type Error struct {
 	Status int
 	// Message is GitHub's message, if any.
 	Message string
-	// RetryAfter is how long GitHub asked to wait, when it did.
+	// RetryAfter is how long GitHub asked to wait (Retry-After), when it did.
 	RetryAfter time.Duration
 	Err        error
+
+	retryAfterSet bool // a Retry-After header came, possibly "0"
 }
 
 func (e *Error) Error() string {
@@ -160,7 +162,7 @@ func wrap(op string, resp *github.Response, err error) error {
 			e.Status = ab.Response.StatusCode
 		}
 		if ab.RetryAfter != nil {
-			e.RetryAfter = *ab.RetryAfter
+			e.RetryAfter, e.retryAfterSet = *ab.RetryAfter, true
 		}
 	case errors.As(err, &rl):
 		e.Message = rl.Message
@@ -171,7 +173,7 @@ func wrap(op string, resp *github.Response, err error) error {
 		e.Message = er.Message
 		if er.Response != nil {
 			e.Status = er.Response.StatusCode
-			e.RetryAfter = parseRetryAfter(er.Response.Header.Get("Retry-After"))
+			e.RetryAfter, e.retryAfterSet = parseRetryAfter(er.Response.Header.Get("Retry-After"))
 		}
 	}
 	return e

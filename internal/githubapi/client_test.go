@@ -2,6 +2,7 @@ package githubapi_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -282,5 +283,38 @@ func TestForbiddenIsNotRetried(t *testing.T) {
 	}
 	if n := len(fx.sleeps.got()); n != 0 {
 		t.Errorf("retried a 403 %d times", n)
+	}
+}
+
+func TestServiceUnavailableHonoursRetryAfter(t *testing.T) {
+	fx := newFixture(t)
+	fx.fake.Fail(githubtest.Fault{Operation: "pulls/get", Times: 2, Status: http.StatusServiceUnavailable,
+		Header: http.Header{"Retry-After": {"0"}}, Body: `{"message":"Service Unavailable"}`})
+	fx.fake.Fail(githubtest.Fault{Operation: "pulls/get", Times: 1, Status: http.StatusTooManyRequests,
+		Header: http.Header{"Retry-After": {"5"}}, Body: `{"message":"Too Many Requests"}`})
+	if _, err := fx.client.PullRequest(context.Background(), fx.r, 7); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]time.Duration{0, 0, 5 * time.Second}, fx.sleeps.got()); diff != "" {
+		t.Errorf("waits (-want +got):\n%s", diff)
+	}
+}
+
+func TestCanceledContextStopsRetries(t *testing.T) {
+	fx := newFixture(t)
+	fx.fake.Fail(githubtest.Fault{Operation: "pulls/get", Status: http.StatusBadGateway, Body: `{"message":"Bad Gateway"}`})
+	policy := githubapi.DefaultRetryPolicy()
+	ctx, cancel := context.WithCancel(context.Background())
+	policy.Sleep = func(ctx context.Context, d time.Duration) error {
+		cancel()
+		return ctx.Err()
+	}
+	client, err := githubapi.New(fx.fake.URL, "t", githubapi.WithRetryPolicy(policy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = client.PullRequest(ctx, fx.r, 7)
+	if !errors.Is(err, context.Canceled) || githubapi.StatusOf(err) != http.StatusBadGateway {
+		t.Errorf("error = %v, want the 502 and the cancellation", err)
 	}
 }

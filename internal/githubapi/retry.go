@@ -100,7 +100,7 @@ func (p RetryPolicy) wait(err error, retry int) (time.Duration, bool) {
 	var rl *github.RateLimitError
 	switch {
 	case errors.As(e.Err, &ab):
-		if e.RetryAfter > 0 {
+		if e.retryAfterSet {
 			return e.RetryAfter, true
 		}
 		return p.SecondaryDefault, true
@@ -114,14 +114,18 @@ func (p RetryPolicy) wait(err error, retry int) (time.Duration, bool) {
 		}
 		return backoff, true
 	case e.Status == http.StatusTooManyRequests:
-		if e.RetryAfter > 0 {
+		if e.retryAfterSet {
 			return e.RetryAfter, true
 		}
 		return p.SecondaryDefault, true
-	case e.Status == http.StatusForbidden && e.RetryAfter > 0:
+	case e.Status == http.StatusForbidden && e.retryAfterSet:
 		// A secondary rate limit whose body go-github did not recognise.
 		return e.RetryAfter, true
 	case e.Status >= 500:
+		// A 503 may say when to come back; otherwise back off.
+		if e.retryAfterSet {
+			return e.RetryAfter, true
+		}
 		return backoff, true
 	case e.Status == 0 && isNetworkError(e.Err):
 		return backoff, true
@@ -135,19 +139,17 @@ func isNetworkError(err error) bool {
 }
 
 // parseRetryAfter reads a Retry-After header: seconds (GitHub's form) or an
-// HTTP date; 0 when absent or unreadable.
-func parseRetryAfter(v string) time.Duration {
+// HTTP date. ok is false when it is absent or unreadable.
+func parseRetryAfter(v string) (d time.Duration, ok bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
-		return 0
+		return 0, false
 	}
 	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
+		return time.Duration(s) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
+		return max(time.Until(t), 0), true
 	}
-	return 0
+	return 0, false
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -27,6 +28,8 @@ import (
 )
 
 const exportFile = "bynder-dropbox.project.json"
+
+var codeSpans = regexp.MustCompile("`[^`]*`")
 
 var (
 	engOnce sync.Once
@@ -251,8 +254,8 @@ func TestCleanAfterBreaking(t *testing.T) {
 	s := prruntest.New(t, base, head)
 	mustRun(t, s)
 
-	// Only a harmless change is left: a default value.
-	s.Push(prruntest.With(base, map[string][]byte{exportFile: mutate(t, base[exportFile], func(e map[string]any) {
+	// Only a harmless change is left: a default value, in a minor release.
+	s.Push(prruntest.With(base, map[string][]byte{"package.json": head["package.json"], exportFile: mutate(t, base[exportFile], func(e map[string]any) {
 		for _, c := range configSlots(e) {
 			if c := c.(map[string]any); c["key"] == "uploadLimiter" {
 				c["default_value"] = 25
@@ -521,11 +524,20 @@ func TestHostileTitlesAreNeutralized(t *testing.T) {
 	if out := s.Outputs(); out["breaking"] != "true" {
 		t.Errorf("outputs = %v", out)
 	}
-	// The summary: no raw HTML, link or mention from the export.
-	summary := s.Summary()
-	for _, bad := range []string{"<img", "](https://evil.example)", " @octocat", "**bold**"} {
-		if strings.Contains(summary, bad) {
-			t.Errorf("summary contains %q", bad)
+	// The summary and the comment of a same-repository run: outside code
+	// spans (shown verbatim by GitHub), no HTML, link, mention or emphasis
+	// from the export survives.
+	same := prruntest.New(t, base, head)
+	mustRun(t, same)
+	for name, md := range map[string]string{"summary": s.Summary(), "comment": stickyComments(same)[0].Body} {
+		prose := codeSpans.ReplaceAllString(md, "")
+		if !strings.Contains(prose, "Evil") {
+			t.Fatalf("the %s does not show the hostile title outside code", name)
+		}
+		for _, bad := range []string{"<img", "](https://evil.example)", "@octocat", "**bold**", "#1 "} {
+			if strings.Contains(prose, bad) {
+				t.Errorf("the %s contains %q outside code", name, bad)
+			}
 		}
 	}
 }
@@ -580,6 +592,9 @@ func TestInvalidExportIsAToolError(t *testing.T) {
 
 func TestConfigFromWorkspaceAndInputs(t *testing.T) {
 	base, head := prruntest.SamplePair(t)
+	// A major release: only the breaking changes themselves are left, and
+	// fail-on: never lets them pass.
+	head = prruntest.With(head, map[string][]byte{"package.json": []byte(`{"name":"@bynder/dropbox-solution","version":"2.0.0"}`)})
 	s := prruntest.New(t, base, head)
 	if err := os.MkdirAll(filepath.Join(s.Workspace, ".github"), 0o755); err != nil {
 		t.Fatal(err)

@@ -204,3 +204,38 @@ func TestWorkflowCommandEscapes(t *testing.T) {
 		t.Errorf("cmdData keeps an escape sequence: %q", got)
 	}
 }
+
+// FuzzMdText: whatever an export contains, as a list item's text it stays
+// one list item of plain text.
+func FuzzMdText(f *testing.F) {
+	for _, tt := range hostile {
+		f.Add(tt.in)
+	}
+	issueRef := regexp.MustCompile(`#\d|(?i)gh-\d`)
+	mention := regexp.MustCompile(`@[A-Za-z0-9]`)
+	f.Fuzz(func(t *testing.T, s string) {
+		esc := mdText(s)
+		var b bytes.Buffer
+		if err := gfm.Convert([]byte("- "+esc+"\n"), &b); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if strings.TrimSpace(oneLine(s)) == "" {
+			return // an empty item renders differently; nothing to inject
+		}
+		body, ok := strings.CutPrefix(out, "<ul>\n<li>")
+		if !ok {
+			t.Fatalf("mdText(%q) = %q is not a single list item: %q", s, esc, out)
+		}
+		body, ok = strings.CutSuffix(body, "</li>\n</ul>\n")
+		if !ok || strings.Contains(body, "<li>") {
+			t.Fatalf("mdText(%q) = %q is not a single list item: %q", s, esc, out)
+		}
+		if strings.ContainsAny(strings.NewReplacer("&lt;", "", "&gt;", "", "&amp;", "", "&quot;", "").Replace(body), "<>") {
+			t.Errorf("mdText(%q) = %q renders markup: %q", s, esc, body)
+		}
+		if issueRef.MatchString(body) || mention.MatchString(body) {
+			t.Errorf("mdText(%q) = %q renders a mention or reference: %q", s, esc, body)
+		}
+	})
+}

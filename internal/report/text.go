@@ -94,7 +94,7 @@ func writeTextFinding(w io.Writer, f *change.Finding, opts TextOptions, paint fu
 	}
 	fmt.Fprintf(w, "\n    %s\n", termText(f.Message))
 	if opts.Verbose && (f.Before != nil || f.After != nil) {
-		fmt.Fprintf(w, "    before: %s\n    after:  %s\n", termText(compactValue(f.Before, 200)), termText(compactValue(f.After, 200)))
+		fmt.Fprintf(w, "    before: %s\n    after:  %s\n", termValue(f.Before), termValue(f.After))
 	}
 	if a := f.Accepted; a != nil {
 		fmt.Fprintf(w, "    %s\n", paint(ansiGreen, "accepted"+textAcceptance(a)))
@@ -151,6 +151,13 @@ func textVersions(s change.Summary) string {
 		return ""
 	}
 	return fmt.Sprintf(" (%s → %s)", termText(orDash(s.BaseVersion)), termText(orDash(s.HeadVersion)))
+}
+
+func termValue(v any) string {
+	if v == nil {
+		return "(none)"
+	}
+	return termText(compactValue(v, 200))
 }
 
 func orDash(s string) string {

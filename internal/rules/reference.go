@@ -36,8 +36,8 @@ func (c *Catalogue) Reference() string {
 			if !strings.HasPrefix(r.ID, fam.prefix) {
 				continue
 			}
-			fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s | %s | %s |\n", r.ID, anchor(r.ID), r.Severity, r.Category, r.Upgrade, cell(r.FiresWhen))
-			fmt.Fprintf(&detail, "\n### %s\n\nFires when %s.\n\n**Why it matters.** %s\n\n**What to do.** %s\n", r.ID, r.FiresWhen, r.Why, r.Fix)
+			fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s | %s | %s |\n", r.ID, anchor(r.ID), r.Severity, r.Category, r.Upgrade, cell(r.Condition()))
+			fmt.Fprintf(&detail, "\n### %s\n\nFires when %s.\n\n**Why it matters.** %s\n\n**What to do.** %s\n", r.ID, r.Condition(), r.Why, r.Fix)
 		}
 		b.WriteString(detail.String())
 	}

@@ -86,6 +86,13 @@ func TestDiffRules(t *testing.T) {
 		appendTo(t, r, "/attributes/sharedTransitions",
 			`{"key": "force-delete", "target": "deleted", "triggerType": 0, "versionStrategy": "Minor", "labels": `+labelsJSON+`}`)
 	})
+	withSubflow := sample.edit(t, sysFlows, func(r *jsonpos.Value) {
+		appendTo(t, r, "/attributes/states",
+			`{"key": "kyc", "stateType": 4, "versionStrategy": "Minor", "labels": `+labelsJSON+`,
+			  "subFlow": {"type": "S", "process": {"key": "kyc-check", "domain": "idm", "version": "1.3", "flow": "sys-flows"},
+			              "mapping": {"location": "./src/Kyc.csx", "code": "eA=="}}}`)
+		setMember(t, r, "/attributes", "functions", `[{"key": "credit-score", "domain": "risk", "version": "latest", "flow": "sys-functions"}]`)
+	})
 	withPinnedSchema := sample.edit(t, sysFlows, func(r *jsonpos.Value) {
 		setMember(t, r, startTr, "schema", `{"version": "1.0.0", "key": "workflow", "domain": "core", "flow": "sys-schemas"}`)
 	})
@@ -172,6 +179,26 @@ func TestDiffRules(t *testing.T) {
 				Pointer: trActivate + "/onExecutionTasks/0/task", Side: change.Head},
 			lineSide: change.Head, lineMarker: `"ref": "Tasks/script-task.json"`, lineDelta: -1,
 			message: "from core/invalidate-cache@1.0.0 to core/script-task@1.0.0 (another component)",
+		},
+		{
+			name: "subflow to another major", base: withSubflow,
+			head: withSubflow.edit(t, sysFlows, func(r *jsonpos.Value) {
+				setMember(t, r, "/attributes/states/4/subFlow/process", "version", `"2.0"`)
+			}),
+			want: got{Rule: "vnext/reference-major-changed", Severity: change.Breaking, Upgrade: change.Manual,
+				Subject: wf + "/states[kyc]/subFlow", File: sysFlows, Pointer: "/attributes/states/4/subFlow/process", Side: change.Head},
+			lineSide: change.Head, lineMarker: `"key": "kyc-check"`, lineDelta: -1,
+			message: "subflow reference of state \"kyc\" in workflow core/sys-flows moved from idm/kyc-check@1.3 to idm/kyc-check@2.0",
+		},
+		{
+			name: "function pinned", base: withSubflow,
+			head: withSubflow.edit(t, sysFlows, func(r *jsonpos.Value) {
+				setMember(t, r, "/attributes/functions/0", "version", `"3"`)
+			}),
+			want: got{Rule: "vnext/reference-major-changed", Severity: change.Breaking, Upgrade: change.Manual,
+				Subject: wf + "/functions[risk/credit-score]", File: sysFlows, Pointer: "/attributes/functions/0", Side: change.Head},
+			lineSide: change.Head, lineMarker: `"key": "credit-score"`, lineDelta: -1,
+			message: "from risk/credit-score@latest to risk/credit-score@3",
 		},
 		{
 			name: "roles lose an allow entry", base: withRoles,
