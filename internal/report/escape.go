@@ -124,7 +124,7 @@ func mdCode(s string) string {
 // cannot open HTML, so a slip in the catalogue cannot break the layout.
 func mdTrusted(s string) string {
 	s = oneLine(s)
-	return strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(s)
+	return strings.NewReplacer("<", "&lt;", ">", "&gt;", "@", "@"+zwj).Replace(s)
 }
 
 // mdURL returns u if it is an absolute http(s) URL, percent-encoding the

@@ -239,3 +239,16 @@ func FuzzMdText(f *testing.F) {
 		}
 	})
 }
+
+func TestMdTrusted(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"pass `configValues` to **every** instance", "pass `configValues` to **every** instance"},
+		{"see @actions/core", "see @" + zwj + "actions/core"},
+		{"a <b>bold</b>\nline", "a &lt;b&gt;bold&lt;/b&gt; line"},
+	}
+	for _, tt := range tests {
+		if got := mdTrusted(tt.in); got != tt.want {
+			t.Errorf("mdTrusted(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

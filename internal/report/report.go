@@ -96,6 +96,15 @@ const (
 // and bump names only, never from strings out of the exports.
 func verdict(r *change.Report) (outcome, string) {
 	s := r.Summary
+	errs, bumpFinding := 0, false
+	for _, f := range r.Changes {
+		switch {
+		case f.Rule == bumpInsufficient:
+			bumpFinding = true
+		case f.Severity == change.Error:
+			errs++
+		}
+	}
 	var parts []string
 	if s.Breaking > 0 {
 		n := plural(s.Breaking, "breaking change", "breaking changes")
@@ -104,14 +113,8 @@ func verdict(r *change.Report) (outcome, string) {
 		} else {
 			parts = append(parts, fmt.Sprintf("%s %s a major version bump (declared: %s)", n, verb(s.Breaking, "needs", "need"), s.DeclaredBump))
 		}
-	} else if s.DeclaredBump != change.BumpUnknown && s.DeclaredBump < s.RequiredBump {
+	} else if bumpFinding || (s.DeclaredBump != change.BumpUnknown && s.DeclaredBump < s.RequiredBump) {
 		parts = append(parts, fmt.Sprintf("the version bump is too small: %s required, %s declared", s.RequiredBump, s.DeclaredBump))
-	}
-	errs := 0
-	for _, f := range r.Changes {
-		if f.Severity == change.Error && f.Rule != bumpInsufficient {
-			errs++
-		}
 	}
 	if errs > 0 {
 		parts = append(parts, fmt.Sprintf("%s must be fixed", plural(errs, "error", "errors")))

@@ -291,6 +291,10 @@ func TestVerdict(t *testing.T) {
 			"No unaccepted breaking changes (2 accepted)"},
 		{"bump too small without breaks", []change.Finding{warning}, change.BumpMinor, change.BumpPatch, "breaking", fail,
 			"The version bump is too small: minor required, patch declared"},
+		{"bump finding, declared unknown", []change.Finding{
+			finding("version/bump-insufficient", "p", "v", "package.json", "/version", 1, 1, change.Head, "m", nil, nil),
+		}, change.BumpMinor, change.BumpUnknown, "breaking", fail,
+			"The version bump is too small: minor required, unknown declared"},
 		{"warnings fail", []change.Finding{warning}, change.BumpPatch, change.BumpPatch, "warning", fail,
 			"1 warning (fail-on: warning)"},
 		{"never fails", breaking(1, false), change.BumpMajor, change.BumpPatch, "never", warn,

@@ -1,0 +1,212 @@
+package cli_test
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// binary is the real breakwater binary, built once: exit codes and output
+// are tested the way users and the Action runner meet them.
+var binary string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "breakwater-cli")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "breakwater")
+	build := exec.Command("go", "build", "-o", binary, "../../cmd/breakwater")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building breakwater:", err)
+		os.Exit(2)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// run executes the binary in dir (the repository root by default).
+func run(t *testing.T, dir string, args ...string) result {
+	t.Helper()
+	if dir == "" {
+		dir = "../.."
+	}
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+const (
+	sampleBase = "testdata/examples/tray/base"
+	sampleHead = "testdata/examples/tray/head"
+)
+
+func TestExitCodes(t *testing.T) {
+	tmp := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(tmp, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	broken := write("broken.json", "{\n  \"tray_export_version\": 4,\n  \"workflows\": [,]\n}")
+	notes := write("notes.json", `{"hello": "world"}`)
+	badConfig := write("bad.yml", "fail-on: breaking\nrules:\n  - rule: tray/auth-scopes-added\n    severty: warning\n")
+	acceptAll := write("accept.yml", "fail-on: never\n")
+	sampleFile := sampleBase + "/bynder-dropbox.project.json" // relative to the repository root, where run executes
+
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStderr string // substring
+		wantStdout string // substring
+	}{
+		{"identical inputs pass", []string{"diff", sampleBase, sampleBase}, 0, "", "No breaking changes"},
+		{"breaking changes fail the check", []string{"diff", sampleBase, sampleHead}, 1, "", "tray/auth-scopes-added"},
+		{"fail-on never from the config", []string{"diff", "--config", acceptAll, sampleBase, sampleHead}, 1, "", "version/bump-insufficient"},
+		{"fail-on never from the flag, still failing on the version error", []string{"diff", "--fail-on", "never", sampleBase, sampleHead}, 1, "", ""},
+		{"invalid JSON is a tool error with file:line:column", []string{"diff", sampleFile, broken}, 2, broken + ":3:17: invalid JSON: unexpected ',', expected a value", ""},
+		{"unknown format named explicitly", []string{"diff", sampleFile, notes}, 2, notes + ":1:1: unknown format", ""},
+		{"configuration errors name key and line", []string{"diff", "--config", badConfig, sampleBase, sampleHead}, 2, badConfig + `:4:5: unknown key "severty"`, ""},
+		{"missing configuration file given explicitly", []string{"diff", "--config", filepath.Join(tmp, "nope.yml"), sampleBase, sampleHead}, 2, "nope.yml", ""},
+		{"missing input", []string{"diff", sampleBase, filepath.Join(tmp, "missing")}, 2, "missing", ""},
+		{"wrong number of arguments", []string{"diff", sampleBase}, 2, "needs BASE and HEAD", ""},
+		{"unknown format flag", []string{"diff", "--format", "yaml", sampleBase, sampleHead}, 2, `unknown --format "yaml"`, ""},
+		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`, ""},
+		{"explain a rule", []string{"explain", "tray/auth-scopes-added"}, 0, "", "Upgrade:   user-input"},
+		{"explain an unknown rule", []string{"explain", "tray/scopes"}, 2, "no rule", ""},
+		{"version", []string{"version"}, 0, "", "breakwater "},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(t, "", tc.args...)
+			if r.code != tc.wantCode {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tc.wantCode, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tc.wantStderr) {
+				t.Errorf("stderr %q does not contain %q", r.stderr, tc.wantStderr)
+			}
+			if !strings.Contains(r.stdout, tc.wantStdout) {
+				t.Errorf("stdout does not contain %q:\n%s", tc.wantStdout, r.stdout)
+			}
+		})
+	}
+}
+
+func TestHelpEverywhere(t *testing.T) {
+	for _, cmd := range []string{"diff", "explain", "rules", "action", "version"} {
+		r := run(t, "", cmd, "--help")
+		if r.code != 0 || !strings.Contains(r.stdout, "Usage: breakwater "+cmd) {
+			t.Errorf("%s --help: exit %d, stdout %q, stderr %q", cmd, r.code, r.stdout, r.stderr)
+		}
+	}
+	if r := run(t, "", "--help"); r.code != 0 || !strings.Contains(r.stdout, "Exit codes") {
+		t.Errorf("--help: exit %d, %q", r.code, r.stdout)
+	}
+}
+
+// Golden reports of the quick-start sample pair in every format.
+// Regenerate with: go test ./internal/cli -update
+func TestGoldenReports(t *testing.T) {
+	for _, format := range []string{"text", "markdown", "json", "sarif", "github"} {
+		t.Run(format, func(t *testing.T) {
+			r := run(t, "", "diff", "--format", format, "--verbose", sampleBase, sampleHead)
+			if r.code != 1 {
+				t.Fatalf("exit code %d, stderr %s", r.code, r.stderr)
+			}
+			golden := filepath.Join("testdata", "golden", "tray-sample."+format)
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, []byte(r.stdout), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update)", err)
+			}
+			if diff := cmp.Diff(string(want), r.stdout); diff != "" {
+				t.Errorf("report differs from %s (-want +got):\n%s", golden, diff)
+			}
+		})
+	}
+}
+
+// --base-ref reads the base from git, so a single checkout is enough.
+func TestDiffAgainstGitRef(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	repo := t.TempDir()
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = repo
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	copyDir := func(from string) {
+		for _, name := range []string{"bynder-dropbox.project.json", "package.json"} {
+			data, err := os.ReadFile(filepath.Join("../..", from, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(filepath.Join(repo, "exports"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(repo, "exports", name), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	git("init", "-q", "-b", "main")
+	copyDir(sampleBase)
+	git("add", ".")
+	git("commit", "-qm", "base")
+	copyDir(sampleHead)
+
+	r := run(t, repo, "diff", "--format", "json", "--base-ref", "main", "exports")
+	if r.code != 1 || !strings.Contains(r.stdout, `"tray/auth-scopes-added"`) || !strings.Contains(r.stdout, `"file": "exports/bynder-dropbox.project.json"`) {
+		t.Errorf("exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+	if r := run(t, repo, "diff", "--base-ref", "HEAD", "exports"); r.code != 1 {
+		t.Errorf("HEAD vs working tree: exit %d: %s", r.code, r.stderr)
+	}
+	git("commit", "-qam", "head")
+	if r := run(t, repo, "diff", "--base-ref", "HEAD", "exports"); r.code != 0 {
+		t.Errorf("committed tree vs itself: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
