@@ -102,15 +102,20 @@ func Run(ctx context.Context, args []string, env Env) ExitCode {
 		if c.name != args[0] {
 			continue
 		}
-		c.flags.SetOutput(env.Stderr)
+		// The flag package prints problems and usage itself; hold that back
+		// so that --help goes to stdout and a flag error to stderr, once.
+		var msg strings.Builder
+		c.flags.SetOutput(&msg)
 		if err := c.flags.Parse(interspersed(c.flags, args[1:])); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				c.flags.SetOutput(env.Stdout)
 				c.flags.Usage()
 				return ExitOK
 			}
-			return ExitError // the flag package already printed the problem and usage
+			io.WriteString(env.Stderr, msg.String())
+			return ExitError
 		}
+		c.flags.SetOutput(env.Stderr)
 		return exit(env, c.run(ctx, env, c.flags.Args()))
 	}
 	fmt.Fprintf(env.Stderr, "breakwater: unknown command %q\n\n", args[0])

@@ -210,6 +210,11 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	if err := r.localOutputs(rep, res, out); err != nil {
 		return nil, err
 	}
+	// The verdict goes before any finding's annotation, so that the per-step
+	// caps can never hide it.
+	if res.Failed {
+		r.rn.Error(r.failureMessage(rep))
+	}
 	if r.readOnly {
 		r.readOnlyNotice()
 		r.annotateWithCommands(out.annotations)
@@ -224,9 +229,6 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 		r.annotateWithCommands(out.annotations)
 	}
 	res.ReadOnly = r.readOnly
-	if res.Failed {
-		r.rn.Error(r.failureMessage(rep))
-	}
 	return res, nil
 }
 

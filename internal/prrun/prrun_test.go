@@ -643,3 +643,37 @@ func TestBadInputs(t *testing.T) {
 		})
 	}
 }
+
+func TestForkAnnotationsStayWithinTheCaps(t *testing.T) {
+	base, _ := prruntest.SamplePair(t)
+	head := prruntest.With(base, map[string][]byte{exportFile: mutate(t, base[exportFile], func(e map[string]any) {
+		slots := configSlots(e)
+		for i := range 30 {
+			slots = append(slots, requiredSlot(fmt.Sprintf("f%02d", i), fmt.Sprintf("Field %d", i)))
+		}
+		e["solution"].(map[string]any)["config_slots"] = slots
+	})})
+	s := prruntest.New(t, base, head)
+	s.FromFork()
+	s.Event("opened")
+	o := mustRun(t, s)
+	var errs, notices []string
+	for _, line := range strings.Split(o.stdout, "\n") {
+		switch {
+		case strings.HasPrefix(line, "::error"):
+			errs = append(errs, line)
+		case strings.HasPrefix(line, "::notice"):
+			notices = append(notices, line)
+		}
+	}
+	if len(errs) != actions.MaxPerLevel {
+		t.Errorf("%d error annotations, want the cap of %d", len(errs), actions.MaxPerLevel)
+	}
+	if len(errs) > 0 && !strings.HasPrefix(errs[0], "::error::Breakwater: the check failed") {
+		t.Errorf("the first error is %q, want the verdict", errs[0])
+	}
+	last := notices[len(notices)-1]
+	if !strings.Contains(last, "more annotations were not shown") || !strings.Contains(last, "job summary") {
+		t.Errorf("no notice counting the annotations left out: %q", last)
+	}
+}

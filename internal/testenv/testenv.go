@@ -64,7 +64,7 @@ func NPMPackage(t testing.TB, spec string) string {
 	if err != nil {
 		Require(t, err.Error())
 	}
-	dir := filepath.Join(cache, "npm", safeName.ReplaceAllString(spec, "_"))
+	dir := npmDir(cache, spec)
 	pkgDir := filepath.Join(dir, "node_modules", filepath.FromSlash(name))
 	done := filepath.Join(dir, ".installed")
 	if _, err := os.Stat(done); err == nil {
@@ -106,6 +106,11 @@ func NPMPackage(t testing.TB, spec string) string {
 }
 
 var safeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// npmDir is where spec is installed in the cache.
+func npmDir(cache, spec string) string {
+	return filepath.Join(cache, "npm", safeName.ReplaceAllString(spec, "_"))
+}
 
 // packageName is the package name of an npm spec without its version:
 // "@octokit/openapi@23" → "@octokit/openapi", "left-pad@1" → "left-pad".

@@ -59,7 +59,7 @@ func TestNPMPackageUsesCache(t *testing.T) {
 	// A pre-marked cache entry is returned without running npm.
 	cache := t.TempDir()
 	t.Setenv(CacheEnv, cache)
-	dir := filepath.Join(cache, "npm", "@octokit_openapi_23")
+	dir := npmDir(cache, "@octokit/openapi@23")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}

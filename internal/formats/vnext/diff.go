@@ -371,43 +371,55 @@ func major(v string) string {
 }
 
 // exports reports components that vnext.config.json stops exporting, or
-// that disappear while exported. Workflows already reported as removed are
-// skipped.
+// that disappear while exported. Consumers reference a component by domain
+// and key, so an export that moves to another file name is still the same
+// export. Workflows already reported as removed are skipped.
 func (d *differ) exports(base, head *Package, removed map[string]bool) {
 	if base == nil {
 		return
 	}
-	for _, e := range base.exports {
-		bp := base.exportPath(e)
-		if base.byPath[bp] == nil || removed[bp] {
-			continue
-		}
-		listed, exists := false, false
-		if head != nil {
-			for _, he := range head.exports {
-				if he.kind == e.kind && he.name == e.name {
-					listed = true
-					break
-				}
+	headExports := map[string]bool{}
+	headHas := map[string]bool{}
+	if head != nil {
+		for _, e := range head.exports {
+			if c := head.exported(e); c != nil {
+				headExports[string(c.Kind)+"\x00"+c.identity()] = true
 			}
-			exists = head.byPath[head.exportPath(e)] != nil
 		}
-		if listed && exists {
+		for _, c := range head.Components {
+			headHas[string(c.Kind)+"\x00"+c.identity()] = true
+		}
+	}
+	for _, e := range base.exports {
+		c := base.exported(e)
+		if c == nil || removed[c.Path] {
 			continue
 		}
-		what := fmt.Sprintf("exported %s %s", e.kind, e.name)
+		id := string(c.Kind) + "\x00" + c.identity()
+		if headExports[id] {
+			continue
+		}
+		what := fmt.Sprintf("exported %s %s (%s)", c.Kind, c.identity(), e.name)
 		msg := what + " is no longer exported; other domains that reference it break"
-		if !exists {
+		if !headHas[id] {
 			msg = what + " no longer exists; other domains that reference it break"
 		}
-		subject := "exports/" + e.kind.pathKey() + "[" + e.name + "]"
-		d.add(d.removal(ruleWorkflowRemoved, subject, base.config, e.val, e.ptr, msg).With(e.name, nil))
+		subject := "exports/" + e.kind.pathKey() + "[" + c.identity() + "]"
+		d.add(d.removal(ruleWorkflowRemoved, subject, base.config, e.val, e.ptr, msg).With(c.identity(), nil))
 	}
 }
 
-// exportPath is where an export's file lives in the package.
-func (p *Package) exportPath(e export) string {
-	return path.Join(p.componentsRoot, cleanDir(p.folders[e.kind]), e.name)
+// exported is the component an export names, if the package has it: a file
+// name under the kind's folder, with or without ".json".
+func (p *Package) exported(e export) *Component {
+	dir := path.Join(p.componentsRoot, cleanDir(p.folders[e.kind]))
+	if c := p.byPath[path.Join(dir, e.name)]; c != nil && c.Kind == e.kind {
+		return c
+	}
+	if c := p.byPath[path.Join(dir, e.name+".json")]; c != nil && c.Kind == e.kind {
+		return c
+	}
+	return nil
 }
 
 func (k Kind) pathKey() string {

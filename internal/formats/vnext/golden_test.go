@@ -234,6 +234,14 @@ func TestNoOpEdits(t *testing.T) {
 			delete(t, sysFlows)
 			return t
 		},
+		"exported file renamed": func(tb testing.TB, t tree) tree {
+			t = t.edit(tb, ConfigFile, func(r *jsonpos.Value) {
+				setMember(tb, r, "/exports", "extensions", `["transitions"]`) // the ".json" is optional
+			})
+			t["core/Extensions/transitions.json"] = t[extension]
+			delete(t, extension)
+			return t
+		},
 		"labels, tags and mappings edited": editFlows(func(tb testing.TB, r *jsonpos.Value) {
 			setMember(tb, r, stDraft+"/labels/0", "label", `"Drafts"`)
 			appendTo(tb, r, "/tags", `"audited"`)
