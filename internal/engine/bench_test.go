@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"runtime"
 	"runtime/metrics"
 	"sync"
@@ -183,14 +185,21 @@ func BenchmarkTrayDecodeBaseline50MB(b *testing.B) {
 
 func BenchmarkTrayDiff50MB(b *testing.B) {
 	base, head := trayPair()
+	ratioBench(b,
+		[]File{{Path: "export.json", Name: "base/export.json", Data: base}},
+		[]File{{Path: "export.json", Name: "head/export.json", Data: head}})
+}
+
+// ratioBench times Compare on a pair against decoding every file of both
+// sides into any with encoding/json, in the same run, and reports the
+// ratios of time and peak heap.
+func ratioBench(b *testing.B, base, head []File) {
 	eng, err := New()
 	if err != nil {
 		b.Fatal(err)
 	}
-	bf := []File{{Path: "export.json", Name: "base/export.json", Data: base}}
-	hf := []File{{Path: "export.json", Name: "head/export.json", Data: head}}
 	compare := func() {
-		rep, err := eng.Compare(bf, hf, Options{})
+		rep, err := eng.Compare(base, head, Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -198,13 +207,28 @@ func BenchmarkTrayDiff50MB(b *testing.B) {
 			b.Fatal("the generated pair must produce findings")
 		}
 	}
-	b.SetBytes(int64(len(base) + len(head)))
+	decode := func() {
+		for _, side := range [][]File{base, head} {
+			for _, f := range side {
+				var v any
+				if err := json.Unmarshal(f.Data, &v); err != nil {
+					b.Fatal(err)
+				}
+				runtime.KeepAlive(v)
+			}
+		}
+	}
+	var size int64
+	for _, f := range base {
+		size += int64(len(f.Data))
+	}
+	b.SetBytes(2 * size)
 	var diffTime, baseTime time.Duration
 	var diffMem, baseMem uint64
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		t, m := measure(func() { decodeBaseline(base, head) })
+		t, m := measure(decode)
 		baseTime += t
 		baseMem = max(baseMem, m)
 		b.StartTimer()
@@ -212,9 +236,111 @@ func BenchmarkTrayDiff50MB(b *testing.B) {
 		diffTime += t
 		diffMem = max(diffMem, m)
 	}
-	b.ReportMetric(float64(len(base))/(1<<20), "MB/side")
+	b.ReportMetric(float64(size)/(1<<20), "MB/side")
 	b.ReportMetric(diffTime.Seconds()/baseTime.Seconds(), "time-ratio")
 	b.ReportMetric(float64(diffMem)/float64(baseMem), "mem-ratio")
 	b.ReportMetric(float64(baseMem)/(1<<20), "baseline-peak-MB")
 	b.ReportMetric(float64(diffMem)/(1<<20), "diff-peak-MB")
+}
+
+// BenchmarkCkbkDiff3000Recipes: a template of 3,000 recipes (the test
+// template's recipes repeated under new roles); the head renames, removes
+// and edits some.
+func BenchmarkCkbkDiff3000Recipes(b *testing.B) {
+	src, err := os.ReadFile("../formats/ckbk/testdata/football-poll.ckbk")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var tmpl map[string]any
+	if err := json.Unmarshal(src, &tmpl); err != nil {
+		b.Fatal(err)
+	}
+	protos := tmpl["recipes"].([]any)
+	build := func(isHead bool) []byte {
+		var recipes []any
+		for i := 0; i < 3000; i++ {
+			r := clone(protos[i%len(protos)]).(map[string]any)
+			r["id"] = i + 1
+			r["collectionRole"] = fmt.Sprintf("%v_%d", r["collectionRole"], i)
+			r["name"] = fmt.Sprintf("%v %d", r["name"], i)
+			// callingRecipeIds would point at the prototypes' ids: drop them.
+			for _, tr := range r["triggers"].([]any) {
+				if data, ok := tr.(map[string]any)["data"].(map[string]any); ok {
+					delete(data, "callingRecipeIds")
+				}
+			}
+			if isHead && i%100 == 0 {
+				r["collectionRole"] = fmt.Sprintf("renamed_%d", i)
+			}
+			if isHead && i%150 == 1 {
+				continue
+			}
+			recipes = append(recipes, r)
+		}
+		out := clone(tmpl).(map[string]any)
+		out["recipes"] = recipes
+		data, err := json.MarshalIndent(out, "", "  ")
+		if err != nil {
+			b.Fatal(err)
+		}
+		return data
+	}
+	ratioBench(b,
+		[]File{{Path: "poll.ckbk", Name: "base/poll.ckbk", Data: build(false)}},
+		[]File{{Path: "poll.ckbk", Name: "head/poll.ckbk", Data: build(true)}})
+}
+
+// BenchmarkVNextDiff300Workflows: the real core package with 300 workflow
+// definitions (its workflows copied under new keys); the head removes
+// states and retargets transitions in some.
+func BenchmarkVNextDiff300Workflows(b *testing.B) {
+	root := "../formats/vnext/testdata/core-package"
+	var base []File
+	var protos [][]byte
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		rel = filepath.ToSlash(rel)
+		if strings.HasPrefix(rel, "core/Workflows/") {
+			protos = append(protos, data)
+			return nil
+		}
+		base = append(base, File{Path: rel, Name: rel, Data: data})
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	head := append([]File(nil), base...)
+	for i := 0; i < 300; i++ {
+		var wf map[string]any
+		if err := json.Unmarshal(protos[i%len(protos)], &wf); err != nil {
+			b.Fatal(err)
+		}
+		wf["key"] = fmt.Sprintf("%v-%d", wf["key"], i)
+		wf["flow"] = wf["key"]
+		data, err := json.MarshalIndent(wf, "", "  ")
+		if err != nil {
+			b.Fatal(err)
+		}
+		name := fmt.Sprintf("core/Workflows/wf-%03d.json", i)
+		base = append(base, File{Path: name, Name: name, Data: data})
+		if i%20 == 0 {
+			attrs := wf["attributes"].(map[string]any)
+			if states, ok := attrs["states"].([]any); ok && len(states) > 1 {
+				attrs["states"] = states[:len(states)-1]
+			}
+			if data, err = json.MarshalIndent(wf, "", "  "); err != nil {
+				b.Fatal(err)
+			}
+		}
+		head = append(head, File{Path: name, Name: name, Data: data})
+	}
+	ratioBench(b, base, head)
 }

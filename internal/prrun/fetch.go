@@ -193,10 +193,12 @@ func (s *side) want(key, p string) {
 	}
 }
 
-// wantDir asks for every file under root.
+// wantDir asks for every JSON file under root: the engine reads nothing
+// else of a package, and a package at the repository root must not pull in
+// every image and document of the repository.
 func (s *side) wantDir(root string) {
 	for p := range s.blobs {
-		if root == "." || strings.HasPrefix(p, root+"/") {
+		if (root == "." || strings.HasPrefix(p, root+"/")) && strings.EqualFold(path.Ext(p), ".json") {
 			s.wanted[p] = p
 		}
 	}

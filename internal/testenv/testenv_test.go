@@ -1,8 +1,11 @@
 package testenv
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -70,5 +73,54 @@ func TestNPMPackageUsesCache(t *testing.T) {
 	got := NPMPackage(t, "@octokit/openapi@23")
 	if want := filepath.Join(dir, "node_modules", "@octokit", "openapi"); got != want {
 		t.Errorf("NPMPackage = %q, want %q", got, want)
+	}
+}
+
+// recorder stands in for a test to see whether a helper skips or fails.
+type recorder struct {
+	testing.TB
+	fatal, skip string
+}
+
+func (r *recorder) Helper() {}
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.fatal = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+func (r *recorder) Fatal(args ...any) {
+	r.fatal = fmt.Sprint(args...)
+	runtime.Goexit()
+}
+func (r *recorder) Skipf(format string, args ...any) {
+	r.skip = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+func call(t *testing.T, f func(tb testing.TB)) *recorder {
+	r := &recorder{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f(r)
+	}()
+	<-done
+	return r
+}
+
+func TestMissingNPMSkipsOrFails(t *testing.T) {
+	t.Setenv(CacheEnv, t.TempDir())
+	t.Setenv("PATH", "")
+	for _, mode := range []string{"", "require"} {
+		t.Setenv(RequireEnv, mode)
+		r := call(t, func(tb testing.TB) { NPMPackage(tb, "left-pad@1") })
+		switch {
+		case mode == "" && (r.skip == "" || r.fatal != ""):
+			t.Errorf("without %s: skip %q, fatal %q; want a skip", RequireEnv, r.skip, r.fatal)
+		case mode == "require" && r.fatal == "":
+			t.Errorf("with %s=require: skip %q; want a failure", RequireEnv, r.skip)
+		}
+		if msg := r.skip + r.fatal; !strings.Contains(msg, "npm is not installed") {
+			t.Errorf("message %q does not say npm is missing", msg)
+		}
 	}
 }

@@ -623,5 +623,5 @@ func same(a, b *jsonpos.Value) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	return a == b || jsonpos.Canonical(a) == jsonpos.Canonical(b)
+	return a == b || jsonpos.Equal(a, b)
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"regexp"
 	"strings"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
@@ -103,14 +102,6 @@ type Chart struct {
 	Pointer         string
 	Value           *jsonpos.Value
 }
-
-// expression matches a ${…} template expression; userDataRef matches a
-// userData['k'] or userData["k"] lookup inside one, so both
-// ${userData['k']} and ${userData['a'] + userData['b']} are found.
-var (
-	expression  = regexp.MustCompile(`\$\{[^}]*\}`)
-	userDataRef = regexp.MustCompile(`\buserData\s*\[\s*(?:'([^']*)'|"([^"]*)")\s*\]`)
-)
 
 // Detect reports whether root looks like a recipe collection template: an
 // object with a `recipes` array whose entries carry collectionRole, triggers
@@ -307,7 +298,7 @@ func (p *parser) recipe(v *jsonpos.Value, pointer string) (*Recipe, error) {
 			}
 		}
 		if name != "triggers" {
-			r.collectRefs(part, partPtr)
+			r.collectRefs(part, partPtr, nil)
 		}
 	}
 	return r, nil
@@ -383,27 +374,30 @@ func (p *parser) actions(r *Recipe, list *jsonpos.Value, pointer, branch string)
 
 // collectRefs records the first ${userData[…]} reference per key in any
 // string under v.
-func (r *Recipe) collectRefs(v *jsonpos.Value, pointer string) {
+// collectRefs finds ${userData['k']} references below v. The pointer of a
+// value is built only when it holds a reference: templates are large and
+// references few.
+func (r *Recipe) collectRefs(v *jsonpos.Value, base string, path []any) {
 	if v == nil {
 		return
 	}
 	switch v.Kind {
 	case jsonpos.String:
-		for _, expr := range expression.FindAllString(v.Text, -1) {
-			for _, m := range userDataRef.FindAllStringSubmatch(expr, -1) {
-				key := m[1] + m[2] // one of the two quote styles matched
-				if !r.refersTo(key) {
-					r.UserDataRefs = append(r.UserDataRefs, UserDataRef{Key: key, Pointer: pointer, Value: v})
-				}
+		if !strings.Contains(v.Text, "userData") {
+			return
+		}
+		for _, key := range userDataKeys(v.Text) {
+			if !r.refersTo(key) {
+				r.UserDataRefs = append(r.UserDataRefs, UserDataRef{Key: key, Pointer: jsonpos.Pointer(base, path...), Value: v})
 			}
 		}
 	case jsonpos.Array:
 		for i := range v.Kids {
-			r.collectRefs(&v.Kids[i], jsonpos.Pointer(pointer, i))
+			r.collectRefs(&v.Kids[i], base, append(path, i))
 		}
 	case jsonpos.Object:
 		for i := range v.Kids {
-			r.collectRefs(&v.Kids[i], jsonpos.Pointer(pointer, v.Kids[i].Key))
+			r.collectRefs(&v.Kids[i], base, append(path, v.Kids[i].Key))
 		}
 	}
 }
@@ -468,4 +462,53 @@ func (p *parser) chart(v *jsonpos.Value, pointer string) (*Chart, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// userDataKeys returns the keys of the userData['k'] and userData["k"]
+// lookups inside the ${…} expressions of s, so both ${userData['k']} and
+// ${userData['a'] + userData['b']} are found. A hand scanner rather than a
+// regexp: it runs on every string of large templates.
+func userDataKeys(s string) []string {
+	const space = " \t\n\f\r"
+	var keys []string
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			return keys
+		}
+		s = s[i+2:]
+		end := strings.IndexByte(s, '}')
+		if end < 0 {
+			return keys
+		}
+		expr := s[:end]
+		s = s[end+1:]
+		for from := 0; ; {
+			j := strings.Index(expr[from:], "userData")
+			if j < 0 {
+				break
+			}
+			j += from
+			from = j + len("userData")
+			rest := strings.TrimLeft(expr[from:], space)
+			if (j > 0 && isWordByte(expr[j-1])) || !strings.HasPrefix(rest, "[") {
+				continue
+			}
+			rest = strings.TrimLeft(rest[1:], space)
+			if rest == "" || (rest[0] != '\'' && rest[0] != '"') {
+				continue
+			}
+			k := strings.IndexByte(rest[1:], rest[0])
+			if k < 0 {
+				continue
+			}
+			if after := strings.TrimLeft(rest[2+k:], space); strings.HasPrefix(after, "]") {
+				keys = append(keys, rest[1:1+k])
+			}
+		}
+	}
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }

@@ -1,10 +1,12 @@
 package vnext
 
 import (
+	"bytes"
 	"fmt"
 	"path"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/formats"
@@ -148,7 +150,7 @@ func readConfig(d *jsonpos.Doc) (*Package, error) {
 		if !v.Is(jsonpos.String) {
 			return nil, formats.WrongType(d, v, "/version", jsonpos.String)
 		}
-		pkg.Version = &change.Declared{Version: v.Text, Location: formats.LocateValue(d, v, "/version")}
+		pkg.Version = declared(d, v)
 	}
 
 	pkg.componentsRoot = domain
@@ -270,7 +272,7 @@ func (p *Parser) component(k Kind, f File) (*Component, error) {
 		if !v.Is(jsonpos.String) {
 			return nil, formats.WrongType(d, v, "/version", jsonpos.String)
 		}
-		c.Version = &change.Declared{Version: v.Text, Location: formats.LocateValue(d, v, "/version")}
+		c.Version = declared(d, v)
 	}
 	return c, nil
 }
@@ -304,4 +306,18 @@ func kindName(k Kind) string {
 		return "definition"
 	}
 	return string(k)
+}
+
+// declared is the version v at the top level of d, located. It counts lines
+// up to v itself, as jsonpos.Doc.Position would, without indexing the whole
+// file: most definitions never get a finding that would need the index.
+func declared(d *jsonpos.Doc, v *jsonpos.Value) *change.Declared {
+	before := d.Src[:v.Off]
+	lineStart := bytes.LastIndexByte(before, '\n') + 1
+	return &change.Declared{Version: v.Text, Location: change.Location{
+		File:    d.File,
+		Pointer: "/version",
+		Line:    bytes.Count(before, []byte{'\n'}) + 1,
+		Column:  utf8.RuneCount(before[lineStart:]) + 1,
+	}}
 }

@@ -41,6 +41,20 @@ func TestParseSamplePackage(t *testing.T) {
 	if fs := Diff(pkg, pkg).Findings; len(fs) != 0 {
 		t.Errorf("a package against itself: %v", fs)
 	}
+	// Declared versions are located as jsonpos would locate them, also
+	// after a byte-order mark and non-ASCII text on the same line.
+	for _, src := range []string{"\xef\xbb\xbf{\"version\": \"1.0.0\"}", "{\"ä\": 1, \"version\": \"1.0.0\"}", "{\n\n  \"version\":\n\"2.0.0\"}"} {
+		d, err := jsonpos.Parse("x.json", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := d.Root.Get("version")
+		got := declared(d, v).Location
+		line, col := d.Position(v.Off)
+		if got.Line != line || got.Column != col {
+			t.Errorf("%q: declared at %d:%d, jsonpos says %d:%d", src, got.Line, got.Column, line, col)
+		}
+	}
 }
 
 // The vendor's own package carries members its schemas forbid
