@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -105,23 +106,38 @@ func (r *Runner) ExportVariable(name, value string) error {
 	return r.appendKeyValue("GITHUB_ENV", name, value)
 }
 
-// appendKeyValue writes name<<delimiter / value / delimiter to the file the
-// environment variable fileVar names. The delimiter is random per value, so
-// no value can close the heredoc early and smuggle in other keys.
+// appendKeyValue appends name=value to the file the environment variable
+// fileVar names.
 func (r *Runner) appendKeyValue(fileVar, name, value string) error {
-	if name == "" || strings.ContainsAny(name, "\r\n=") || strings.Contains(name, "<<") {
-		return fmt.Errorf("%s: invalid name %q", fileVar, name)
+	entry, err := r.keyValue(name, value)
+	if err != nil {
+		return fmt.Errorf("%s: %w", fileVar, err)
+	}
+	return r.appendFile(fileVar, entry)
+}
+
+var validName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+
+// keyValue is the file command name<<delimiter / value / delimiter. The
+// delimiter is random per value, so no value can close the heredoc early and
+// smuggle in other keys.
+func (r *Runner) keyValue(name, value string) (string, error) {
+	// The runner splits "name<<delimiter" at the first "<<" and
+	// "name=value" at the first "=": a name must contain neither, nor end
+	// in "<". Identifier characters are all outputs and variables need.
+	if !validName.MatchString(name) {
+		return "", fmt.Errorf("invalid name %q: use letters, digits, '_', '-' and '.'", name)
 	}
 	delim, err := r.token("ghadelimiter_")
 	if err != nil {
-		return err
+		return "", err
 	}
 	if strings.Contains(value, delim) || strings.Contains(name, delim) {
 		// A 128-bit random token appearing in a value is an attack or a broken
 		// random source; either way, do not write it.
-		return fmt.Errorf("%s: the value of %q contains its heredoc delimiter; refusing to write it", fileVar, name)
+		return "", fmt.Errorf("the value of %q contains its heredoc delimiter; refusing to write it", name)
 	}
-	return r.appendFile(fileVar, name+"<<"+delim+"\n"+value+"\n"+delim+"\n")
+	return name + "<<" + delim + "\n" + value + "\n" + delim + "\n", nil
 }
 
 // StepSummaryLimit is the most the runner uploads as one step's summary

@@ -186,7 +186,7 @@ func TestSetOutputErrors(t *testing.T) {
 		t.Error("SetOutput created a file the runner did not")
 	}
 	r = New(env{"GITHUB_OUTPUT": tempFile(t)}.get, &bytes.Buffer{})
-	for _, name := range []string{"", "a\nb", "a=b", "a<<b"} {
+	for _, name := range []string{"", "a\nb", "a=b", "a<<b", "a<", "a b"} {
 		if err := r.SetOutput(name, "v"); err == nil {
 			t.Errorf("SetOutput(%q) accepted an invalid name", name)
 		}

@@ -5,6 +5,7 @@
 package engine
 
 import (
+	"bytes"
 	"fmt"
 	"path"
 	"sort"
@@ -29,6 +30,25 @@ type File struct {
 	// the path as given on the command line in the CLI.
 	Name string
 	Data []byte
+
+	unchanged bool // same bytes on the base side; set by Compare
+}
+
+// markUnchanged flags the head files whose bytes equal the base file at the
+// same path: the base was accepted before, so only what the change touches
+// is validated against vendor schemas.
+func markUnchanged(base, head []File) []File {
+	byPath := make(map[string][]byte, len(base))
+	for _, f := range base {
+		byPath[f.Path] = f.Data
+	}
+	out := make([]File, len(head))
+	for i, f := range head {
+		b, ok := byPath[f.Path]
+		f.unchanged = ok && bytes.Equal(b, f.Data)
+		out[i] = f
+	}
+	return out
 }
 
 // Options tune a comparison.
@@ -59,6 +79,9 @@ type FormatOverride struct {
 type Engine struct {
 	rules *rules.Catalogue
 	vnext *vnext.Parser
+	// vnextBase reads the base side without schema validation: a pull
+	// request that fixes a violation must not fail on the base having it.
+	vnextBase *vnext.Parser
 }
 
 // New builds an engine.
@@ -67,7 +90,7 @@ func New() (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading the vNext schemas: %w", err)
 	}
-	return &Engine{rules: rules.Default(), vnext: vp}, nil
+	return &Engine{rules: rules.Default(), vnext: vp, vnextBase: vp.Trusted()}, nil
 }
 
 // Rules is the engine's rule catalogue.
@@ -84,7 +107,7 @@ func (e *Engine) Compare(base, head []File, opts Options) (*change.Report, error
 		defer wg.Done()
 		bs, berr = e.parseSide(base, opts, true)
 	}()
-	hs, herr = e.parseSide(head, opts, false)
+	hs, herr = e.parseSide(markUnchanged(base, head), opts, false)
 	wg.Wait()
 	if berr != nil {
 		return nil, berr
@@ -150,6 +173,10 @@ type side struct {
 
 func (e *Engine) parseSide(files []File, opts Options, isBase bool) (*side, error) {
 	s := &side{artifacts: map[string]*artifact{}}
+	vp := e.vnext
+	if isBase {
+		vp = e.vnextBase
+	}
 	versionFile := opts.VersionFile
 	if versionFile == "" {
 		versionFile = "package.json"
@@ -186,14 +213,14 @@ func (e *Engine) parseSide(files []File, opts Options, isBase bool) (*side, erro
 			if root == "." {
 				rel = f.Path
 			}
-			packages[root] = append(packages[root], vnext.File{Path: rel, Doc: doc})
+			packages[root] = append(packages[root], vnext.File{Path: rel, Doc: doc, Unchanged: f.unchanged})
 			continue
 		}
 		// Manifests are read beside exports, never compared as exports.
 		if f.Path == versionFile || path.Base(f.Path) == "package.json" || (!opts.Explicit && !isJSONName(f.Path)) {
 			continue
 		}
-		a, err := e.parseFile(f, opts)
+		a, err := e.parseFile(vp, f, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -203,7 +230,7 @@ func (e *Engine) parseSide(files []File, opts Options, isBase bool) (*side, erro
 		}
 	}
 	for root, pfiles := range packages {
-		pkg, err := e.vnext.ParsePackage(pfiles)
+		pkg, err := vp.ParsePackage(pfiles)
 		if err != nil {
 			return nil, err
 		}
@@ -214,7 +241,7 @@ func (e *Engine) parseSide(files []File, opts Options, isBase bool) (*side, erro
 
 // parseFile detects a single file's format and parses it; nil when the file
 // is of no known format and was not named explicitly.
-func (e *Engine) parseFile(f File, opts Options) (*artifact, error) {
+func (e *Engine) parseFile(vp *vnext.Parser, f File, opts Options) (*artifact, error) {
 	doc, err := formats.ParseJSON(f.Name, f.Data)
 	if err != nil {
 		return nil, err
@@ -243,7 +270,7 @@ func (e *Engine) parseFile(f File, opts Options) (*artifact, error) {
 		x, err := ckbk.Parse(doc)
 		return &artifact{format: format, ckbk: x}, err
 	case vnext.Format:
-		x, err := e.vnext.ParseDefinition(vnext.File{Path: f.Path, Doc: doc})
+		x, err := vp.ParseDefinition(vnext.File{Path: f.Path, Doc: doc})
 		return &artifact{format: format, vnext: x}, err
 	case "":
 		if !opts.Explicit {

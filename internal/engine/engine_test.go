@@ -179,3 +179,48 @@ func TestCompareFormatChangeIsRemovalAndAddition(t *testing.T) {
 		t.Errorf("rules = %s", got)
 	}
 }
+
+// A base that violates the vendor schema does not stop a pull request that
+// fixes it; a head that violates it does.
+func TestCompareValidatesOnlyTheHead(t *testing.T) {
+	e := newEngine(t)
+	good := readTree(t, "../formats/vnext/testdata/core-package", "pkg")
+	bad := readTree(t, "../formats/vnext/testdata/core-package", "pkg")
+	for i, f := range bad {
+		if strings.HasSuffix(f.Path, "Workflows/sys-flows.json") {
+			bad[i].Data = []byte(strings.Replace(string(f.Data), `"stateType": 1`, `"stateType": 9`, 1))
+		}
+	}
+	if _, err := e.Compare(bad, good, Options{}); err != nil {
+		t.Errorf("invalid base, valid head: %v", err)
+	}
+	_, err := e.Compare(good, bad, Options{})
+	var ie *change.InputError
+	if !errors.As(err, &ie) || ie.Rule != change.RuleSchemaViolation || !strings.Contains(ie.File, "sys-flows.json") || ie.Line == 0 {
+		t.Errorf("valid base, invalid head: %v", err)
+	}
+}
+
+// Only what the change touches is validated: a violation already in the
+// base, left untouched, does not fail a pull request about something else.
+func TestCompareValidatesOnlyChangedFiles(t *testing.T) {
+	e := newEngine(t)
+	base := readTree(t, "../formats/vnext/testdata/core-package", "pkg")
+	for i, f := range base {
+		if strings.HasSuffix(f.Path, "Workflows/sys-flows.json") {
+			base[i].Data = []byte(strings.Replace(string(f.Data), `"stateType": 1`, `"stateType": 9`, 1))
+		}
+	}
+	head := append([]File(nil), base...)
+	for i, f := range head {
+		if strings.HasSuffix(f.Path, "Workflows/sys-tasks.json") {
+			head[i].Data = []byte(strings.Replace(string(f.Data), `"versionStrategy": "Minor"`, `"versionStrategy": "Major"`, 1))
+			if string(head[i].Data) == string(f.Data) {
+				t.Fatal("fixture edit did not apply")
+			}
+		}
+	}
+	if _, err := e.Compare(base, head, Options{}); err != nil {
+		t.Errorf("untouched invalid file failed the comparison: %v", err)
+	}
+}

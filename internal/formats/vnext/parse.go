@@ -255,7 +255,7 @@ func (p *Parser) component(k Kind, f File) (*Component, error) {
 	if !root.Is(jsonpos.Object) {
 		return nil, formats.WrongType(d, root, "", jsonpos.Object)
 	}
-	c := &Component{Kind: k, Path: f.Path, doc: d, root: root}
+	c := &Component{Kind: k, Path: f.Path, doc: d, root: root, unchanged: f.Unchanged}
 	var err error
 	for _, m := range [...]struct {
 		ptr string

@@ -27,6 +27,9 @@ type File struct {
 	// directory that holds vnext.config.json.
 	Path string
 	Doc  *jsonpos.Doc
+	// Unchanged says the file has the same bytes on the other side of the
+	// comparison: it was accepted before, so it is not validated again.
+	Unchanged bool
 }
 
 // Kind is a component kind; it picks the vendor schema and the folder.
@@ -92,9 +95,10 @@ type Component struct {
 	// Path is the file's path in the package.
 	Path string
 
-	doc      *jsonpos.Doc
-	root     *jsonpos.Value
-	workflow *workflow // for workflows, built once every component is known
+	doc       *jsonpos.Doc
+	root      *jsonpos.Value
+	workflow  *workflow // for workflows, built once every component is known
+	unchanged bool      // same bytes as the other side: not validated again
 }
 
 // export is one entry of vnext.config.json `exports`.

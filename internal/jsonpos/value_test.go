@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-func TestQuick(t *testing.T) {
+func TestParsePositionsAndEscapes(t *testing.T) {
 	src := []byte("{\n  \"a\": [1, 2.5e3, \"x\\u00e9\\ud83d\\ude00\"],\n  \"b\": {\"c\": null, \"d\": true}\n}")
 	d, err := Parse("f.json", src)
 	if err != nil {
