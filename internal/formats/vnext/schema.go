@@ -237,41 +237,34 @@ func toAny(tokens []string) []any {
 // schemas do not list (startTransition.view, a Dapr service task's
 // config.data). So additionalProperties failures are dropped, and a oneOf or
 // anyOf counts as satisfied when a branch failed for that reason alone.
+// alternatives judges a keyword whose causes are failed alternatives (or
+// items): one that only failed on unknown members satisfies the keyword.
+func alternatives(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
+	var all []*jsonschema.ValidationError
+	for _, c := range e.Causes {
+		s := significant(c)
+		if len(s) == 0 {
+			return nil
+		}
+		all = append(all, s...)
+	}
+	if len(all) == 0 {
+		return []*jsonschema.ValidationError{e}
+	}
+	return all
+}
+
 func significant(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
 	switch k := e.ErrorKind.(type) {
 	case *kind.AdditionalProperties:
 		return nil
-	case *kind.AnyOf, *kind.Contains, *kind.MinContains:
-		// The causes are failed alternatives (or items): one that only
-		// failed on unknown members satisfies the keyword.
-		var all []*jsonschema.ValidationError
-		for _, c := range e.Causes {
-			s := significant(c)
-			if len(s) == 0 {
-				return nil
-			}
-			all = append(all, s...)
-		}
-		if len(all) == 0 {
-			return []*jsonschema.ValidationError{e}
-		}
-		return all
 	case *kind.OneOf:
 		if k.Subschemas != nil { // valid against more than one: a real error
 			return []*jsonschema.ValidationError{e}
 		}
-		var all []*jsonschema.ValidationError
-		for _, c := range e.Causes {
-			s := significant(c)
-			if len(s) == 0 {
-				return nil
-			}
-			all = append(all, s...)
-		}
-		if len(all) == 0 {
-			return []*jsonschema.ValidationError{e}
-		}
-		return all
+		return alternatives(e)
+	case *kind.AnyOf, *kind.Contains, *kind.MinContains:
+		return alternatives(e)
 	}
 	if len(e.Causes) == 0 {
 		return []*jsonschema.ValidationError{e}
