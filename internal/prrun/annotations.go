@@ -128,6 +128,10 @@ func checkAnnotations(anns []annotation) []githubapi.Annotation {
 // annotateWithCommands prints the annotations as workflow commands within
 // GitHub's per-step caps, then says how many did not fit.
 func (r *run) annotateWithCommands(anns []annotation) {
+	if r.annotated {
+		return
+	}
+	r.annotated = true
 	for _, a := range anns {
 		r.rn.Annotate(actions.Annotation{Level: a.level, Title: a.title, Message: a.message, File: a.path, Line: a.line, Column: a.column})
 	}

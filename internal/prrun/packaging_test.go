@@ -209,6 +209,9 @@ func TestDocsPinTheCurrentVersion(t *testing.T) {
 			t.Errorf("docs/action.md does not give the permission %q", perm)
 		}
 	}
+	if anchor := strings.TrimPrefix(prrun.AppURL, "https://github.com/breakwater-dev/breakwater/blob/main/docs/action.md#"); !strings.Contains(doc, "### Pull requests from forks") || anchor != "pull-requests-from-forks" {
+		t.Errorf("the fork notice links %s, which docs/action.md does not have", prrun.AppURL)
+	}
 	wf := readRoot(t, ".github/workflows/breakwater.yml")
 	if !strings.Contains(wf, "uses: ./") || !strings.Contains(wf, "testdata/") {
 		t.Error(".github/workflows/breakwater.yml does not run this repository's action on its testdata")

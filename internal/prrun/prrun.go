@@ -82,7 +82,7 @@ const (
 	ReportPath = ".breakwater/report.json"
 	// AppURL is where the Breakwater GitHub App, which can write to pull
 	// requests from forks, is documented.
-	AppURL = "https://github.com/breakwater-dev/breakwater#the-github-app-bot"
+	AppURL = "https://github.com/breakwater-dev/breakwater/blob/main/docs/action.md#pull-requests-from-forks"
 )
 
 // run is one pull request run in progress.
@@ -102,6 +102,8 @@ type run struct {
 	// readOnly says writes are skipped; why says why, for the notice.
 	readOnly bool
 	why      string
+	// annotated is set once the findings were printed as workflow commands.
+	annotated bool
 }
 
 // Run runs the action on the pull request the runner's event names. An
@@ -276,7 +278,6 @@ func (r *run) loadConfig(ctx context.Context, headSHA string) (*config.Config, e
 
 // rendered is the report in every form the run publishes.
 type rendered struct {
-	comment     string // the sticky comment, "" when none is wanted
 	summary     string // the job summary
 	checkTitle  string
 	checkText   string // the check run's summary

@@ -677,3 +677,19 @@ func TestForkAnnotationsStayWithinTheCaps(t *testing.T) {
 		t.Errorf("no notice counting the annotations left out: %q", last)
 	}
 }
+
+func TestWithoutCheckRunAnnotatesWithCommands(t *testing.T) {
+	base, head := prruntest.SamplePair(t)
+	s := prruntest.New(t, base, head)
+	s.Env["INPUT_CHECK-RUN"] = "false"
+	o := mustRun(t, s)
+	if runs := s.Repo.CheckRuns(); len(runs) != 0 {
+		t.Errorf("check-run: false still created %d check runs", len(runs))
+	}
+	if n := strings.Count(o.stdout, "::error title=tray/"); n != 3 {
+		t.Errorf("%d finding annotations as workflow commands, want 3:\n%s", n, o.stdout)
+	}
+	if n := len(stickyComments(s)); n != 1 {
+		t.Errorf("%d comments, want 1", n)
+	}
+}
