@@ -372,7 +372,7 @@ func (r *run) acceptHowTo(rep *change.Report) string {
 		what, pronoun = fmt.Sprintf("these %d breaking changes", len(open)), "their fingerprints"
 	}
 	fmt.Fprintf(&b, "\n**To accept %s**, add the label %s to this pull request, or record %s in %s:\n\n```yaml\naccepted:\n",
-		what, codeSpan(r.cfg.Labels.Accepted), pronoun, codeSpan(configPathOr(r.cfg)))
+		what, report.CodeSpan(r.cfg.Labels.Accepted), pronoun, report.CodeSpan(configPathOr(r.cfg)))
 	for i, f := range open {
 		if i == maxListed {
 			fmt.Fprintf(&b, "  # …and %d more: see the JSON report\n", len(open)-maxListed)
@@ -443,25 +443,6 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
-}
-
-// codeSpan renders s as an inline code span that s cannot close.
-func codeSpan(s string) string {
-	s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
-	longest, run := 0, 0
-	for _, c := range s {
-		if c == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	fence := strings.Repeat("`", longest+1)
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		s = " " + s + " "
-	}
-	return fence + s + fence
 }
 
 func containsFold(list []string, s string) bool {

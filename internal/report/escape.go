@@ -119,6 +119,10 @@ func mdCode(s string) string {
 	return fence + s + fence
 }
 
+// CodeSpan renders any string as an inline Markdown code span it cannot
+// break out of; for adapters that write Markdown of their own.
+func CodeSpan(s string) string { return mdCode(s) }
+
 // mdTrusted is for text the project wrote itself (rule explanations): its
 // code spans and emphasis are kept, but it still stays on one line and
 // cannot open HTML, so a slip in the catalogue cannot break the layout.
