@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Severity grades a finding.
@@ -184,12 +186,30 @@ type Acceptance struct {
 	Via string `json:"via"`
 }
 
-// New makes a finding of rule r with the rule's defaults.
+// New makes a finding of rule r with the rule's defaults. The message is
+// made a sentence (capital first letter, final full stop) so that every
+// format's findings read alike.
 func (r Rule) New(artifact, subject string, loc Location, side Side, message string) Finding {
 	return Finding{
 		Rule: r.ID, Severity: r.Severity, Category: r.Category, Upgrade: r.Upgrade,
-		Artifact: artifact, Subject: subject, Location: loc, Side: side, Message: message,
+		Artifact: artifact, Subject: subject, Location: loc, Side: side, Message: sentence(message),
 	}
+}
+
+func sentence(msg string) string {
+	msg = strings.TrimSpace(msg)
+	if msg == "" {
+		return msg
+	}
+	// Capitalise an ordinary word only: "queryRoles of…" keeps its case.
+	if word, _, _ := strings.Cut(msg, " "); strings.ToLower(word) == word {
+		r, n := utf8.DecodeRuneInString(msg)
+		msg = string(unicode.ToUpper(r)) + msg[n:]
+	}
+	if !strings.HasSuffix(msg, ".") && !strings.HasSuffix(msg, "!") && !strings.HasSuffix(msg, "?") {
+		msg += "."
+	}
+	return msg
 }
 
 // With sets the before and after values and returns the finding.

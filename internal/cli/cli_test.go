@@ -134,16 +134,25 @@ func TestHelpEverywhere(t *testing.T) {
 	}
 }
 
-// Golden reports of the quick-start sample pair in every format.
+// Golden reports of the example pairs: the quick-start Tray pair in every
+// format, the .ckbk and vNext pairs as text and JSON.
 // Regenerate with: go test ./internal/cli -update
 func TestGoldenReports(t *testing.T) {
+	type example struct{ name, dir, format string }
+	var examples []example
 	for _, format := range []string{"text", "markdown", "json", "sarif", "github"} {
-		t.Run(format, func(t *testing.T) {
-			r := run(t, "", "diff", "--format", format, "--verbose", sampleBase, sampleHead)
+		examples = append(examples, example{"tray-sample", "testdata/examples/tray", format})
+	}
+	for _, format := range []string{"text", "json"} {
+		examples = append(examples, example{"ckbk-sample", "testdata/examples/ckbk", format}, example{"vnext-sample", "testdata/examples/vnext", format})
+	}
+	for _, ex := range examples {
+		t.Run(ex.name+"."+ex.format, func(t *testing.T) {
+			r := run(t, "", "diff", "--format", ex.format, "--verbose", ex.dir+"/base", ex.dir+"/head")
 			if r.code != 1 {
 				t.Fatalf("exit code %d, stderr %s", r.code, r.stderr)
 			}
-			golden := filepath.Join("testdata", "golden", "tray-sample."+format)
+			golden := filepath.Join("testdata", "golden", ex.name+"."+ex.format)
 			if *update {
 				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
 					t.Fatal(err)

@@ -25,7 +25,7 @@ func TestWorkflowCommandsCannotBeInjected(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("want the summary line and one command, got %q", lines)
 	}
-	want := "::error file=evil.json%2Cline=1%3A%3Ax%0A%3A%3Aadd-mask%3A%3A,line=3,col=4,title=tray/auth-scopes-added::scopes%0A::error file=x::pwned%0D%0A::stop-commands::token"
+	want := "::error file=evil.json%2Cline=1%3A%3Ax%0A%3A%3Aadd-mask%3A%3A,line=3,col=4,title=tray/auth-scopes-added::Scopes%0A::error file=x::pwned%0D%0A::stop-commands::token."
 	if lines[1] != want {
 		t.Errorf("command\n got %s\nwant %s", lines[1], want)
 	}
