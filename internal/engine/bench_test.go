@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"strings"
@@ -298,28 +297,14 @@ func BenchmarkCkbkDiff3000Recipes(b *testing.B) {
 // definitions (its workflows copied under new keys); the head removes
 // states and retargets transitions in some.
 func BenchmarkVNextDiff300Workflows(b *testing.B) {
-	root := "../formats/vnext/testdata/core-package"
 	var base []File
 	var protos [][]byte
-	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+	for _, f := range readTree(b, "../formats/vnext/testdata/core-package", "pkg") {
+		if strings.HasPrefix(f.Path, "pkg/core/Workflows/") {
+			protos = append(protos, f.Data)
+			continue
 		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		rel = filepath.ToSlash(rel)
-		if strings.HasPrefix(rel, "core/Workflows/") {
-			protos = append(protos, data)
-			return nil
-		}
-		base = append(base, File{Path: rel, Name: rel, Data: data})
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
+		base = append(base, f)
 	}
 	head := append([]File(nil), base...)
 	for i := 0; i < 300; i++ {
@@ -333,7 +318,7 @@ func BenchmarkVNextDiff300Workflows(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		name := fmt.Sprintf("core/Workflows/wf-%03d.json", i)
+		name := fmt.Sprintf("pkg/core/Workflows/wf-%03d.json", i)
 		base = append(base, File{Path: name, Name: name, Data: data})
 		if i%20 == 0 {
 			attrs := wf["attributes"].(map[string]any)

@@ -146,7 +146,7 @@ func TestCompareVNextPackage(t *testing.T) {
 	}
 }
 
-func readTree(t *testing.T, root, prefix string) []File {
+func readTree(t testing.TB, root, prefix string) []File {
 	t.Helper()
 	var files []File
 	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {

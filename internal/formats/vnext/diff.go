@@ -2,7 +2,9 @@ package vnext
 
 import (
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -69,20 +71,11 @@ func workflowsOf(p *Package) map[string]*workflow {
 	return m
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // workflows diffs the workflows and returns the base paths of those removed.
 func (d *differ) workflows(base, head *Package) map[string]bool {
 	bw, hw := workflowsOf(base), workflowsOf(head)
 	removed := map[string]bool{}
-	for _, id := range sortedKeys(bw) {
+	for _, id := range slices.Sorted(maps.Keys(bw)) {
 		b, h := bw[id], hw[id]
 		if h == nil {
 			removed[b.c.Path] = true
@@ -92,7 +85,7 @@ func (d *differ) workflows(base, head *Package) map[string]bool {
 		}
 		d.workflow(b, h)
 	}
-	for _, id := range sortedKeys(hw) {
+	for _, id := range slices.Sorted(maps.Keys(hw)) {
 		if h := hw[id]; bw[id] == nil {
 			d.add(d.change(ruleWorkflowAdded, h.subject, h.c.doc, h.c.root, "",
 				fmt.Sprintf("workflow %s was added", id)).With(nil, id))

@@ -17,9 +17,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -221,7 +223,7 @@ func (r *Repository) Commit(parents []string, files map[string][]byte) string {
 	for _, p := range parents {
 		io.WriteString(h, "parent "+p+"\n")
 	}
-	paths := sortedKeys(files)
+	paths := slices.Sorted(maps.Keys(files))
 	for _, p := range paths {
 		fmt.Fprintf(h, "%s %s\n", p, blobSHA(files[p]))
 	}
@@ -320,15 +322,6 @@ func (r *Repository) ensureLabel(name string) Label {
 	return l
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // blobSHA is git's blob object ID.
 func blobSHA(data []byte) string {
 	h := sha1.New()
@@ -386,7 +379,7 @@ func (r *Repository) diff(a, b string) []fileChange {
 	var out []fileChange
 	var removed []string
 	added := map[string]string{} // blob → path
-	for _, p := range sortedKeys(fb) {
+	for _, p := range slices.Sorted(maps.Keys(fb)) {
 		old, ok := fa[p]
 		switch {
 		case !ok:
@@ -395,7 +388,7 @@ func (r *Repository) diff(a, b string) []fileChange {
 			out = append(out, fileChange{SHA: blobSHA(fb[p]), Filename: p, Status: "modified", Changes: 1})
 		}
 	}
-	for _, p := range sortedKeys(fa) {
+	for _, p := range slices.Sorted(maps.Keys(fa)) {
 		if _, ok := fb[p]; !ok {
 			removed = append(removed, p)
 		}
@@ -693,7 +686,7 @@ func getTree(c *call) {
 	}
 	var entries []map[string]any
 	dirs := map[string]bool{}
-	for _, p := range sortedKeys(cm.files) {
+	for _, p := range slices.Sorted(maps.Keys(cm.files)) {
 		for d := p; strings.Contains(d, "/"); {
 			d = d[:strings.LastIndex(d, "/")]
 			if !dirs[d] {
