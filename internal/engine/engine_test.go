@@ -25,7 +25,7 @@ func file(path, data string) File {
 	return File{Path: path, Name: "side/" + path, Data: []byte(data)}
 }
 
-const trayBase = `{"tray_export_version": 4, "export_type": "project", "workflows": [], "projects": [{"id": "p1", "name": "P"}],
+const trayBase = `{"tray_export_version": 4, "export_type": "project", "workflows": [{"id": "w1", "title": "Sync", "steps": {}, "steps_structure": []}], "projects": [{"id": "p1", "name": "P"}],
  "solution": {"id": "s1", "name": "S", "auth_slots": [{"id": "a1", "auth_group": "g1", "service_id": "svc", "auth_app_id": "app", "title": "Slack", "external_id": "external_slack", "scopes": ["chat:write"]}], "config_slots": []}}`
 
 var trayHead = strings.Replace(trayBase, `["chat:write"]`, `["chat:write", "users:read"]`, 1)
@@ -115,20 +115,11 @@ func TestCompareInputErrors(t *testing.T) {
 }
 
 // A vNext package is a directory: its files compare as one artifact, and a
-// state removed in one definition is found.
+// transition retargeted in one definition is found.
 func TestCompareVNextPackage(t *testing.T) {
 	e := newEngine(t)
-	base := readTree(t, "../formats/vnext/testdata/core-package", "pkg")
-	head := readTree(t, "../formats/vnext/testdata/core-package", "pkg")
-	for i, f := range head {
-		if strings.HasSuffix(f.Path, "Workflows/sys-flows.json") {
-			// Retarget the first transition that goes to "active".
-			head[i].Data = []byte(strings.Replace(string(f.Data), `"target": "active"`, `"target": "draft"`, 1))
-			if string(head[i].Data) == string(f.Data) {
-				t.Fatal("fixture edit did not apply")
-			}
-		}
-	}
+	base := corePackage(t, "", "", "")
+	head := corePackage(t, "Workflows/sys-flows.json", `"target": "active"`, `"target": "draft"`)
 	r, err := e.Compare(base, head, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -144,6 +135,28 @@ func TestCompareVNextPackage(t *testing.T) {
 	if r2, err := e.Compare(base, base, Options{}); err != nil || len(r2.Changes) != 0 {
 		t.Errorf("identical package: %v %v", rulesOf(r2), err)
 	}
+}
+
+// corePackage is the real vNext core package under pkg/; with an edit, the
+// first occurrence of old in the file ending in suffix becomes new.
+func corePackage(t testing.TB, suffix, old, new string) []File {
+	t.Helper()
+	files := readTree(t, "../formats/vnext/testdata/core-package", "pkg")
+	if suffix == "" {
+		return files
+	}
+	for i, f := range files {
+		if strings.HasSuffix(f.Path, suffix) {
+			edited := strings.Replace(string(f.Data), old, new, 1)
+			if edited == string(f.Data) {
+				t.Fatalf("fixture edit %q → %q did not apply to %s", old, new, f.Path)
+			}
+			files[i].Data = []byte(edited)
+			return files
+		}
+	}
+	t.Fatalf("no file ends in %s", suffix)
+	return nil
 }
 
 func readTree(t testing.TB, root, prefix string) []File {
@@ -175,8 +188,8 @@ func TestCompareFormatChangeIsRemovalAndAddition(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := strings.Join(rulesOf(r), " ")
-	if !strings.Contains(got, "ckbk/role-added") {
-		t.Errorf("rules = %s", got)
+	if !strings.Contains(got, "tray/workflow-removed") || !strings.Contains(got, "ckbk/role-added") {
+		t.Errorf("rules = %s, want the Tray export removed and the template added", got)
 	}
 }
 
@@ -184,13 +197,8 @@ func TestCompareFormatChangeIsRemovalAndAddition(t *testing.T) {
 // fixes it; a head that violates it does.
 func TestCompareValidatesOnlyTheHead(t *testing.T) {
 	e := newEngine(t)
-	good := readTree(t, "../formats/vnext/testdata/core-package", "pkg")
-	bad := readTree(t, "../formats/vnext/testdata/core-package", "pkg")
-	for i, f := range bad {
-		if strings.HasSuffix(f.Path, "Workflows/sys-flows.json") {
-			bad[i].Data = []byte(strings.Replace(string(f.Data), `"stateType": 1`, `"stateType": 9`, 1))
-		}
-	}
+	good := corePackage(t, "", "", "")
+	bad := corePackage(t, "Workflows/sys-flows.json", `"stateType": 1`, `"stateType": 9`)
 	if _, err := e.Compare(bad, good, Options{}); err != nil {
 		t.Errorf("invalid base, valid head: %v", err)
 	}
@@ -205,19 +213,12 @@ func TestCompareValidatesOnlyTheHead(t *testing.T) {
 // base, left untouched, does not fail a pull request about something else.
 func TestCompareValidatesOnlyChangedFiles(t *testing.T) {
 	e := newEngine(t)
-	base := readTree(t, "../formats/vnext/testdata/core-package", "pkg")
-	for i, f := range base {
-		if strings.HasSuffix(f.Path, "Workflows/sys-flows.json") {
-			base[i].Data = []byte(strings.Replace(string(f.Data), `"stateType": 1`, `"stateType": 9`, 1))
-		}
-	}
+	base := corePackage(t, "Workflows/sys-flows.json", `"stateType": 1`, `"stateType": 9`)
 	head := append([]File(nil), base...)
-	for i, f := range head {
+	edited := corePackage(t, "Workflows/sys-tasks.json", `"versionStrategy": "Minor"`, `"versionStrategy": "Major"`)
+	for i, f := range edited {
 		if strings.HasSuffix(f.Path, "Workflows/sys-tasks.json") {
-			head[i].Data = []byte(strings.Replace(string(f.Data), `"versionStrategy": "Minor"`, `"versionStrategy": "Major"`, 1))
-			if string(head[i].Data) == string(f.Data) {
-				t.Fatal("fixture edit did not apply")
-			}
+			head[i] = f
 		}
 	}
 	if _, err := e.Compare(base, head, Options{}); err != nil {
