@@ -1,12 +1,14 @@
 // Package githubapi is the GitHub REST adapter: the few operations the pull
-// request run needs, over go-github, with errors that name the operation and
-// the HTTP status, and bounded retries for server errors and rate limits.
+// request run (ops.go) and the release path (release.go) need, over
+// go-github, with errors that name the operation and the HTTP status, and
+// bounded retries for server errors and rate limits.
 //
 // Callers define the interface they need (see prrun.GitHub); *Client
 // satisfies it.
 package githubapi
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +30,9 @@ func (r Repo) String() string { return r.Owner + "/" + r.Name }
 type Client struct {
 	gh    *github.Client
 	retry RetryPolicy
+	// uploads is the base URL of release asset uploads, "" when it is not
+	// known (see UploadURL).
+	uploads string
 }
 
 // Option configures a Client.
@@ -37,6 +42,7 @@ type options struct {
 	httpClient *http.Client
 	retry      RetryPolicy
 	userAgent  string
+	uploadURL  string
 }
 
 // WithHTTPClient sets the HTTP client (timeouts, transport).
@@ -47,6 +53,10 @@ func WithRetryPolicy(p RetryPolicy) Option { return func(o *options) { o.retry =
 
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option { return func(o *options) { o.userAgent = ua } }
+
+// WithUploadURL sets the base URL of release asset uploads when UploadURL
+// cannot derive it from the API URL (a proxy, a test server).
+func WithUploadURL(u string) Option { return func(o *options) { o.uploadURL = u } }
 
 // New returns a client for the REST API at apiURL (https://api.github.com,
 // or a GitHub Enterprise Server's https://HOST/api/v3) authenticated with
@@ -60,9 +70,17 @@ func New(apiURL, token string, opts ...Option) (*Client, error) {
 		o.httpClient = &http.Client{Timeout: 60 * time.Second}
 	}
 	base := strings.TrimRight(apiURL, "/") + "/"
+	uploads := o.uploadURL
+	if uploads == "" {
+		uploads, _ = UploadURL(apiURL)
+	}
+	if uploads != "" {
+		uploads = strings.TrimRight(uploads, "/") + "/"
+	}
+	goUploads := cmp.Or(uploads, base)
 	gopts := []github.ClientOptionsFunc{
 		github.WithHTTPClient(o.httpClient),
-		github.WithURLs(&base, &base),
+		github.WithURLs(&base, &goUploads),
 		github.WithUserAgent(o.userAgent),
 		// Rate limits are handled by the retry loop here, with an injectable
 		// clock; go-github's own bookkeeping would refuse requests by the wall
@@ -76,7 +94,7 @@ func New(apiURL, token string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("GitHub client for %s: %w", apiURL, err)
 	}
-	return &Client{gh: gh, retry: o.retry}, nil
+	return &Client{gh: gh, retry: o.retry, uploads: uploads}, nil
 }
 
 // Error is a failed GitHub API call.

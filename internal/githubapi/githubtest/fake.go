@@ -35,6 +35,9 @@ import (
 type Fake struct {
 	// URL is the API's base URL (GITHUB_API_URL).
 	URL string
+	// UploadURL is the base URL release assets are uploaded to, as
+	// uploads.github.com is GitHub's (see release.go).
+	UploadURL string
 
 	t    testing.TB
 	spec *Spec
@@ -68,6 +71,9 @@ func New(t testing.TB) *Fake {
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	f.URL = f.srv.URL
 	t.Cleanup(f.srv.Close)
+	uploads := httptest.NewServer(http.HandlerFunc(f.serveUpload))
+	f.UploadURL = uploads.URL
+	t.Cleanup(uploads.Close)
 	return f
 }
 
@@ -131,6 +137,7 @@ type Repository struct {
 	Owner, Name string
 
 	f         *Fake
+	rel       *releaseState // release.go
 	commits   map[string]*commit
 	labels    []Label
 	pulls     map[int]*PullRequest
@@ -448,6 +455,9 @@ func (f *Fake) serve(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	h := handlers[op.ID]
+	if h == nil {
+		h = releaseHandlers[op.ID]
+	}
 	if h == nil {
 		f.reject(w, http.StatusNotImplemented, "%s %s (%s) is valid, but the fake does not implement it", req.Method, req.URL.Path, op.ID)
 		return

@@ -47,6 +47,9 @@ type operation struct {
 	params   map[string]*param
 	body     string // pointer to the JSON request body schema, "" for none
 	bodyReq  bool
+	// rawBody is true when the body is not JSON (a release asset's bytes,
+	// application/octet-stream): any bytes are valid.
+	rawBody bool
 	// specificity ranks templates matching the same path: literal segments
 	// count 2, mixed segments 1, so /pulls/comments beats /pulls/{number}.
 	specificity int
@@ -192,6 +195,8 @@ func (s *Spec) indexOperation(template, method string, o map[string]any) (*opera
 		if content, ok := rbm["content"].(map[string]any); ok {
 			if _, ok := content["application/json"]; ok {
 				op.body = ptr + "/content/application~1json/schema"
+			} else if len(content) > 0 {
+				op.rawBody = true
 			}
 		}
 	}
@@ -455,6 +460,9 @@ func (s *Spec) checkBody(op *operation, body []byte) error {
 		if op.bodyReq {
 			return fmt.Errorf("the request body is required")
 		}
+		return nil
+	}
+	if op.rawBody {
 		return nil
 	}
 	if op.body == "" {
