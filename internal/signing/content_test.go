@@ -9,7 +9,7 @@ import (
 
 func TestPackagePURLAndNames(t *testing.T) {
 	for _, tc := range []struct {
-		pkg          Package
+		pkg           Package
 		purl, tarball string
 	}{
 		{Package{"@acme-corp/vnext.account", "1.17.0"}, "pkg:npm/%40acme-corp/vnext.account@1.17.0", "vnext.account-1.17.0.tgz"},

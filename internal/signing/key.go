@@ -218,5 +218,5 @@ func keyPublic(k KeySigner) (*ecdsa.PublicKey, error) {
 
 // String forms of keys never include key material: a KeySigner printed by
 // mistake (%v of a struct holding it) shows only its kind.
-func (c cryptoSigner) String() string { return fmt.Sprintf("signing.KeySigner(%T)", c.s) }
+func (c cryptoSigner) String() string   { return fmt.Sprintf("signing.KeySigner(%T)", c.s) }
 func (c cryptoSigner) GoString() string { return c.String() }

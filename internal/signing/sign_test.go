@@ -10,8 +10,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/sigstore/sigstore-go/pkg/sign"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
 var testPackage = Package{Name: "@acme-corp/vnext.account", Version: "1.17.0"}
@@ -124,14 +128,14 @@ func TestKeyBasedVerifyFailures(t *testing.T) {
 		policy  Policy
 		want    string
 	}{
-		{"tampered tarball", tampered, res.Bundle, Policy{PublicKey: good}, "digest"},
-		{"wrong key", tarball, res.Bundle, Policy{PublicKey: pubKey(t, "p256-pkcs8.pub.pem")}, "signature"},
+		{"tampered tarball", tampered, res.Bundle, Policy{PublicKey: good}, "not the one that was signed"},
+		{"wrong key", tarball, res.Bundle, Policy{PublicKey: pubKey(t, "p256-pkcs8.pub.pem")}, "does not verify with the key"},
 		{"another version expected", tarball, res.Bundle, Policy{PublicKey: good, Package: &other}, "not pkg:npm/%40acme-corp/vnext.account@1.18.0"},
 		{"forged statement", tampered, forged, Policy{PublicKey: good}, "signature"},
-		{"statement with a wrong second digest", tarball, half, Policy{PublicKey: good}, ""},
+		{"statement edited after signing", tarball, half, Policy{PublicKey: good}, "bundle was altered"},
 		{"garbage bundle", tarball, []byte("{\"mediaType\": 1}"), Policy{PublicKey: good}, "not a valid Sigstore bundle"},
 		{"empty bundle", tarball, nil, Policy{PublicKey: good}, "not a valid Sigstore bundle"},
-		{"identity policy on a key bundle", tarball, res.Bundle, Policy{Identity: &Identity{SANRegexp: ".*"}, TrustedRoot: emptyRoot(t)}, ""},
+		{"identity policy on a key bundle", tarball, res.Bundle, Policy{Identity: &Identity{SANRegexp: ".*"}, TrustedRoot: emptyRoot(t)}, "signed with a key"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Verify(tc.tarball, tc.bundle, tc.policy)
@@ -245,4 +249,72 @@ func editPayload(t *testing.T, bundle []byte, edit func(string) string) []byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// signStatement signs an arbitrary payload the way SignWithKey does, to
+// test what Verify makes of statements Breakwater would never write.
+func signStatement(t *testing.T, payloadType, payload string) []byte {
+	t.Helper()
+	key, err := ParsePrivateKeyPEM(readKey(t, "p256-sec1.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := keyPublic(key)
+	kp, err := newKeyPair(key, pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := sign.Bundle(&sign.DSSEData{Data: []byte(payload), PayloadType: payloadType}, kp, sign.BundleOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := protojson.Marshal(pb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestVerifyHoldsTheStatementToTheTarball(t *testing.T) {
+	tarball := testTarball()
+	d := DigestsOf(tarball)
+	other := DigestsOf([]byte("another tarball"))
+	st := func(subjects string) string {
+		return `{"_type":"https://in-toto.io/Statement/v1","subject":[` + subjects + `],"predicateType":"` + ReleasePredicate + `","predicate":{}}`
+	}
+	subj := func(name, alg1, dig1, alg2, dig2 string) string {
+		return `{"name":"` + name + `","digest":{"` + alg1 + `":"` + dig1 + `","` + alg2 + `":"` + dig2 + `"}}`
+	}
+	purl := testPackage.PURL()
+	good := pubKey(t, "p256-sec1.pub.pem")
+	for _, tc := range []struct {
+		name, payloadType, payload string
+		want                       string // "" = verifies
+	}{
+		{"ours", PayloadType, st(subj(purl, "sha512", d.SHA512, "sha256", d.SHA256)), ""},
+		{"second subject names the tarball", PayloadType, st(subj("pkg:npm/x@1.0.0", "sha512", other.SHA512, "sha256", other.SHA256) + "," + subj(purl, "sha512", d.SHA512, "sha256", d.SHA256)), ""},
+		{"sha512 right, sha256 wrong", PayloadType, st(subj(purl, "sha512", d.SHA512, "sha256", other.SHA256)), `lists a sha256 digest that does not match|not the one that was signed`}, // sigstore-go may catch it first
+		{"sha256 right, sha512 wrong", PayloadType, st(subj(purl, "sha512", other.SHA512, "sha256", d.SHA256)), `lists a sha512 digest that does not match|not the one that was signed`},
+		{"right digest, other package", PayloadType, st(subj("pkg:npm/%40evil/x@1.17.0", "sha512", d.SHA512, "sha256", d.SHA256)), "signs pkg:npm/%40evil/x@1.17.0, not"},
+		{"only another tarball", PayloadType, st(subj(purl, "sha512", other.SHA512, "sha256", other.SHA256)), "not the one that was signed"},
+		{"not in-toto", "application/json", st(subj(purl, "sha512", d.SHA512, "sha256", d.SHA256)), "not an in-toto statement"},
+		{"old statement type", PayloadType, strings.Replace(st(subj(purl, "sha512", d.SHA512, "sha256", d.SHA256)), "Statement/v1", "Statement/v9", 1), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Verify(tarball, signStatement(t, tc.payloadType, tc.payload), Policy{PublicKey: good, Package: &testPackage})
+			switch {
+			case tc.want == "" && tc.name == "old statement type":
+				// sigstore-go or Verify must refuse an unknown statement type.
+				if !errors.Is(err, ErrNotVerified) {
+					t.Fatalf("error %v; want ErrNotVerified", err)
+				}
+			case tc.want == "":
+				if err != nil {
+					t.Fatalf("Verify: %v", err)
+				}
+			case !errors.Is(err, ErrNotVerified) || !regexp.MustCompile(tc.want).MatchString(err.Error()):
+				t.Fatalf("error %v; want ErrNotVerified saying %q", err, tc.want)
+			}
+		})
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"errors"
-	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -94,6 +93,14 @@ func Verify(tarball, bundleJSON []byte, p Policy) (*Verified, error) {
 	}
 	if env == nil && p.Package != nil {
 		return nil, notVerified("the bundle signs bare bytes, not a statement naming %s", p.Package.PURL())
+	}
+	// Say plainly when the bundle is of the other kind than the policy.
+	vm := b.GetVerificationMaterial()
+	if p.Identity != nil && vm.GetPublicKey() != nil {
+		return nil, notVerified("the bundle is signed with a key (hint %q), not a Fulcio certificate; verify it with the public key", vm.GetPublicKey().GetHint())
+	}
+	if p.PublicKey != nil && vm.GetPublicKey() == nil {
+		return nil, notVerified("the bundle is signed with a Fulcio certificate, not a key; verify it with a certificate identity and issuer")
 	}
 
 	res, err := verifier.Verify(&b, verify.NewPolicy(verify.WithArtifact(bytes.NewReader(tarball)), idPolicy))
@@ -237,8 +244,18 @@ func (id Identity) compile() (verify.CertificateIdentity, error) {
 // since each link says which check failed.
 func reason(err error) string {
 	var mismatch *verify.ErrNoMatchingCertificateIdentity
-	if errors.As(err, &mismatch) {
-		return fmt.Sprintf("the certificate identity does not match the policy: %v", err)
+	msg := err.Error()
+	switch {
+	case errors.As(err, &mismatch):
+		return "the certificate identity does not match the policy: " + msg
+	case strings.Contains(msg, "artifact digests do not match") || strings.Contains(msg, "artifact digest does not match"):
+		return "the tarball is not the one that was signed (its digest differs from the signed statement's): " + msg
+	case strings.Contains(msg, "accepted signatures do not match threshold"):
+		return "the signature does not verify with the key or certificate (wrong key, or the bundle was altered): " + msg
+	case strings.Contains(msg, "outside certificate validity") || strings.Contains(msg, "expired or is not yet valid"):
+		return "the certificate was not valid when the signature was logged or timestamped: " + msg
+	case strings.Contains(msg, "not enough verified log entries"):
+		return "no transparency log entry verifies against the trusted root: " + msg
 	}
-	return err.Error()
+	return msg
 }

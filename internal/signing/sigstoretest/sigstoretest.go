@@ -375,7 +375,9 @@ func (s *Instance) fulcio(w http.ResponseWriter, r *http.Request) {
 }
 
 // Fulcio's certificate extensions (OIDs 1.3.6.1.4.1.57264.1.x).
-func fulcioOID(n int) asn1.ObjectIdentifier { return asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, n} }
+func fulcioOID(n int) asn1.ObjectIdentifier {
+	return asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, n}
+}
 
 // issue makes the code-signing certificate for pub, with the run's
 // identity and an embedded SCT, as Fulcio does for a GitHub Actions token.
@@ -521,7 +523,11 @@ func (s *Instance) rekor(w http.ResponseWriter, r *http.Request) {
 	set := s.signSET(tlog.RekorPayload{Body: b64body, IntegratedTime: integrated.Unix(), LogIndex: int64(index), LogID: logHex})
 	signer, err := signature.LoadECDSASignerVerifier(s.rekorKey, crypto.SHA256)
 	s.check(err)
-	checkpoint, err := rekorutil.CreateAndSignCheckpoint(ctx, "rekor.localhost", 1, size, rootHash, signer)
+	// Rekor names the checkpoint's signer by its host, and verifiers
+	// (sigstore-js) match that name against the log's base URL.
+	host, err := url.Parse(s.RekorURL)
+	s.check(err)
+	checkpoint, err := rekorutil.CreateAndSignCheckpoint(ctx, host.Host, 1, size, rootHash, signer)
 	s.check(err)
 
 	hashes := make([]string, len(proof))
@@ -640,4 +646,3 @@ func randomHex(t testing.TB, n int) string {
 	must(t, err)
 	return hex.EncodeToString(b)
 }
-
