@@ -1,9 +1,12 @@
 package signing
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -89,8 +92,25 @@ func assertNoSecrets(t *testing.T, inst *sigstoretest.Instance, outputs ...strin
 	}
 }
 
+// captureLogs sends the standard and slog loggers to a buffer for the
+// test, to see whether any library writes a secret to them.
+func captureLogs(t *testing.T) *bytes.Buffer {
+	var buf bytes.Buffer
+	oldOut, oldFlags, oldSlog := log.Writer(), log.Flags(), slog.Default()
+	log.SetOutput(&buf)
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	t.Cleanup(func() {
+		log.SetOutput(oldOut)
+		log.SetFlags(oldFlags)
+		slog.SetDefault(oldSlog)
+	})
+	return &buf
+}
+
 func TestKeylessSignAndVerifyOffline(t *testing.T) {
 	inst := sigstoretest.New(t, sigstoretest.Options{})
+	logs := captureLogs(t)
+	defer func() { assertNoSecrets(t, inst, logs.String()) }()
 	tarball := testTarball()
 	opts := keylessOptions(inst)
 	opts.TrustedRoot = mustRoot(t, inst)
