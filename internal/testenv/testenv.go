@@ -60,16 +60,40 @@ func NPMPackage(t testing.TB, spec string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return filepath.Join(installNPM(t, spec, []string{spec}), filepath.FromSlash(name))
+}
+
+// NPMPackages installs several specs together, so that each resolves the
+// others (a script that requires @sigstore/verify and @sigstore/bundle),
+// and returns the install's node_modules directory, for NODE_PATH.
+func NPMPackages(t testing.TB, specs ...string) string {
+	t.Helper()
+	if len(specs) == 0 {
+		t.Fatal("testenv: NPMPackages needs at least one spec")
+	}
+	for _, spec := range specs {
+		if _, err := packageName(spec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return installNPM(t, strings.Join(specs, "+"), specs)
+}
+
+// installNPM installs specs into the cache entry named key once and
+// returns its node_modules directory.
+func installNPM(t testing.TB, key string, specs []string) string {
+	t.Helper()
 	cache, err := CacheDir()
 	if err != nil {
 		Require(t, err.Error())
 	}
-	dir := npmDir(cache, spec)
-	pkgDir := filepath.Join(dir, "node_modules", filepath.FromSlash(name))
+	dir := npmDir(cache, key)
+	modules := filepath.Join(dir, "node_modules")
 	done := filepath.Join(dir, ".installed")
 	if _, err := os.Stat(done); err == nil {
-		return pkgDir
+		return modules
 	}
+	what := strings.Join(specs, " ")
 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		Require(t, fmt.Sprintf("cannot create the test cache %s: %v", dir, err))
@@ -80,29 +104,33 @@ func NPMPackage(t testing.TB, spec string) string {
 	}
 	defer unlock()
 	if _, err := os.Stat(done); err == nil { // another process installed it meanwhile
-		return pkgDir
+		return modules
 	}
 
 	npm, err := exec.LookPath("npm")
 	if err != nil {
-		Require(t, fmt.Sprintf("npm is not installed, so the npm package %s cannot be fetched", spec))
+		Require(t, fmt.Sprintf("npm is not installed, so the npm package %s cannot be fetched", what))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, npm, "install", "--prefix", dir,
-		"--no-audit", "--no-fund", "--no-save", "--ignore-scripts", "--loglevel=error", spec)
+	args := append([]string{"install", "--prefix", dir,
+		"--no-audit", "--no-fund", "--no-save", "--ignore-scripts", "--loglevel=error"}, specs...)
+	cmd := exec.CommandContext(ctx, npm, args...)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		Require(t, fmt.Sprintf("npm install %s failed: %v\n%s", spec, err, out))
+		Require(t, fmt.Sprintf("npm install %s failed: %v\n%s", what, err, out))
 	}
-	if _, err := os.Stat(filepath.Join(pkgDir, "package.json")); err != nil {
-		Require(t, fmt.Sprintf("npm install %s did not produce %s: %v", spec, pkgDir, err))
+	for _, spec := range specs {
+		name, _ := packageName(spec)
+		if _, err := os.Stat(filepath.Join(modules, filepath.FromSlash(name), "package.json")); err != nil {
+			Require(t, fmt.Sprintf("npm install %s did not produce %s: %v", what, name, err))
+		}
 	}
-	if err := os.WriteFile(done, []byte(spec+"\n"), 0o644); err != nil {
-		t.Fatalf("marking %s installed: %v", spec, err)
+	if err := os.WriteFile(done, []byte(what+"\n"), 0o644); err != nil {
+		t.Fatalf("marking %s installed: %v", what, err)
 	}
-	return pkgDir
+	return modules
 }
 
 var safeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)

@@ -107,6 +107,22 @@ func call(t *testing.T, f func(tb testing.TB)) *recorder {
 	return r
 }
 
+func TestNPMPackagesUsesOneCacheEntry(t *testing.T) {
+	cache := t.TempDir()
+	t.Setenv(CacheEnv, cache)
+	dir := npmDir(cache, "@sigstore/verify@3.1.0+@sigstore/bundle@4")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".installed"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", "") // no npm
+	if got, want := NPMPackages(t, "@sigstore/verify@3.1.0", "@sigstore/bundle@4"), filepath.Join(dir, "node_modules"); got != want {
+		t.Errorf("NPMPackages = %q, want %q", got, want)
+	}
+}
+
 func TestMissingNPMSkipsOrFails(t *testing.T) {
 	t.Setenv(CacheEnv, t.TempDir())
 	t.Setenv("PATH", "")
