@@ -1,7 +1,6 @@
 package tray
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -88,16 +87,17 @@ func (c *Client) graphql(ctx context.Context, op, token, query string, vars map[
 }
 
 // decodeGraphQL reads a GraphQL answer: the messages of its errors[] when
-// it has any (then data is not decoded: a partial answer is no answer), else
-// data decoded into out. Unknown fields are ignored.
+// it has any (a partial answer is no answer), else data decoded into out (a
+// pointer) in one pass. Unknown fields are ignored; absent data leaves out
+// empty, which callers check.
 func decodeGraphQL(body []byte, out any) ([]string, error) {
-	var r struct {
-		Data   json.RawMessage `json:"data"`
-		Errors []gqlError      `json:"errors"`
-	}
-	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, fmt.Errorf("answer is not GraphQL JSON: %w", err)
-	}
+	r := struct {
+		// Data holds out: encoding/json decodes into the pointer it holds,
+		// and sets it to nil for "data": null.
+		Data   any        `json:"data"`
+		Errors []gqlError `json:"errors"`
+	}{Data: out}
+	err := json.Unmarshal(body, &r)
 	if len(r.Errors) > 0 {
 		msgs := make([]string, len(r.Errors))
 		for i, e := range r.Errors {
@@ -108,11 +108,11 @@ func decodeGraphQL(body []byte, out any) ([]string, error) {
 		}
 		return msgs, nil
 	}
-	if len(r.Data) == 0 || bytes.Equal(r.Data, []byte("null")) {
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("answer is not the GraphQL JSON the query asks for: %w", err)
+	case r.Data == nil:
 		return nil, errors.New("answer has neither data nor errors")
-	}
-	if err := json.Unmarshal(r.Data, out); err != nil {
-		return nil, fmt.Errorf("data does not match the query: %w", err)
 	}
 	return nil, nil
 }

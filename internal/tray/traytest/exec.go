@@ -127,6 +127,15 @@ type execution struct {
 	call Call
 	// lost: FaultLoseResponse hit after executing.
 	lost *Fault
+	// collected caches collect: every instance of a page shares one
+	// selection set.
+	collected map[collectKey][]collected
+}
+
+type collectKey struct {
+	first ast.Selection
+	n     int
+	typ   string
 }
 
 // object is a value of a GraphQL object type.
@@ -233,6 +242,22 @@ type collected struct {
 // collect flattens a selection set for an object of type typeName:
 // fragments, @skip/@include, and fields merged by response key.
 func (x *execution) collect(sel ast.SelectionSet, typeName string) []collected {
+	if len(sel) == 0 {
+		return nil
+	}
+	key := collectKey{sel[0], len(sel), typeName}
+	if c, ok := x.collected[key]; ok {
+		return c
+	}
+	out := x.collectOnce(sel, typeName)
+	if x.collected == nil {
+		x.collected = map[collectKey][]collected{}
+	}
+	x.collected[key] = out
+	return out
+}
+
+func (x *execution) collectOnce(sel ast.SelectionSet, typeName string) []collected {
 	var out []collected
 	index := map[string]int{}
 	var walk func(ast.SelectionSet)
@@ -363,6 +388,14 @@ func (x *execution) writeValue(b *bytes.Buffer, t *ast.Type, v any, sel ast.Sele
 }
 
 func writeString(b *bytes.Buffer, s string) {
-	enc, _ := json.Marshal(s)
-	b.Write(enc)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			enc, _ := json.Marshal(s)
+			b.Write(enc)
+			return
+		}
+	}
+	b.WriteByte('"')
+	b.WriteString(s)
+	b.WriteByte('"')
 }
