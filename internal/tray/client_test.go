@@ -572,11 +572,11 @@ func TestPreviewRelease(t *testing.T) {
 		AuthSlots: tray.SlotChanges{
 			"created": {{ID: "slot-9", Title: "Dropbox", Description: "Files", ServiceID: "svc-dropbox", ServiceEnvironmentID: "env-1",
 				Scopes: []string{"files.read"}, ExternalID: "external_dropbox", HasBreakingChange: true,
-				Changes: []tray.PreviewChange{{Message: "A mandatory auth slot was created", Code: "CreatedMandatorySlot", BreakingChange: true}},
+				Changes:               []tray.PreviewChange{{Message: "A mandatory auth slot was created", Code: "CreatedMandatorySlot", BreakingChange: true}},
 				SlotRecreationReasons: []tray.SlotRecreateReason{}}},
 			"updated": {{ID: "slot-2", Title: "Bynder", ExternalID: "external_bynder", Changes: []tray.PreviewChange{}, Recreated: true,
 				SlotRecreationReasons: []tray.SlotRecreateReason{{Code: "AuthenticationIdChanged", Message: "The authentication changed"}},
-				RecreatedFromSlotID: "slot-1"}},
+				RecreatedFromSlotID:   "slot-1"}},
 			"deleted": {},
 		},
 		ConfigSlots: tray.SlotChanges{
@@ -600,4 +600,3 @@ func TestPreviewRelease(t *testing.T) {
 		t.Errorf("preview without verdict flags: %v", err)
 	}
 }
-
