@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -104,4 +105,61 @@ func baselineRequests(b *testing.B, s *traytest.Server) [][]byte {
 		}
 		after = pi.EndCursor
 	}
+}
+
+// BenchmarkUpgradesAt500PerSecond is the shape of the rollout benchmark
+// (issue 10): 10,000 upgrades through the client with 20 workers, the
+// client's bucket and the fake's both at 500 requests per second, 20 ms
+// latency per request. time-ratio is the elapsed time against the ideal
+// 10,000 / 500 s; rejected must stay 0.
+// Run: go test -run '^$' -bench UpgradesAt500 -benchtime 1x ./internal/tray/
+func BenchmarkUpgradesAt500PerSecond(b *testing.B) {
+	const n, rps, workers = 10000, 500, 20
+	s := traytest.New(b, traytest.Config{RateLimit: rps, Burst: 20, Latency: 20 * time.Millisecond})
+	ids := s.Generate("sol", n, traytest.GenerateOptions{})
+	c, err := tray.New(tray.Options{MasterToken: s.MasterToken(), GraphQLURL: s.GraphQLURL(), RateLimit: rps, Burst: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var elapsed time.Duration
+	for b.Loop() {
+		s.Publish("sol", nil) // every instance has a newer version again
+		jobs := make(chan string)
+		var wg sync.WaitGroup
+		start := time.Now()
+		for range workers {
+			wg.Go(func() {
+				for id := range jobs {
+					in, _ := s.Instance(id)
+					up := tray.UpgradeInput{InstanceID: id}
+					if _, ok := authOf(in, "crm_auth"); ok {
+						up.AuthValues = []tray.AuthValue{{ExternalID: "crm_auth", AuthID: "resynced"}}
+					}
+					up.ConfigValues = []tray.ConfigValue{{ExternalID: "region", Value: json.RawMessage(`"eu"`)}}
+					if _, err := c.UpgradeInstance(b.Context(), up); err != nil {
+						b.Error(err)
+					}
+				}
+			})
+		}
+		for _, id := range ids {
+			jobs <- id
+		}
+		close(jobs)
+		wg.Wait()
+		elapsed += time.Since(start)
+	}
+	ideal := time.Duration(float64(n) / rps * float64(time.Second))
+	b.ReportMetric(elapsed.Seconds()/float64(b.N), "s/rollout")
+	b.ReportMetric(elapsed.Seconds()/float64(b.N)/ideal.Seconds(), "time-ratio")
+	b.ReportMetric(float64(s.Rejected()), "rejected")
+}
+
+func authOf(in traytest.Instance, id string) (string, bool) {
+	for _, a := range in.AuthValues {
+		if a.ExternalID == id {
+			return a.AuthID, true
+		}
+	}
+	return "", false
 }

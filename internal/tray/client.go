@@ -164,7 +164,11 @@ func New(o Options) (*Client, error) {
 	c.apiURL = strings.TrimRight(c.apiURL, "/")
 	c.http = o.HTTPClient
 	if c.http == nil {
-		c.http = &http.Client{}
+		// Keep a connection per concurrent caller: the default keeps 2 idle
+		// per host, so a rollout with more workers would dial per request.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64
+		c.http = &http.Client{Transport: t}
 	}
 	o = withDefaults(o)
 	c.opts = o

@@ -2,6 +2,8 @@ package tray
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -94,8 +96,11 @@ func FuzzDecodePreview(f *testing.F) {
 			t.Fatal("nil preview without error")
 		}
 		if err == nil {
+			// encoding/json matches member names case-insensitively.
 			var m map[string]json.RawMessage
-			if json.Unmarshal(body, &m) != nil || m["breakingChanges"] == nil {
+			if json.Unmarshal(body, &m) != nil || !slices.ContainsFunc(slices.Collect(maps.Keys(m)), func(k string) bool {
+				return strings.EqualFold(k, "breakingChanges") && string(m[k]) != "null"
+			}) {
 				t.Fatalf("decoded without breakingChanges: %s", body)
 			}
 		}
