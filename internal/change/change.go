@@ -173,9 +173,47 @@ type Finding struct {
 	After   any    `json:"after,omitempty"`
 	// NoEndUser marks changes to hidden or static slots: they never need the
 	// end user, so classification turns user-input into system-input.
-	NoEndUser   bool        `json:"-"`
+	NoEndUser bool `json:"-"`
+	// Slot names the integration slot the change is about, when it is
+	// about one; the upgrade plan reads it (which value an upgrade sends).
+	Slot        *SlotRef    `json:"slot,omitempty"`
 	Fingerprint string      `json:"fingerprint"`
 	Accepted    *Acceptance `json:"accepted,omitempty"`
+}
+
+// SlotKind is the kind of slot a finding is about.
+type SlotKind string
+
+const (
+	AuthSlot   SlotKind = "auth"
+	ConfigSlot SlotKind = "config"
+)
+
+// SlotChange is what happened to a slot.
+type SlotChange string
+
+const (
+	SlotAdded     SlotChange = "added"
+	SlotChanged   SlotChange = "changed"   // its value must be given again
+	SlotRecreated SlotChange = "recreated" // same service, new identity: re-sync
+	SlotRemoved   SlotChange = "removed"
+)
+
+// SlotRef identifies a slot by the external ID that deployed instances key
+// their values by, with what decides who must supply a value (head side;
+// base side for a removal).
+type SlotRef struct {
+	Kind       SlotKind   `json:"kind"`
+	ExternalID string     `json:"externalId"`
+	Change     SlotChange `json:"change"`
+	Hidden     bool       `json:"hidden,omitempty"`
+	Static     bool       `json:"static,omitempty"`
+	// Required: an instance cannot run without a value (auth slots always).
+	Required bool `json:"required,omitempty"`
+	// HasDefault: an instance without a value falls back to Default.
+	HasDefault bool `json:"hasDefault,omitempty"`
+	// Default is the slot's default value as JSON, when it has one.
+	Default json.RawMessage `json:"default,omitempty"`
 }
 
 // Acceptance records why a breaking finding does not fail the check.

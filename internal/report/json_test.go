@@ -36,12 +36,15 @@ func validate(t *testing.T, sch *jsonschema.Schema, doc []byte) error {
 func TestJSONValidatesAgainstSchema(t *testing.T) {
 	sch := compileSchema(t, reportSchemaPath)
 	handBuilt := &change.Report{Changes: []change.Finding{{Rule: "x/y", Severity: change.Info, Category: change.CatMetadata, Upgrade: change.Lazy}}}
+	withSlot := &change.Report{Changes: []change.Finding{{Rule: "tray/config-slot-added-required", Severity: change.Breaking, Category: change.CatConfig, Upgrade: change.SystemInput,
+		Slot: &change.SlotRef{Kind: change.ConfigSlot, ExternalID: "external_region", Change: change.SlotAdded, Hidden: true, Required: true, HasDefault: true, Default: json.RawMessage(`{"a":[1]}`)}}}}
 	for name, r := range map[string]*change.Report{
 		"fixture":              fixtureReport(),
 		"clean":                cleanReport(),
 		"hostile":              hostileReport(),
 		"20000 findings":       bigReport(20000),
 		"hand-built, no gaps":  handBuilt,
+		"with a slot":          withSlot,
 		"zero value":           {},
 		"nil":                  nil,
 		"declared bump unread": summarize(&change.Report{}, change.BumpNone, change.BumpUnknown, "never"),
@@ -78,6 +81,10 @@ func TestReportSchemaRejects(t *testing.T) {
 		{"negative count", func(m map[string]any) { summaryOf(m)["breaking"] = -1 }},
 		{"bad severity", func(m map[string]any) { changeOf(m)["severity"] = "fatal" }},
 		{"bad upgrade", func(m map[string]any) { changeOf(m)["upgrade"] = "later" }},
+		{"slot without external ID", func(m map[string]any) { changeOf(m)["slot"] = map[string]any{"kind": "auth", "change": "added"} }},
+		{"bad slot change", func(m map[string]any) {
+			changeOf(m)["slot"] = map[string]any{"kind": "auth", "externalId": "x", "change": "renamed"}
+		}},
 		{"no fingerprint", func(m map[string]any) { delete(changeOf(m), "fingerprint") }},
 		{"bad pointer", func(m map[string]any) { changeOf(m)["pointer"] = "auth_slots/0" }},
 		{"bad acceptance", func(m map[string]any) { changeOf(m)["accepted"] = map[string]any{"by": "alice"} }},

@@ -1,6 +1,7 @@
 package tray
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -55,6 +56,7 @@ func (d *differ) authSlots() {
 			f := d.add(ruleAuthSlotAdded, authSubject(h), change.Head, nil, h.Pointer,
 				fmt.Sprintf("New auth slot %q asks every deployed instance to authenticate a service it has not authenticated before.", h.Name()))
 			f.After, f.NoEndUser = h.Name(), h.Hidden || h.Static
+			f.Slot = authSlotRef(h, change.SlotAdded)
 			continue
 		}
 		d.authSlotChanged(b, h)
@@ -64,8 +66,26 @@ func (d *differ) authSlots() {
 			f := d.add(ruleAuthSlotRemoved, authSubject(b), change.Base, nil, b.Pointer,
 				fmt.Sprintf("Auth slot %q is removed, so the authentications instances stored for it are orphaned.", b.Name()))
 			f.Before, f.NoEndUser = b.Name(), b.Hidden || b.Static
+			f.Slot = authSlotRef(b, change.SlotRemoved)
 		}
 	}
+}
+
+// authSlotRef and configSlotRef tell the upgrade plan which slot a finding
+// is about, keyed as instances key their values (external_id, else the
+// identity the slots are matched by).
+func authSlotRef(a *AuthSlot, c change.SlotChange) *change.SlotRef {
+	return &change.SlotRef{Kind: change.AuthSlot, ExternalID: a.Identity(), Change: c,
+		Hidden: a.Hidden, Static: a.Static, Required: true}
+}
+
+func configSlotRef(s *ConfigSlot, c change.SlotChange) *change.SlotRef {
+	r := &change.SlotRef{Kind: change.ConfigSlot, ExternalID: s.Identity(), Change: c,
+		Hidden: s.Hidden, Static: s.Static, Required: s.Required, HasDefault: s.UseDefault}
+	if s.Default != nil && s.Default.Kind != jsonpos.Null {
+		r.Default = json.RawMessage(jsonpos.Canonical(s.Default))
+	}
+	return r
 }
 
 func (d *differ) authSlotChanged(b, h *AuthSlot) {
@@ -78,13 +98,13 @@ func (d *differ) authSlotChanged(b, h *AuthSlot) {
 		f := d.add(ruleAuthScopesAdded, authSubject(h)+"/scopes", change.Head, h.scopeValues[firstAdded], scopePointer(h, firstAdded),
 			fmt.Sprintf("Auth slot %q asks for new %s %s, so end users must re-authorise it.", h.Name(), plural(len(added), "scope", "scopes"), strings.Join(added, ", ")))
 		*f = f.With(before, after)
-		f.NoEndUser = noEndUser
+		f.NoEndUser, f.Slot = noEndUser, authSlotRef(h, change.SlotChanged)
 	}
 	if len(removed) > 0 {
 		f := d.add(ruleAuthScopesRemoved, authSubject(b)+"/scopes", change.Base, b.scopeValues[firstRemoved], scopePointer(b, firstRemoved),
 			fmt.Sprintf("Auth slot %q no longer asks for %s %s.", h.Name(), plural(len(removed), "scope", "scopes"), strings.Join(removed, ", ")))
 		*f = f.With(before, after)
-		f.NoEndUser = noEndUser
+		f.NoEndUser, f.Slot = noEndUser, authSlotRef(h, change.SlotChanged)
 	}
 	switch {
 	case b.ServiceID != h.ServiceID || b.AuthAppID != h.AuthAppID:
@@ -96,7 +116,7 @@ func (d *differ) authSlotChanged(b, h *AuthSlot) {
 			fmt.Sprintf("Auth slot %q now uses another %s, so end users must authenticate again.", h.Name(), what))
 		*f = f.With(map[string]any{"service_id": b.ServiceID, "auth_app_id": b.AuthAppID},
 			map[string]any{"service_id": h.ServiceID, "auth_app_id": h.AuthAppID})
-		f.NoEndUser = noEndUser
+		f.NoEndUser, f.Slot = noEndUser, authSlotRef(h, change.SlotChanged)
 	case len(added) == 0 && len(removed) == 0 && (b.ID != h.ID || b.AuthGroup != h.AuthGroup):
 		field := "id"
 		if b.ID == h.ID {
@@ -105,7 +125,7 @@ func (d *differ) authSlotChanged(b, h *AuthSlot) {
 		f := d.add(ruleAuthSlotRecreated, authSubject(h), change.Head, nil, jsonpos.Pointer(h.Pointer, field),
 			fmt.Sprintf("Auth slot %q was re-created, so every instance must be upgraded with its existing authId for this slot.", h.Name()))
 		*f = f.With(map[string]any{"id": b.ID, "auth_group": b.AuthGroup}, map[string]any{"id": h.ID, "auth_group": h.AuthGroup})
-		f.NoEndUser = noEndUser
+		f.NoEndUser, f.Slot = noEndUser, authSlotRef(h, change.SlotRecreated)
 	}
 }
 
@@ -163,7 +183,7 @@ func (d *differ) configSlots() {
 			f := d.add(ruleConfigTypeChanged, configSubject(h)+"/type", change.Head, nil, jsonpos.Pointer(h.Pointer, "type"),
 				fmt.Sprintf("Config slot %q changes type from %s to %s, so values stored by instances no longer fit.", h.Name(), orNone(b.Type), orNone(h.Type)))
 			*f = f.With(b.Type, h.Type)
-			f.NoEndUser = noEndUser
+			f.NoEndUser, f.Slot = noEndUser, configSlotRef(h, change.SlotChanged)
 		}
 		if (b.Lookup != nil || h.Lookup != nil) && !jsonpos.Equal(b.Lookup, h.Lookup) {
 			ptr := h.LookupPointer
@@ -173,14 +193,14 @@ func (d *differ) configSlots() {
 			f := d.add(ruleConfigDDLChanged, configSubject(h)+"/lookup", change.Head, h.Lookup, ptr,
 				fmt.Sprintf("Dynamic dropdown %q changes its lookup, so end users must pick its value again.", h.Name()))
 			*f = f.With(b.Lookup.Interface(), h.Lookup.Interface())
-			f.NoEndUser = noEndUser
+			f.NoEndUser, f.Slot = noEndUser, configSlotRef(h, change.SlotChanged)
 		}
 		d.configAuthLink(b, h, baseAuth, headAuth)
 		if !jsonpos.Equal(b.Default, h.Default) {
 			f := d.add(ruleConfigDefaultChanged, configSubject(h)+"/default_value", change.Head, h.Default, jsonpos.Pointer(h.Pointer, "default_value"),
 				fmt.Sprintf("Config slot %q changes its default value; instances keep the value they stored.", h.Name()))
 			*f = f.With(b.Default.Interface(), h.Default.Interface())
-			f.NoEndUser = noEndUser
+			f.NoEndUser, f.Slot = noEndUser, configSlotRef(h, change.SlotChanged)
 		}
 	}
 	for _, b := range configSlotsOf(d.base) {
@@ -188,6 +208,7 @@ func (d *differ) configSlots() {
 			f := d.add(ruleConfigSlotRemoved, configSubject(b), change.Base, nil, b.Pointer,
 				fmt.Sprintf("Config slot %q is removed, so the values instances stored for it are orphaned.", b.Name()))
 			f.Before, f.NoEndUser = b.Name(), b.Hidden || b.Static
+			f.Slot = configSlotRef(b, change.SlotRemoved)
 		}
 	}
 }
@@ -199,6 +220,7 @@ func (d *differ) configSlotAdded(h *ConfigSlot) {
 	}
 	f := d.add(r, configSubject(h), change.Head, nil, h.Pointer, fmt.Sprintf(msg, h.Name()))
 	f.After, f.NoEndUser = h.Name(), h.Hidden || h.Static
+	f.Slot = configSlotRef(h, change.SlotAdded)
 }
 
 // configAuthLink reports a config slot whose linked auth slot is another one
@@ -226,7 +248,7 @@ func (d *differ) configAuthLink(b, h *ConfigSlot, baseAuth, headAuth map[string]
 	}
 	f := d.add(ruleConfigDDLAuthChanged, configSubject(h)+"/auth_slot", change.Head, nil, ptr, msg)
 	*f = f.With(linkValue(bl, blSlot), linkValue(hl, hlSlot))
-	f.NoEndUser = h.Hidden || h.Static
+	f.NoEndUser, f.Slot = h.Hidden || h.Static, configSlotRef(h, change.SlotChanged)
 }
 
 // linkIdentity resolves an auth_slot_id to the linked slot's identity; an id

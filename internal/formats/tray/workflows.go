@@ -101,6 +101,9 @@ func (d *differ) workflows() {
 				users, c.from, c.to))
 		*f = f.With(c.before, c.after)
 		f.NoEndUser = slot != nil && (slot.Hidden || slot.Static)
+		if slot != nil {
+			f.Slot = authSlotRef(slot, change.SlotChanged)
+		}
 	}
 }
 
@@ -129,6 +132,9 @@ func (d *differ) services() {
 			f.After = s.Auth.ServiceName
 			slot := slotByGroup[s.Auth.Group]
 			f.NoEndUser = slot != nil && (slot.Hidden || slot.Static)
+			if slot != nil {
+				f.Slot = authSlotRef(slot, change.SlotChanged)
+			}
 		}
 	}
 }
