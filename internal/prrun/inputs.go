@@ -1,8 +1,8 @@
 package prrun
 
 import (
+	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/breakwater-dev/breakwater/internal/actions"
@@ -31,19 +31,6 @@ type inputs struct {
 	labelNames map[string]string // label-names key → name
 }
 
-// labelKeys are the keys of the label-names input, as in the configuration.
-var labelKeys = map[string]func(*config.Labels) *string{
-	"breaking":        func(l *config.Labels) *string { return &l.Breaking },
-	"auth":            func(l *config.Labels) *string { return &l.Auth },
-	"config":          func(l *config.Labels) *string { return &l.Config },
-	"collection-role": func(l *config.Labels) *string { return &l.CollectionRole },
-	"workflow":        func(l *config.Labels) *string { return &l.Workflow },
-	"accepted":        func(l *config.Labels) *string { return &l.Accepted },
-	"semver-major":    func(l *config.Labels) *string { return &l.SemverMajor },
-	"semver-minor":    func(l *config.Labels) *string { return &l.SemverMinor },
-	"semver-patch":    func(l *config.Labels) *string { return &l.SemverPatch },
-}
-
 func readInputs(rn *actions.Runner) (inputs, error) {
 	in := inputs{configPath: rn.Input(InputConfig), paths: rn.ListInput(InputPaths), failOn: rn.Input(InputFailOn)}
 	in.configSet = in.configPath != "" && in.configPath != config.DefaultPath
@@ -67,7 +54,8 @@ func readInputs(rn *actions.Runner) (inputs, error) {
 	return in, err
 }
 
-// parseLabelNames reads lines of key=name (or key: name).
+// parseLabelNames reads lines of key=name (or key: name); the names are
+// checked once applied, with the configuration's (see apply).
 func parseLabelNames(s string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, line := range strings.Split(s, "\n") {
@@ -80,24 +68,22 @@ func parseLabelNames(s string) (map[string]string, error) {
 			return nil, fmt.Errorf("input label-names: %q is not key=name", line)
 		}
 		key, name := strings.TrimSpace(line[:i]), strings.TrimSpace(line[i+1:])
-		if labelKeys[key] == nil {
-			keys := make([]string, 0, len(labelKeys))
-			for k := range labelKeys {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			return nil, fmt.Errorf("input label-names: unknown key %q (known: %s)", key, strings.Join(keys, ", "))
+		if new(config.Labels).Name(key) == nil {
+			return nil, fmt.Errorf("input label-names: unknown key %q (known: %s)", key, strings.Join(config.LabelKeys(), ", "))
 		}
-		if name == "" || len(name) > 50 {
-			return nil, fmt.Errorf("input label-names: the name for %q must be 1 to 50 characters", key)
+		if _, dup := out[key]; dup {
+			return nil, fmt.Errorf("input label-names: %q is given twice", key)
 		}
 		out[key] = name
 	}
 	return out, nil
 }
 
-// apply lets the inputs override the configuration.
-func (in inputs) apply(c *config.Config) {
+// apply lets the inputs override the configuration. The label names that
+// result are checked exactly as the configuration file's are: a name the
+// input gives must not clash with any other, so the acceptance label can
+// never be one that Breakwater applies itself.
+func (in inputs) apply(c *config.Config) error {
 	if len(in.paths) > 0 {
 		c.Artifacts = []config.Artifact{{Paths: in.paths, Format: config.FormatAuto}}
 	}
@@ -108,6 +94,20 @@ func (in inputs) apply(c *config.Config) {
 		c.Comment = *in.comment
 	}
 	for k, v := range in.labelNames {
-		*labelKeys[k](&c.Labels) = v
+		*c.Labels.Name(k) = v
 	}
+	source := func(key string) (string, bool) {
+		if _, ok := in.labelNames[key]; ok {
+			return "input label-names " + key, true
+		}
+		return "labels." + key, false
+	}
+	var msgs []string
+	for _, p := range config.CheckLabels(c.Labels, source) {
+		msgs = append(msgs, p.Message)
+	}
+	if len(msgs) > 0 {
+		return errors.New(strings.Join(msgs, "; "))
+	}
+	return nil
 }

@@ -159,7 +159,9 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	if r.cfg, err = r.loadConfig(ctx, headSHA); err != nil {
 		return nil, err
 	}
-	r.in.apply(r.cfg)
+	if err := r.in.apply(r.cfg); err != nil {
+		return nil, err
+	}
 	r.decideWrites()
 
 	changed, err := r.gh.PullRequestFiles(ctx, r.repo, r.ev.Number)
