@@ -3,6 +3,7 @@ package prrun
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/breakwater-dev/breakwater/internal/actions"
@@ -18,6 +19,7 @@ const (
 	InputComment    = "comment"
 	InputLabelNames = "label-names"
 	InputCheckRun   = "check-run"
+	InputIdentity   = "identity"
 )
 
 // inputs are the action's inputs; empty ones leave the configuration alone.
@@ -29,7 +31,12 @@ type inputs struct {
 	comment    *bool
 	checkRun   bool
 	labelNames map[string]string // label-names key → name
+	// identity is the account the token acts as, when the user says so.
+	identity string
 }
+
+// loginPattern is a GitHub login, or an app's bot account (slug[bot]).
+var loginPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(\[bot\])?$`)
 
 func readInputs(rn *actions.Runner) (inputs, error) {
 	in := inputs{configPath: rn.Input(InputConfig), paths: rn.ListInput(InputPaths), failOn: rn.Input(InputFailOn)}
@@ -49,6 +56,9 @@ func readInputs(rn *actions.Runner) (inputs, error) {
 	var err error
 	if in.checkRun, err = rn.BoolInput(InputCheckRun, true); err != nil {
 		return in, err
+	}
+	if in.identity = rn.Input(InputIdentity); in.identity != "" && !loginPattern.MatchString(in.identity) {
+		return in, fmt.Errorf("input identity is %q: want the login the token acts as, e.g. github-actions[bot], my-app[bot] or octocat", in.identity)
 	}
 	in.labelNames, err = parseLabelNames(rn.Input(InputLabelNames))
 	return in, err

@@ -26,6 +26,7 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/githubapi/githubtest"
 	"github.com/breakwater-dev/breakwater/internal/prrun"
 	"github.com/breakwater-dev/breakwater/internal/prrun/prruntest"
+	"github.com/breakwater-dev/breakwater/internal/prsurface"
 )
 
 const exportFile = "bynder-dropbox.project.json"
@@ -91,7 +92,7 @@ func mustRun(t *testing.T, s *prruntest.Scenario) outcome {
 func stickyComments(s *prruntest.Scenario) []githubtest.Comment {
 	var out []githubtest.Comment
 	for _, c := range s.Repo.Comments(prruntest.Number) {
-		if strings.HasPrefix(c.Body, prrun.Marker) {
+		if strings.HasPrefix(c.Body, prsurface.Marker) {
 			out = append(out, c)
 		}
 	}
@@ -303,8 +304,24 @@ func TestPullRequestThatNeverTouchedExports(t *testing.T) {
 	if o.res.Failed || o.res.Touched {
 		t.Errorf("result = %+v", o.res)
 	}
-	if w := writes(s); len(w) != 0 {
+	// Only the check run, so that a required status check reports: no
+	// labels, no comment.
+	if w := writes(s); len(w) != 1 || w[0].Operation != "checks/create" {
 		t.Errorf("a PR without export changes got writes: %+v", w)
+	}
+	runs := s.Repo.CheckRuns()
+	if len(runs) != 1 || runs[0].Conclusion != "success" || runs[0].HeadSHA != s.Head || runs[0].Name != prsurface.CheckRunName ||
+		runs[0].Title != "No export files changed" || len(runs[0].Annotations) != 0 {
+		t.Errorf("check runs = %+v, want one successful run on the head", runs)
+	}
+	// A second run on the same commit updates that check run.
+	s.Event("labeled", prruntest.EventOptions{Label: "documentation"})
+	mustRun(t, s)
+	if runs := s.Repo.CheckRuns(); len(runs) != 1 || runs[0].Requests != 2 || runs[0].Conclusion != "success" {
+		t.Errorf("check runs after a second run = %+v, want the one updated", runs)
+	}
+	if n := len(s.Repo.Comments(prruntest.Number)); n != 0 {
+		t.Errorf("%d comments on a PR that never touched exports", n)
 	}
 	if out := s.Outputs(); out["breaking"] != "false" || out["findings"] != "0" || out["labels"] != "" {
 		t.Errorf("outputs = %v", out)
