@@ -38,8 +38,8 @@ type LabelProblem struct {
 }
 
 // CheckLabels validates label names the one way the configuration file and
-// the action's label-names input share: each must be non-empty, at most 50
-// characters, free of commas, and distinct from every other key's name as
+// the action's label-names input share: each must be non-empty, valid
+// UTF-8, at most 50 characters, free of commas, and distinct from every other key's name as
 // GitHub compares names (ignoring case). Distinct names are what keeps the
 // acceptance label apart from the labels Breakwater applies itself, so that
 // the tool can never accept its own breaking changes.
@@ -68,6 +68,8 @@ func CheckLabels(l Labels, source func(key string) (where string, set bool)) []L
 		switch n := utf8.RuneCountInString(name); {
 		case strings.TrimSpace(name) == "":
 			problem("must not be empty")
+		case !utf8.ValidString(name):
+			problem("%q is not valid UTF-8", name)
 		case n > maxLabelLength:
 			problem("must be at most %d characters (GitHub's limit), not %d", maxLabelLength, n)
 		case !labelPattern.MatchString(name):

@@ -31,7 +31,7 @@ func FuzzParseLabelNames(f *testing.F) {
 		for _, k := range config.LabelKeys() {
 			v := *c.Labels.Name(k)
 			lower := strings.ToLower(v)
-			if strings.TrimSpace(v) == "" || utf8.RuneCountInString(v) > 50 || strings.ContainsAny(v, ",\n") || seen[lower] {
+			if strings.TrimSpace(v) == "" || !utf8.ValidString(v) || utf8.RuneCountInString(v) > 50 || strings.ContainsAny(v, ",\n") || seen[lower] {
 				t.Fatalf("parsed %q → %q=%q", s, k, v)
 			}
 			seen[lower] = true
