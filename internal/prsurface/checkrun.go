@@ -77,7 +77,7 @@ func (p *publisher) publishCheckRun(ctx context.Context) error {
 			update.Summary += "\n" + staleAnnotations + "\n"
 		}
 		info, err := p.gh.PublishCheckRun(ctx, p.pr.Repo, cr.ID, update, p.opts.Now)
-		if githubapi.IsForbidden(err) && !self.IsApp() {
+		if (githubapi.IsForbidden(err) || githubapi.IsNotFound(err)) && !self.IsApp() {
 			// Not knowing its app yet, the token tried another app's check
 			// run: GitHub lets only the app that created one change it.
 			continue
