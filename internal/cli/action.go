@@ -22,7 +22,7 @@ func newActionCmd() *command {
 		help: `Runs the pull request check the way the GitHub Action does: reads the
 pull_request event (GITHUB_EVENT_PATH) and the inputs (INPUT_TOKEN,
 INPUT_CONFIG, INPUT_PATHS, INPUT_FAIL-ON, INPUT_COMMENT, INPUT_LABEL-NAMES,
-INPUT_CHECK-RUN), diffs the export files the pull request changes against its
+INPUT_CHECK-RUN, INPUT_IDENTITY), diffs the export files the pull request changes against its
 merge base through the GitHub API, and writes labels, the sticky comment, the
 check run, the job summary and the step outputs. See action.yml.`,
 	}

@@ -202,6 +202,7 @@ func TestSchemaPatternsMatchParser(t *testing.T) {
 		"/$defs/duration/pattern":                                   durationPattern.String(),
 		"/$defs/httpURL/pattern":                                    httpURLPattern.String(),
 		"/$defs/label/maxLength":                                    fmt.Sprint(maxLabelLength),
+		"/$defs/label/pattern":                                      labelPattern.String(),
 		"/properties/packages/items/properties/npm/maxLength":       fmt.Sprint(maxNPMNameLength),
 	} {
 		if got := fmt.Sprint(schemaAt(t, root, pointer)); got != re {

@@ -6,11 +6,9 @@ import (
 	"math"
 	"net/url"
 	"path"
-	"reflect"
 	"regexp"
 	"regexp/syntax"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
 	"go.yaml.in/yaml/v3"
@@ -27,10 +25,8 @@ var (
 	pointerPattern     = regexp.MustCompile(`^(/([^~]|~[01])*)*$`)
 )
 
-const (
-	maxLabelLength   = 50  // GitHub's limit for a label name
-	maxNPMNameLength = 214 // npm's limit for a package name
-)
+// maxNPMNameLength is npm's limit for a package name.
+const maxNPMNameLength = 214
 
 var severities = []string{string(change.Breaking), string(change.Warning), string(change.Info), string(change.Error)}
 
@@ -215,21 +211,9 @@ func (d *decoder) globs(where string, patterns []string, required bool) {
 }
 
 func (d *decoder) labels(l Labels) {
-	v := reflect.ValueOf(l)
-	first := map[string]string{}
-	for _, f := range yamlFields(v.Type()) {
-		where := "labels." + f.name
-		name := v.Field(f.index).String()
-		switch {
-		case strings.TrimSpace(name) == "":
-			d.errorAt(where, "%s must not be empty", where)
-		case utf8.RuneCountInString(name) > maxLabelLength:
-			d.errorAt(where, "%s must be at most %d characters (GitHub's limit), not %d", where, maxLabelLength, utf8.RuneCountInString(name))
-		case first[name] != "":
-			d.errorAt(where, "%s %q is also %s; each label needs its own name", where, name, first[name])
-		default:
-			first[name] = where
-		}
+	source := func(key string) (string, bool) { return "labels." + key, d.has("labels." + key) }
+	for _, p := range CheckLabels(l, source) {
+		d.errorAt("labels."+p.Key, "%s", p.Message)
 	}
 }
 

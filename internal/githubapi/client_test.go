@@ -175,16 +175,98 @@ func TestWrites(t *testing.T) {
 		t.Errorf("PR labels = %q", got)
 	}
 
-	id, err := fx.client.CreateComment(ctx, fx.r, 7, "first")
+	created, err := fx.client.CreateComment(ctx, fx.r, 7, "first")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := fx.client.UpdateComment(ctx, fx.r, id, "second"); err != nil {
+	// The fake's unknown tokens act as the workflow's GITHUB_TOKEN.
+	actions := githubapi.User{Login: "github-actions[bot]", ID: githubtest.GitHubActions.ID, Type: "Bot"}
+	if created.Author != actions || created.ViaApp != (githubapi.App{ID: 15368, Slug: "github-actions"}) {
+		t.Errorf("created comment = %+v, want one by github-actions[bot] via its app", created)
+	}
+	if err := fx.client.UpdateComment(ctx, fx.r, created.ID, "second"); err != nil {
 		t.Fatal(err)
 	}
+	person := fx.repo.AddComment(7, "octocat", "by a person")
 	cs, err := fx.client.Comments(ctx, fx.r, 7)
-	if err != nil || len(cs) != 1 || cs[0].ID != id || cs[0].Body != "second" || cs[0].AuthorType != "Bot" {
+	if err != nil || len(cs) != 2 || cs[0].ID != created.ID || cs[0].Body != "second" || cs[0].Author != actions ||
+		cs[1].Author.Login != "octocat" || cs[1].Author.Type != "User" || cs[1].ViaApp != (githubapi.App{}) || !cs[0].CreatedAt.Before(cs[1].CreatedAt) {
 		t.Errorf("Comments = %+v, %v", cs, err)
+	}
+	if err := fx.client.DeleteComment(ctx, fx.r, person); err != nil {
+		t.Fatal(err)
+	}
+	if err := fx.client.DeleteComment(ctx, fx.r, person); err != nil {
+		t.Errorf("deleting a comment that is already gone: %v", err)
+	}
+	if d := fx.repo.Deleted(); len(d) != 1 || d[0].Comment.ID != person || d[0].By != "github-actions[bot]" {
+		t.Errorf("deletions = %+v", d)
+	}
+}
+
+func TestAuthenticatedUserByTokenKind(t *testing.T) {
+	fx := newFixture(t)
+	ctx := context.Background()
+	fx.fake.SetIdentity("ghp_personal", githubtest.UserIdentity("octocat", 583231))
+	pat, err := githubapi.New(fx.fake.URL, "ghp_personal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := pat.AuthenticatedUser(ctx)
+	if err != nil || *u != (githubapi.User{Login: "octocat", ID: 583231, Type: "User"}) {
+		t.Errorf("with a personal token: %+v, %v", u, err)
+	}
+	// An installation token (the workflow's GITHUB_TOKEN is one) acts as
+	// no user.
+	if _, err := fx.client.AuthenticatedUser(ctx); !githubapi.IsForbidden(err) {
+		t.Errorf("with an app's token: %v, want 403", err)
+	}
+}
+
+func TestCheckRunsBelongToTheirApp(t *testing.T) {
+	fx := newFixture(t)
+	ctx := context.Background()
+	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	other := fx.repo.CreateCheckRun(githubtest.App{ID: 99, Slug: "other"}, githubtest.CheckRun{Name: "Breakwater", HeadSHA: fx.head, ExternalID: "breakwater", Conclusion: "success"})
+	run := githubapi.CheckRun{Name: "Breakwater", HeadSHA: fx.head, ExternalID: "breakwater", Conclusion: "failure", Title: "t", Summary: "s",
+		Annotations: []githubapi.Annotation{{Path: "a.json", StartLine: 1, Level: githubapi.AnnotationFailure, Message: "m"}}}
+	if _, err := fx.client.PublishCheckRun(ctx, fx.r, other, run, now); !githubapi.IsForbidden(err) {
+		t.Errorf("updating another app's check run: %v, want 403", err)
+	}
+	info, err := fx.client.PublishCheckRun(ctx, fx.r, 0, run, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.App != (githubapi.App{ID: 15368, Slug: "github-actions"}) || info.ExternalID != "breakwater" || info.AnnotationsCount != 1 {
+		t.Errorf("created = %+v", info)
+	}
+	run.Conclusion, run.Annotations = "success", nil
+	if _, err := fx.client.PublishCheckRun(ctx, fx.r, info.ID, run, now); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := fx.client.CheckRuns(ctx, fx.r, fx.head, "Breakwater")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range runs {
+		got = append(got, fmt.Sprintf("%d %s %s %s %d", r.ID, r.App.Slug, r.ExternalID, r.Conclusion, r.AnnotationsCount))
+	}
+	want := []string{fmt.Sprintf("%d other breakwater success 0", other), fmt.Sprintf("%d github-actions breakwater success 1", info.ID)}
+	if !cmp.Equal(got, want) {
+		t.Errorf("CheckRuns = %q, want %q", got, want)
+	}
+	anns, err := fx.client.CheckRunAnnotations(ctx, fx.r, info.ID)
+	if err != nil || len(anns) != 1 || anns[0] != (githubapi.Annotation{Path: "a.json", StartLine: 1, EndLine: 1, Level: githubapi.AnnotationFailure, Message: "m"}) {
+		t.Errorf("CheckRunAnnotations = %+v, %v", anns, err)
+	}
+	if runs[1].Name != "Breakwater" || runs[1].HeadSHA != fx.head {
+		t.Errorf("check run %+v", runs[1])
+	}
+	for _, r := range fx.fake.Requests() {
+		if r.Operation == "checks/list-for-ref" && r.Query != "check_name=Breakwater&filter=all&per_page=100" {
+			t.Errorf("list query = %q", r.Query)
+		}
 	}
 }
 
@@ -195,14 +277,14 @@ func TestCheckRunAnnotationsInBatches(t *testing.T) {
 		anns = append(anns, githubapi.Annotation{Path: "a.json", StartLine: i, StartColumn: 3, EndColumn: 9, Level: githubapi.AnnotationFailure, Title: "t", Message: fmt.Sprint(i)})
 	}
 	anns = append(anns, githubapi.Annotation{Path: "a.json", StartLine: 5, EndLine: 7, StartColumn: 2, Level: githubapi.AnnotationNotice, Message: "multi-line"})
-	id, err := fx.client.PublishCheckRun(context.Background(), fx.r, githubapi.CheckRun{
+	info, err := fx.client.PublishCheckRun(context.Background(), fx.r, 0, githubapi.CheckRun{
 		Name: "Breakwater", HeadSHA: fx.head, Conclusion: "failure", Title: "2 breaking changes", Summary: "summary", Annotations: anns,
 	}, time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
 	}
 	runs := fx.repo.CheckRuns()
-	if len(runs) != 1 || runs[0].ID != id {
+	if len(runs) != 1 || runs[0].ID != info.ID {
 		t.Fatalf("check runs = %+v", runs)
 	}
 	cr := runs[0]

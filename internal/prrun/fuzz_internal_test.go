@@ -3,23 +3,38 @@ package prrun
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/breakwater-dev/breakwater/internal/config"
 )
 
-// FuzzParseLabelNames: any input either fails with a message or yields
-// known keys with usable names.
+// FuzzParseLabelNames: any input either fails with a message or, applied
+// over the default configuration, yields label names GitHub accepts that
+// are distinct from each other, so the acceptance label is never one the
+// run applies itself.
 func FuzzParseLabelNames(f *testing.F) {
 	f.Add("breaking=api-break\nsemver-major: major")
 	f.Add("# comment\n\nauth=x:y=z")
 	f.Add("colour=red")
+	f.Add("accepted=Breaking-Change")
+	f.Add("auth=a,b")
 	f.Fuzz(func(t *testing.T, s string) {
 		m, err := parseLabelNames(s)
 		if err != nil {
 			return
 		}
-		for k, v := range m {
-			if labelKeys[k] == nil || v == "" || len(v) > 50 || strings.ContainsAny(v, "\n") {
+		c := config.Default()
+		if err := (inputs{labelNames: m}).apply(c); err != nil {
+			return
+		}
+		seen := map[string]bool{}
+		for _, k := range config.LabelKeys() {
+			v := *c.Labels.Name(k)
+			lower := strings.ToLower(v)
+			if strings.TrimSpace(v) == "" || !utf8.ValidString(v) || utf8.RuneCountInString(v) > 50 || strings.ContainsAny(v, ",\n") || seen[lower] {
 				t.Fatalf("parsed %q → %q=%q", s, k, v)
 			}
+			seen[lower] = true
 		}
 	})
 }

@@ -1,8 +1,9 @@
 package prrun
 
 import (
+	"errors"
 	"fmt"
-	"sort"
+	"regexp"
 	"strings"
 
 	"github.com/breakwater-dev/breakwater/internal/actions"
@@ -18,6 +19,7 @@ const (
 	InputComment    = "comment"
 	InputLabelNames = "label-names"
 	InputCheckRun   = "check-run"
+	InputIdentity   = "identity"
 )
 
 // inputs are the action's inputs; empty ones leave the configuration alone.
@@ -29,20 +31,12 @@ type inputs struct {
 	comment    *bool
 	checkRun   bool
 	labelNames map[string]string // label-names key → name
+	// identity is the account the token acts as, when the user says so.
+	identity string
 }
 
-// labelKeys are the keys of the label-names input, as in the configuration.
-var labelKeys = map[string]func(*config.Labels) *string{
-	"breaking":        func(l *config.Labels) *string { return &l.Breaking },
-	"auth":            func(l *config.Labels) *string { return &l.Auth },
-	"config":          func(l *config.Labels) *string { return &l.Config },
-	"collection-role": func(l *config.Labels) *string { return &l.CollectionRole },
-	"workflow":        func(l *config.Labels) *string { return &l.Workflow },
-	"accepted":        func(l *config.Labels) *string { return &l.Accepted },
-	"semver-major":    func(l *config.Labels) *string { return &l.SemverMajor },
-	"semver-minor":    func(l *config.Labels) *string { return &l.SemverMinor },
-	"semver-patch":    func(l *config.Labels) *string { return &l.SemverPatch },
-}
+// loginPattern is a GitHub login, or an app's bot account (slug[bot]).
+var loginPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(\[bot\])?$`)
 
 func readInputs(rn *actions.Runner) (inputs, error) {
 	in := inputs{configPath: rn.Input(InputConfig), paths: rn.ListInput(InputPaths), failOn: rn.Input(InputFailOn)}
@@ -63,11 +57,15 @@ func readInputs(rn *actions.Runner) (inputs, error) {
 	if in.checkRun, err = rn.BoolInput(InputCheckRun, true); err != nil {
 		return in, err
 	}
+	if in.identity = rn.Input(InputIdentity); in.identity != "" && !loginPattern.MatchString(in.identity) {
+		return in, fmt.Errorf("input identity is %q: want the login the token acts as, e.g. github-actions[bot], my-app[bot] or octocat", in.identity)
+	}
 	in.labelNames, err = parseLabelNames(rn.Input(InputLabelNames))
 	return in, err
 }
 
-// parseLabelNames reads lines of key=name (or key: name).
+// parseLabelNames reads lines of key=name (or key: name); the names are
+// checked once applied, with the configuration's (see apply).
 func parseLabelNames(s string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, line := range strings.Split(s, "\n") {
@@ -80,24 +78,22 @@ func parseLabelNames(s string) (map[string]string, error) {
 			return nil, fmt.Errorf("input label-names: %q is not key=name", line)
 		}
 		key, name := strings.TrimSpace(line[:i]), strings.TrimSpace(line[i+1:])
-		if labelKeys[key] == nil {
-			keys := make([]string, 0, len(labelKeys))
-			for k := range labelKeys {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			return nil, fmt.Errorf("input label-names: unknown key %q (known: %s)", key, strings.Join(keys, ", "))
+		if new(config.Labels).Name(key) == nil {
+			return nil, fmt.Errorf("input label-names: unknown key %q (known: %s)", key, strings.Join(config.LabelKeys(), ", "))
 		}
-		if name == "" || len(name) > 50 {
-			return nil, fmt.Errorf("input label-names: the name for %q must be 1 to 50 characters", key)
+		if _, dup := out[key]; dup {
+			return nil, fmt.Errorf("input label-names: %q is given twice", key)
 		}
 		out[key] = name
 	}
 	return out, nil
 }
 
-// apply lets the inputs override the configuration.
-func (in inputs) apply(c *config.Config) {
+// apply lets the inputs override the configuration. The label names that
+// result are checked exactly as the configuration file's are: a name the
+// input gives must not clash with any other, so the acceptance label can
+// never be one that Breakwater applies itself.
+func (in inputs) apply(c *config.Config) error {
 	if len(in.paths) > 0 {
 		c.Artifacts = []config.Artifact{{Paths: in.paths, Format: config.FormatAuto}}
 	}
@@ -108,6 +104,20 @@ func (in inputs) apply(c *config.Config) {
 		c.Comment = *in.comment
 	}
 	for k, v := range in.labelNames {
-		*labelKeys[k](&c.Labels) = v
+		*c.Labels.Name(k) = v
 	}
+	source := func(key string) (string, bool) {
+		if _, ok := in.labelNames[key]; ok {
+			return "input label-names " + key, true
+		}
+		return "labels." + key, false
+	}
+	var msgs []string
+	for _, p := range config.CheckLabels(c.Labels, source) {
+		msgs = append(msgs, p.Message)
+	}
+	if len(msgs) > 0 {
+		return errors.New(strings.Join(msgs, "; "))
+	}
+	return nil
 }

@@ -96,7 +96,7 @@ func TestActionInputsAndOutputsMatchTheCode(t *testing.T) {
 		}
 	}
 	wantIn := map[string]bool{}
-	for _, n := range []string{prrun.InputToken, prrun.InputConfig, prrun.InputPaths, prrun.InputFailOn, prrun.InputComment, prrun.InputLabelNames, prrun.InputCheckRun} {
+	for _, n := range []string{prrun.InputToken, prrun.InputConfig, prrun.InputPaths, prrun.InputFailOn, prrun.InputComment, prrun.InputLabelNames, prrun.InputCheckRun, prrun.InputIdentity} {
 		wantIn[n] = true
 	}
 	if diff := cmp.Diff(keys(wantIn), keys(gotIn)); diff != "" {

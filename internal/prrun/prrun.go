@@ -1,8 +1,9 @@
 // Package prrun is the pull request run of the GitHub Action: it reads the
 // event, finds the merge base and the export files the pull request changes,
 // diffs them, and reports through everything a pull request shows — labels,
-// one sticky comment, a check run with annotations, the job summary and the
-// step outputs.
+// one sticky comment, a check run with annotations (published through
+// internal/prsurface, as the bot does), the job summary and the step
+// outputs.
 //
 // GitHub is reached only through the GitHub interface below, which
 // *githubapi.Client implements; the runner only through *actions.Runner.
@@ -23,6 +24,7 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/config"
 	"github.com/breakwater-dev/breakwater/internal/engine"
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
+	"github.com/breakwater-dev/breakwater/internal/prsurface"
 	"github.com/breakwater-dev/breakwater/internal/report"
 )
 
@@ -33,14 +35,8 @@ type GitHub interface {
 	PullRequestFiles(ctx context.Context, r githubapi.Repo, number int) ([]githubapi.ChangedFile, error)
 	FileContent(ctx context.Context, r githubapi.Repo, path, ref string) ([]byte, error)
 	Tree(ctx context.Context, r githubapi.Repo, ref string) ([]githubapi.TreeEntry, bool, error)
-	Labels(ctx context.Context, r githubapi.Repo) ([]githubapi.Label, error)
-	CreateLabel(ctx context.Context, r githubapi.Repo, l githubapi.Label) error
-	AddLabels(ctx context.Context, r githubapi.Repo, number int, names []string) error
-	RemoveLabel(ctx context.Context, r githubapi.Repo, number int, name string) error
-	Comments(ctx context.Context, r githubapi.Repo, number int) ([]githubapi.Comment, error)
-	CreateComment(ctx context.Context, r githubapi.Repo, number int, body string) (int64, error)
-	UpdateComment(ctx context.Context, r githubapi.Repo, id int64, body string) error
-	PublishCheckRun(ctx context.Context, r githubapi.Repo, run githubapi.CheckRun, now time.Time) (int64, error)
+	// The writes: labels, the sticky comment and the check run.
+	prsurface.GitHub
 }
 
 // Env is what a run reads and writes outside itself.
@@ -68,15 +64,8 @@ type Result struct {
 	Failed bool
 }
 
-// Names shared by the comment, the check run and the files.
+// Names of the run's files and links.
 const (
-	// Marker starts the sticky comment; the run finds its comment by it.
-	Marker = "<!-- breakwater:report -->"
-	// stateBreaking is in a comment that reported breaking changes, so the
-	// next run knows to say they are resolved.
-	stateBreaking = "<!-- breakwater:state=breaking -->"
-	// CheckRunName is the check run's name.
-	CheckRunName = "Breakwater"
 	// ReportPath is where the JSON report is written, relative to the
 	// workspace (the `report` output).
 	ReportPath = ".breakwater/report.json"
@@ -159,7 +148,9 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	if r.cfg, err = r.loadConfig(ctx, headSHA); err != nil {
 		return nil, err
 	}
-	r.in.apply(r.cfg)
+	if err := r.in.apply(r.cfg); err != nil {
+		return nil, err
+	}
 	r.decideWrites()
 
 	changed, err := r.gh.PullRequestFiles(ctx, r.repo, r.ev.Number)
@@ -171,7 +162,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 
-	acceptedByLabel := containsFold(r.pr.Labels, r.cfg.Labels.Accepted)
+	acceptedByLabel := prsurface.CarriesLabel(r.pr.Labels, r.cfg.Labels.Accepted)
 	policy := r.cfg.Policy(acceptedByLabel)
 	if policy.AcceptAll != nil && r.ev.Action == "labeled" && strings.EqualFold(r.ev.Label, r.cfg.Labels.Accepted) {
 		policy.AcceptAll.By = r.ev.Sender
@@ -203,7 +194,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	}
 
 	res := &Result{Report: rep, Touched: files != nil}
-	res.Labels = r.labelsFor(rep)
+	res.Labels = prsurface.LabelsFor(rep, r.cfg.Labels)
 	res.Failed = !rep.Summary.OK
 	out := r.render(rep, res.Touched, files)
 
@@ -215,7 +206,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	// The verdict goes before any finding's annotation, so that the per-step
 	// caps can never hide it.
 	if res.Failed {
-		r.rn.Error(r.failureMessage(rep))
+		r.rn.Error(prsurface.FailureMessage(rep, r.cfg.Labels.Accepted, configPathOr(r.cfg)))
 	}
 	if r.readOnly {
 		r.readOnlyNotice()
@@ -279,9 +270,7 @@ func (r *run) loadConfig(ctx context.Context, headSHA string) (*config.Config, e
 // rendered is the report in every form the run publishes.
 type rendered struct {
 	summary     string // the job summary
-	checkTitle  string
-	checkText   string // the check run's summary
-	annotations []annotation
+	annotations []prsurface.Annotation
 	text        string // the log
 	json        []byte
 }
@@ -289,7 +278,7 @@ type rendered struct {
 func (r *run) render(rep *change.Report, touched bool, files *sideFiles) rendered {
 	book := r.env.Engine.Rules()
 	var out rendered
-	howTo := r.acceptHowTo(rep)
+	howTo := prsurface.AcceptHowTo(rep, r.cfg.Labels.Accepted, configPathOr(r.cfg))
 	if touched {
 		out.summary = report.Markdown(rep, book, report.MarkdownOptions{
 			Title:  "Breakwater",
@@ -301,9 +290,11 @@ func (r *run) render(rep *change.Report, touched bool, files *sideFiles) rendere
 	if r.readOnly {
 		out.summary += "\n> [!NOTE]\n> Labels, the pull request comment and the check run were skipped: " + r.why + ". The Breakwater GitHub App posts them on pull requests from forks too.\n"
 	}
-	out.checkTitle = checkTitle(rep)
-	out.checkText = report.Markdown(rep, book, report.MarkdownOptions{Budget: githubapi.MaxCheckRunText - 256 - len(howTo)}) + howTo
-	out.annotations = r.annotations(rep, files)
+	src := prsurface.Sources{BaseURL: prsurface.BlobURL(r.actx.ServerURL, r.repo, r.mergeBase)}
+	if files != nil {
+		src.Head = files.headData
+	}
+	out.annotations = prsurface.Annotations(rep, src)
 	var tb bytes.Buffer
 	report.Text(&tb, rep, book, report.TextOptions{}) //nolint:errcheck // a bytes.Buffer does not fail
 	out.text = tb.String()
@@ -313,146 +304,9 @@ func (r *run) render(rep *change.Report, touched bool, files *sideFiles) rendere
 	return out
 }
 
-// commentBody is the sticky comment for rep; resolved adds the line that
-// says the breaking changes reported before are gone.
-func (r *run) commentBody(rep *change.Report, resolved bool) string {
-	var extra strings.Builder
-	if resolved {
-		extra.WriteString("\n✅ **Resolved:** the breaking changes reported earlier are gone.\n")
-	}
-	extra.WriteString(r.acceptHowTo(rep))
-	if hasBreaking(rep) {
-		extra.WriteString("\n" + stateBreaking + "\n")
-	}
-	body := report.Markdown(rep, r.env.Engine.Rules(), report.MarkdownOptions{
-		Marker:        Marker,
-		Title:         "Breakwater",
-		FullReportURL: r.actx.RunURL(),
-		Budget:        report.GitHubCommentLimit - 256 - extra.Len(),
-	})
-	return body + extra.String()
-}
-
-// resolvedBody is the sticky comment of a pull request that no longer
-// changes any export file.
-const resolvedBody = Marker + "\n### Breakwater\n\n✅ **Resolved:** this pull request no longer changes any export file, so nothing breaks.\n"
-
-// hasBreaking reports breaking findings, accepted or not: they make the
-// change a breaking one, whatever the check says.
-func hasBreaking(rep *change.Report) bool {
-	for _, f := range rep.Changes {
-		if f.Severity == change.Breaking {
-			return true
-		}
-	}
-	return false
-}
-
-func unaccepted(rep *change.Report) []change.Finding {
-	var out []change.Finding
-	for _, f := range rep.Changes {
-		if f.Severity == change.Breaking && f.Accepted == nil {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-// acceptHowTo tells how to accept the unaccepted breaking changes, naming
-// the label and the fingerprints to record; "" when there are none.
-func (r *run) acceptHowTo(rep *change.Report) string {
-	open := unaccepted(rep)
-	if len(open) == 0 {
-		return ""
-	}
-	const maxListed = 10
-	var b strings.Builder
-	what, pronoun := "this breaking change", "its fingerprint"
-	if len(open) > 1 {
-		what, pronoun = fmt.Sprintf("these %d breaking changes", len(open)), "their fingerprints"
-	}
-	fmt.Fprintf(&b, "\n**To accept %s**, add the label %s to this pull request, or record %s in %s:\n\n```yaml\naccepted:\n",
-		what, report.CodeSpan(r.cfg.Labels.Accepted), pronoun, report.CodeSpan(configPathOr(r.cfg)))
-	for i, f := range open {
-		if i == maxListed {
-			fmt.Fprintf(&b, "  # …and %d more: see the JSON report\n", len(open)-maxListed)
-			break
-		}
-		fmt.Fprintf(&b, "  - fingerprint: %s  # %s\n    by: your-github-login\n    reason: why this break is intended\n", f.Fingerprint, f.Rule)
-	}
-	b.WriteString("```\n")
-	return b.String()
-}
-
 func configPathOr(c *config.Config) string {
 	if c.Path != "" {
 		return c.Path
 	}
 	return config.DefaultPath
-}
-
-// failureMessage is the error annotation of a failed check: why, and how to
-// accept an intended break.
-func (r *run) failureMessage(rep *change.Report) string {
-	s := rep.Summary
-	var parts []string
-	if s.Breaking > 0 {
-		fps := []string{}
-		for i, f := range unaccepted(rep) {
-			if i == 5 {
-				fps = append(fps, "…")
-				break
-			}
-			fps = append(fps, f.Fingerprint)
-		}
-		parts = append(parts, fmt.Sprintf("%s not accepted. To accept, add the label %q to the pull request, or add the fingerprints (%s) under `accepted:` in %s with who accepted them and why",
-			plural(s.Breaking, "breaking change is", "breaking changes are"), r.cfg.Labels.Accepted, strings.Join(fps, ", "), configPathOr(r.cfg)))
-	}
-	if s.DeclaredBump != change.BumpUnknown && s.DeclaredBump < s.RequiredBump {
-		parts = append(parts, fmt.Sprintf("the declared version bump (%s) is smaller than the required one (%s): raise the version", s.DeclaredBump, s.RequiredBump))
-	}
-	if n := s.Severities[change.Error]; n > 0 {
-		parts = append(parts, fmt.Sprintf("%s must be fixed", plural(n, "error finding", "error findings")))
-	}
-	if len(parts) == 0 {
-		parts = append(parts, fmt.Sprintf("findings at or above fail-on: %s", s.FailOn))
-	}
-	return "Breakwater: the check failed: " + strings.Join(parts, "; ") + "."
-}
-
-// checkTitle is the check run's one-line title, from counts only.
-func checkTitle(rep *change.Report) string {
-	s := rep.Summary
-	switch {
-	case s.Breaking > 0 && s.Accepted > 0:
-		return fmt.Sprintf("%s (%d accepted)", plural(s.Breaking, "unaccepted breaking change", "unaccepted breaking changes"), s.Accepted)
-	case s.Breaking > 0:
-		return plural(s.Breaking, "breaking change", "breaking changes")
-	case !s.OK:
-		return "The check failed"
-	case s.Accepted > 0:
-		return fmt.Sprintf("No unaccepted breaking changes (%d accepted)", s.Accepted)
-	case len(rep.Changes) > 0:
-		return fmt.Sprintf("No breaking changes (%s)", plural(len(rep.Changes), "finding", "findings"))
-	}
-	return "No breaking changes"
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
-func containsFold(list []string, s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, x := range list {
-		if strings.EqualFold(x, s) {
-			return true
-		}
-	}
-	return false
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +26,7 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/githubapi/githubtest"
 	"github.com/breakwater-dev/breakwater/internal/prrun"
 	"github.com/breakwater-dev/breakwater/internal/prrun/prruntest"
+	"github.com/breakwater-dev/breakwater/internal/prsurface"
 )
 
 const exportFile = "bynder-dropbox.project.json"
@@ -90,7 +92,7 @@ func mustRun(t *testing.T, s *prruntest.Scenario) outcome {
 func stickyComments(s *prruntest.Scenario) []githubtest.Comment {
 	var out []githubtest.Comment
 	for _, c := range s.Repo.Comments(prruntest.Number) {
-		if strings.HasPrefix(c.Body, prrun.Marker) {
+		if strings.HasPrefix(c.Body, prsurface.Marker) {
 			out = append(out, c)
 		}
 	}
@@ -302,8 +304,24 @@ func TestPullRequestThatNeverTouchedExports(t *testing.T) {
 	if o.res.Failed || o.res.Touched {
 		t.Errorf("result = %+v", o.res)
 	}
-	if w := writes(s); len(w) != 0 {
+	// Only the check run, so that a required status check reports: no
+	// labels, no comment.
+	if w := writes(s); len(w) != 1 || w[0].Operation != "checks/create" {
 		t.Errorf("a PR without export changes got writes: %+v", w)
+	}
+	runs := s.Repo.CheckRuns()
+	if len(runs) != 1 || runs[0].Conclusion != "success" || runs[0].HeadSHA != s.Head || runs[0].Name != prsurface.CheckRunName ||
+		runs[0].Title != "No export files changed" || len(runs[0].Annotations) != 0 {
+		t.Errorf("check runs = %+v, want one successful run on the head", runs)
+	}
+	// A second run on the same commit updates that check run.
+	s.Event("labeled", prruntest.EventOptions{Label: "documentation"})
+	mustRun(t, s)
+	if runs := s.Repo.CheckRuns(); len(runs) != 1 || runs[0].Requests != 2 || runs[0].Conclusion != "success" {
+		t.Errorf("check runs after a second run = %+v, want the one updated", runs)
+	}
+	if n := len(s.Repo.Comments(prruntest.Number)); n != 0 {
+		t.Errorf("%d comments on a PR that never touched exports", n)
 	}
 	if out := s.Outputs(); out["breaking"] != "false" || out["findings"] != "0" || out["labels"] != "" {
 		t.Errorf("outputs = %v", out)
@@ -691,5 +709,53 @@ func TestWithoutCheckRunAnnotatesWithCommands(t *testing.T) {
 	}
 	if n := len(stickyComments(s)); n != 1 {
 		t.Errorf("%d comments, want 1", n)
+	}
+}
+
+// TestLabelNamesAreCheckedLikeTheConfiguration: the label-names input goes
+// through the configuration's own check, over the names that result from
+// both, so the acceptance label can never be one the run applies itself.
+func TestLabelNamesAreCheckedLikeTheConfiguration(t *testing.T) {
+	base, head := prruntest.SamplePair(t)
+	for _, tc := range []struct {
+		name, config, input, want string
+	}{
+		{"acceptance label the run applies", "", "accepted=semver:major",
+			`input label-names accepted "semver:major" is also labels.semver-major; each label needs its own name`},
+		{"acceptance label the run applies, in another case", "labels:\n  breaking: ship-it\n", "accepted: Ship-It",
+			`input label-names accepted "Ship-It" is also labels.breaking; each label needs its own name`},
+		{"two inputs with one name", "", "auth=breaking:config",
+			`input label-names auth "breaking:config" is also labels.config`},
+		{"comma", "", "auth=auth,config",
+			`input label-names auth "auth,config" must not contain a comma`},
+		{"too long, in characters", "", "auth=" + strings.Repeat("é", 51),
+			`input label-names auth must be at most 50 characters (GitHub's limit), not 51`},
+		{"empty", "", "auth=",
+			`input label-names auth must not be empty`},
+		{"key twice", "", "auth=a\nauth=b",
+			`input label-names: "auth" is given twice`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := head
+			if tc.config != "" {
+				h = prruntest.With(head, map[string][]byte{".github/breakwater.yml": []byte(tc.config)})
+			}
+			s := prruntest.New(t, base, h)
+			s.Env["INPUT_LABEL-NAMES"] = tc.input
+			o := run(t, s)
+			if o.err == nil || !strings.Contains(o.err.Error(), tc.want) {
+				t.Fatalf("error = %v, want one saying %s", o.err, tc.want)
+			}
+			if w := writes(s); len(w) != 0 {
+				t.Errorf("the run wrote before failing: %+v", w)
+			}
+		})
+	}
+	// Names within GitHub's limit in characters but not in bytes are fine.
+	s := prruntest.New(t, base, head)
+	s.Env["INPUT_LABEL-NAMES"] = "auth=" + strings.Repeat("é", 50)
+	mustRun(t, s)
+	if got := s.Repo.PullLabels(prruntest.Number); !slices.Contains(got, strings.Repeat("é", 50)) {
+		t.Errorf("labels = %q", got)
 	}
 }

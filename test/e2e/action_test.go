@@ -322,13 +322,90 @@ func TestPullRequestWithoutExportChanges(t *testing.T) {
 	s := prruntest.New(t, base, prruntest.With(base, map[string][]byte{"README.md": []byte("docs\n")}))
 	r := runAction(t, s)
 	expectCode(t, r, 0)
+	// Only a successful check run, so that a required status check reports.
 	for _, req := range s.Fake.Requests() {
-		if req.Write() {
+		if req.Write() && req.Operation != "checks/create" {
 			t.Errorf("wrote %s %s", req.Method, req.Path)
 		}
 	}
+	if runs := s.Repo.CheckRuns(); len(runs) != 1 || runs[0].Conclusion != "success" || runs[0].HeadSHA != s.Head {
+		t.Errorf("check runs = %+v", runs)
+	}
 	if r.outputs["breaking"] != "false" || r.outputs["findings"] != "0" {
 		t.Errorf("outputs = %v", r.outputs)
+	}
+}
+
+// TestConcurrentRunsConvergeOnOneComment starts four processes together on
+// one pull request, each of which lists the comments before any creates
+// one, then one more: exactly one sticky comment remains, and a comment
+// someone else wrote with the marker is untouched.
+func TestConcurrentRunsConvergeOnOneComment(t *testing.T) {
+	base, head := prruntest.SamplePair(t)
+	s := prruntest.New(t, base, head)
+	forged := s.Repo.AddComment(prruntest.Number, "mallory", "<!-- breakwater:report -->\n<!-- breakwater:state=breaking -->\nforged\n")
+	const n = 4
+	s.Fake.Rendezvous("issues/create-comment", n)
+	cmds := make([]*exec.Cmd, n)
+	outs := make([]bytes.Buffer, n)
+	for i := range cmds {
+		dir := t.TempDir()
+		env := append(s.Environ(), "GITHUB_OUTPUT="+filepath.Join(dir, "output"), "GITHUB_STEP_SUMMARY="+filepath.Join(dir, "summary"), "GITHUB_WORKSPACE="+dir)
+		for _, f := range []string{"output", "summary"} {
+			if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cmds[i] = exec.Command(binary, "action")
+		cmds[i].Env, cmds[i].Dir = env, dir
+		cmds[i].Stdout, cmds[i].Stderr = &outs[i], &outs[i]
+		if err := cmds[i].Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, cmd := range cmds {
+		var exit *exec.ExitError
+		if err := cmd.Wait(); !errors.As(err, &exit) || exit.ExitCode() != 1 {
+			t.Errorf("run %d: %v, want exit code 1\n%s", i, err, outs[i].String())
+		}
+	}
+	expectCode(t, runAction(t, s), 1)
+	var own []githubtest.Comment
+	for _, c := range sticky(s) {
+		switch {
+		case c.ID == forged:
+			if c.EditCount != 0 {
+				t.Errorf("the forged comment was edited")
+			}
+		case c.Author.Login == "github-actions[bot]":
+			own = append(own, c)
+		default:
+			t.Errorf("unexpected comment %+v", c)
+		}
+	}
+	if len(own) != 1 {
+		t.Errorf("%d sticky comments after %d concurrent runs and one more, want 1", len(own), n)
+	}
+	if d := s.Repo.Deleted(); len(d) != n-1 {
+		t.Errorf("%d copies deleted, want %d", len(d), n-1)
+	}
+}
+
+// TestIdentityInputContradictedIsExitCode2: an identity input that names
+// another account than GitHub says the token is stops the run before any
+// comment is touched.
+func TestIdentityInputContradictedIsExitCode2(t *testing.T) {
+	base, head := prruntest.SamplePair(t)
+	s := prruntest.New(t, base, head)
+	other := s.Repo.AddCommentAs(prruntest.Number, githubtest.AppIdentity("other", 5, 50), "<!-- breakwater:report -->\nother\n")
+	s.Env["INPUT_IDENTITY"] = "other[bot]"
+	r := runAction(t, s)
+	expectCode(t, r, 2)
+	if !strings.Contains(r.stderr, "the token acts as github-actions[bot]") || !strings.Contains(r.stderr, "not as other[bot] (from the identity input)") {
+		t.Errorf("stderr does not name both accounts:\n%s", r.stderr)
+	}
+	if c := sticky(s); len(c) != 1 || c[0].ID != other || c[0].EditCount != 0 {
+		t.Errorf("comments = %+v", c)
 	}
 }
 

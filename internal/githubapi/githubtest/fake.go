@@ -1,6 +1,6 @@
 // Package githubtest is a strict fake of GitHub's REST API for tests: an
 // httptest server over an in-memory repository state (commits, pull
-// requests, labels, comments, check runs).
+// requests, labels, comments, check runs) and the identities tokens act as.
 //
 // It is strict in the way the real API is and more: every request must be
 // an operation of GitHub's official REST description (@octokit/openapi),
@@ -43,12 +43,14 @@ type Fake struct {
 	spec *Spec
 	srv  *httptest.Server
 
-	mu       sync.Mutex
-	repos    map[string]*Repository
-	requests []Request
-	faults   []*fault
-	readOnly map[string]bool // tokens that may only read
-	nextID   int64
+	mu         sync.Mutex
+	repos      map[string]*Repository
+	requests   []Request
+	faults     []*fault
+	readOnly   map[string]bool // tokens that may only read
+	identities map[string]Identity
+	meetings   []*meeting
+	nextID     int64
 }
 
 // Request is a request the fake accepted as valid.
@@ -67,7 +69,7 @@ func (r Request) Write() bool { return r.Method != http.MethodGet && r.Method !=
 // loads GitHub's REST API description (see LoadSpec).
 func New(t testing.TB) *Fake {
 	t.Helper()
-	f := &Fake{t: t, spec: LoadSpec(t), repos: map[string]*Repository{}, readOnly: map[string]bool{}, nextID: 1000}
+	f := &Fake{t: t, spec: LoadSpec(t), repos: map[string]*Repository{}, readOnly: map[string]bool{}, identities: map[string]Identity{}, nextID: 1000}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	f.URL = f.srv.URL
 	t.Cleanup(f.srv.Close)
@@ -83,6 +85,102 @@ func (f *Fake) ReadOnlyToken(token string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.readOnly[token] = true
+}
+
+// Identity is the account a token acts as.
+type Identity struct {
+	Login string
+	ID    int64
+	// App is the GitHub App of an installation token (the workflow's
+	// GITHUB_TOKEN is one): its account is the app's bot, GET /user is
+	// refused, what it writes names the app, and only it may create and
+	// update check runs. Nil for a user's token.
+	App *App
+}
+
+// App is a GitHub App.
+type App struct {
+	ID   int64
+	Slug string
+}
+
+// GitHubActions is the identity of the workflow's GITHUB_TOKEN, with the
+// IDs github.com uses. Tokens the fake was not told about act as it.
+var GitHubActions = AppIdentity("github-actions", 15368, 41898282)
+
+// AppIdentity is the identity of a GitHub App's installation token: the
+// bot account slug[bot].
+func AppIdentity(slug string, appID, botID int64) Identity {
+	return Identity{Login: slug + "[bot]", ID: botID, App: &App{ID: appID, Slug: slug}}
+}
+
+// UserIdentity is the identity of a user's personal access token.
+func UserIdentity(login string, id int64) Identity { return Identity{Login: login, ID: id} }
+
+func (id Identity) userType() string {
+	if id.App != nil {
+		return "Bot"
+	}
+	return "User"
+}
+
+// SetIdentity makes token act as id.
+func (f *Fake) SetIdentity(token string, id Identity) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.identities[token] = id
+}
+
+func (f *Fake) identity(req *http.Request) Identity {
+	if id, ok := f.identities[token(req)]; ok {
+		return id
+	}
+	return GitHubActions
+}
+
+// meeting holds the first n requests of an operation until all n arrived.
+type meeting struct {
+	operation string
+	n         int
+	arrived   int
+	all       chan struct{}
+}
+
+// Rendezvous holds the next n requests of operation until all n have
+// arrived, then lets them through together: concurrent clients are made to
+// interleave at that step, e.g. every run has listed the comments before
+// any of them creates one. The test fails if they do not all arrive within
+// ten seconds.
+func (f *Fake) Rendezvous(operation string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.meetings = append(f.meetings, &meeting{operation: operation, n: n, all: make(chan struct{})})
+}
+
+// meet waits at an open rendezvous for op, if there is one.
+func (f *Fake) meet(op string) {
+	f.mu.Lock()
+	var m *meeting
+	for _, x := range f.meetings {
+		if x.operation == op && x.arrived < x.n {
+			m = x
+			break
+		}
+	}
+	if m == nil {
+		f.mu.Unlock()
+		return
+	}
+	m.arrived++
+	if m.arrived == m.n {
+		close(m.all)
+	}
+	f.mu.Unlock()
+	select {
+	case <-m.all:
+	case <-time.After(10 * time.Second):
+		f.t.Errorf("fake GitHub: only %d of %d %s requests arrived at the rendezvous", m.arrived, m.n, op)
+	}
 }
 
 // Requests returns the requests accepted so far.
@@ -142,7 +240,15 @@ type Repository struct {
 	labels    []Label
 	pulls     map[int]*PullRequest
 	comments  []*Comment
+	deleted   []Deletion
 	checkRuns []*CheckRun
+}
+
+// Deletion is a comment deleted through the API.
+type Deletion struct {
+	Comment Comment
+	// By is the login of the account that deleted it.
+	By string
 }
 
 type commit struct {
@@ -175,13 +281,15 @@ type PullRequest struct {
 
 // Comment is an issue comment.
 type Comment struct {
-	ID       int64
-	Issue    int
-	Body     string
-	User     string
-	UserType string
+	ID     int64
+	Issue  int
+	Body   string
+	Author Identity
 	// EditCount counts the edits through the API.
 	EditCount int
+	// EditedBy are the logins of the accounts that edited it, in order.
+	EditedBy  []string
+	CreatedAt time.Time
 }
 
 // CheckRun is a check run as GitHub keeps it: its annotations are the
@@ -190,6 +298,7 @@ type CheckRun struct {
 	ID          int64
 	Name        string
 	HeadSHA     string
+	ExternalID  string
 	Status      string
 	Conclusion  string
 	Title       string
@@ -197,6 +306,8 @@ type CheckRun struct {
 	Text        string
 	Annotations []Annotation
 	Requests    int // create plus updates
+	// App created it; only it may update it.
+	App App
 }
 
 // Annotation is a check run annotation.
@@ -267,12 +378,34 @@ func (r *Repository) SetLabels(number int, labels ...string) {
 
 // AddComment adds a comment as a person would.
 func (r *Repository) AddComment(number int, user, body string) int64 {
+	return r.AddCommentAs(number, UserIdentity(user, 0), body)
+}
+
+// AddCommentAs adds a comment written by id (a person, another app's bot).
+func (r *Repository) AddCommentAs(number int, id Identity, body string) int64 {
+	r.f.mu.Lock()
+	defer r.f.mu.Unlock()
+	return r.addComment(number, id, body).ID
+}
+
+func (r *Repository) addComment(number int, id Identity, body string) *Comment {
+	r.f.nextID++
+	if id.ID == 0 {
+		id.ID = r.f.nextID
+	}
+	c := &Comment{ID: r.f.nextID, Issue: number, Body: body, Author: id, CreatedAt: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.f.nextID) * time.Second)}
+	r.comments = append(r.comments, c)
+	return c
+}
+
+// CreateCheckRun adds a completed check run as app would have created it.
+func (r *Repository) CreateCheckRun(app App, cr CheckRun) int64 {
 	r.f.mu.Lock()
 	defer r.f.mu.Unlock()
 	r.f.nextID++
-	c := &Comment{ID: r.f.nextID, Issue: number, Body: body, User: user, UserType: "User"}
-	r.comments = append(r.comments, c)
-	return c.ID
+	cr.ID, cr.App, cr.Status = r.f.nextID, app, "completed"
+	r.checkRuns = append(r.checkRuns, &cr)
+	return cr.ID
 }
 
 // PullLabels are the labels of pull request number.
@@ -302,6 +435,13 @@ func (r *Repository) Comments(number int) []Comment {
 		}
 	}
 	return out
+}
+
+// Deleted are the comments deleted through the API, in order.
+func (r *Repository) Deleted() []Deletion {
+	r.f.mu.Lock()
+	defer r.f.mu.Unlock()
+	return append([]Deletion(nil), r.deleted...)
 }
 
 // CheckRuns are the check runs, oldest first.
@@ -432,6 +572,7 @@ func (f *Fake) serve(w http.ResponseWriter, req *http.Request) {
 		f.reject(w, status, "%v", err)
 		return
 	}
+	f.meet(op.ID)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.requests = append(f.requests, Request{Method: req.Method, Path: req.URL.Path, Query: req.URL.RawQuery, Operation: op.ID, Body: string(body)})
@@ -444,6 +585,10 @@ func (f *Fake) serve(w http.ResponseWriter, req *http.Request) {
 			writeJSONRaw(w, ft.Status, ft.Body)
 			return
 		}
+	}
+	if h := userHandlers[op.ID]; h != nil {
+		h(&call{f: f, w: w, req: req, op: op, body: body, as: f.identity(req)})
+		return
 	}
 	repo := f.repos[strings.ToLower(op.Params["owner"]+"/"+op.Params["repo"])]
 	if repo == nil {
@@ -462,7 +607,7 @@ func (f *Fake) serve(w http.ResponseWriter, req *http.Request) {
 		f.reject(w, http.StatusNotImplemented, "%s %s (%s) is valid, but the fake does not implement it", req.Method, req.URL.Path, op.ID)
 		return
 	}
-	h(&call{f: f, w: w, req: req, repo: repo, op: op, body: body})
+	h(&call{f: f, w: w, req: req, repo: repo, op: op, body: body, as: f.identity(req)})
 }
 
 func token(req *http.Request) string {
@@ -497,6 +642,7 @@ type call struct {
 	repo *Repository
 	op   *Operation
 	body []byte
+	as   Identity // who the token acts as
 }
 
 func (c *call) json(status int, v any) {
@@ -533,6 +679,12 @@ func (c *call) decode(v any) bool {
 
 // page serves items[page] with GitHub's Link header.
 func page[T any](c *call, items []T) {
+	c.json(http.StatusOK, pageOf(c, items))
+}
+
+// pageOf is the page of items the query asks for; it sets GitHub's Link
+// header to the next and last pages.
+func pageOf[T any](c *call, items []T) []T {
 	q := c.req.URL.Query()
 	per, _ := strconv.Atoi(q.Get("per_page"))
 	if per <= 0 {
@@ -560,7 +712,7 @@ func page[T any](c *call, items []T) {
 	if out == nil {
 		out = []T{}
 	}
-	c.json(http.StatusOK, out)
+	return out
 }
 
 var handlers = map[string]func(*call){
@@ -576,8 +728,16 @@ var handlers = map[string]func(*call){
 	"issues/list-comments":        listComments,
 	"issues/create-comment":       createComment,
 	"issues/update-comment":       updateComment,
+	"issues/delete-comment":       deleteComment,
 	"checks/create":               createCheckRun,
 	"checks/update":               updateCheckRun,
+	"checks/list-for-ref":         listCheckRunsForRef,
+	"checks/list-annotations":     listCheckRunAnnotations,
+}
+
+// userHandlers answer operations outside any repository.
+var userHandlers = map[string]func(*call){
+	"users/get-authenticated": getAuthenticatedUser,
 }
 
 func (c *call) pull() *PullRequest {
@@ -731,9 +891,10 @@ func createLabel(c *call) {
 	}
 	for _, x := range c.repo.labels {
 		if strings.EqualFold(x.Name, l.Name) {
-			// GitHub answers 422 already_exists; creating a label twice is a
-			// bug in the caller.
-			c.invalid("label %q already exists", l.Name)
+			// A client that lists the labels first gets this only when a
+			// concurrent run created the label meanwhile.
+			c.json(http.StatusUnprocessableEntity, map[string]any{"message": "Validation Failed",
+				"errors": []any{map[string]string{"resource": "Label", "code": "already_exists", "field": "name"}}})
 			return
 		}
 	}
@@ -799,8 +960,30 @@ func removeLabel(c *call) {
 	c.notFound("Label does not exist")
 }
 
+func userJSON(id Identity) map[string]any {
+	return map[string]any{"login": id.Login, "id": id.ID, "type": id.userType()}
+}
+
+func appJSON(a App) map[string]any {
+	return map[string]any{"id": a.ID, "slug": a.Slug, "name": a.Slug, "owner": map[string]any{"login": "github"}}
+}
+
 func commentJSON(cm *Comment) map[string]any {
-	return map[string]any{"id": cm.ID, "body": cm.Body, "user": map[string]any{"login": cm.User, "type": cm.UserType}}
+	out := map[string]any{"id": cm.ID, "body": cm.Body, "user": userJSON(cm.Author), "created_at": cm.CreatedAt.Format(time.RFC3339)}
+	if cm.Author.App != nil {
+		out["performed_via_github_app"] = appJSON(*cm.Author.App)
+	}
+	return out
+}
+
+// getAuthenticatedUser answers GET /user: the user of a personal token, a
+// 403 for an app's token, as GitHub does.
+func getAuthenticatedUser(c *call) {
+	if c.as.App != nil {
+		c.json(http.StatusForbidden, map[string]string{"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest/users/users#get-the-authenticated-user", "status": "403"})
+		return
+	}
+	c.json(http.StatusOK, userJSON(c.as))
 }
 
 func listComments(c *call) {
@@ -841,10 +1024,7 @@ func createComment(c *call) {
 	if !ok {
 		return
 	}
-	c.f.nextID++
-	cm := &Comment{ID: c.f.nextID, Issue: n, Body: body, User: "github-actions[bot]", UserType: "Bot"}
-	c.repo.comments = append(c.repo.comments, cm)
-	c.json(http.StatusCreated, commentJSON(cm))
+	c.json(http.StatusCreated, commentJSON(c.repo.addComment(n, c.as, body)))
 }
 
 func updateComment(c *call) {
@@ -857,7 +1037,24 @@ func updateComment(c *call) {
 			}
 			cm.Body = body
 			cm.EditCount++
+			cm.EditedBy = append(cm.EditedBy, c.as.Login)
 			c.json(http.StatusOK, commentJSON(cm))
+			return
+		}
+	}
+	c.notFound("Not Found")
+}
+
+// deleteComment deletes a comment. GitHub lets anyone with write access
+// delete any comment, so the fake does too; tests check whose comments were
+// deleted (Repository.Deleted).
+func deleteComment(c *call) {
+	id, _ := strconv.ParseInt(c.op.Params["comment_id"], 10, 64)
+	for i, cm := range c.repo.comments {
+		if cm.ID == id {
+			c.repo.comments = append(c.repo.comments[:i:i], c.repo.comments[i+1:]...)
+			c.repo.deleted = append(c.repo.deleted, Deletion{Comment: *cm, By: c.as.Login})
+			c.w.WriteHeader(http.StatusNoContent)
 			return
 		}
 	}
@@ -867,6 +1064,7 @@ func updateComment(c *call) {
 type checkRunBody struct {
 	Name       string `json:"name"`
 	HeadSHA    string `json:"head_sha"`
+	ExternalID string `json:"external_id"`
 	Status     string `json:"status"`
 	Conclusion string `json:"conclusion"`
 	Output     *struct {
@@ -899,9 +1097,49 @@ func (c *call) checkAnnotations(anns []Annotation) bool {
 }
 
 func (cr *CheckRun) json() map[string]any {
-	return map[string]any{"id": cr.ID, "name": cr.Name, "head_sha": cr.HeadSHA, "status": cr.Status, "conclusion": cr.Conclusion}
+	out := map[string]any{
+		"id": cr.ID, "name": cr.Name, "head_sha": cr.HeadSHA, "status": cr.Status, "conclusion": cr.Conclusion,
+		"app":    appJSON(cr.App),
+		"output": map[string]any{"title": cr.Title, "summary": cr.Summary, "text": cr.Text, "annotations_count": len(cr.Annotations)},
+	}
+	if cr.ExternalID != "" {
+		out["external_id"] = cr.ExternalID
+	}
+	return out
 }
 
+// forbidden answers 403 with GitHub's message, as for a token that may not
+// do this; it does not fail the test.
+func (c *call) forbidden(msg string) {
+	c.json(http.StatusForbidden, map[string]string{"message": msg, "documentation_url": "https://docs.github.com/rest/checks/runs"})
+}
+
+// apply stores what a create or update request says.
+func (cr *CheckRun) apply(c *call, b checkRunBody) bool {
+	if b.Name != "" {
+		cr.Name = b.Name
+	}
+	if b.ExternalID != "" {
+		cr.ExternalID = b.ExternalID
+	}
+	if b.Status != "" {
+		cr.Status = b.Status
+	}
+	if b.Conclusion != "" {
+		cr.Conclusion, cr.Status = b.Conclusion, "completed"
+	}
+	if b.Output != nil {
+		if !c.checkAnnotations(b.Output.Annotations) {
+			return false
+		}
+		cr.Title, cr.Summary, cr.Text = b.Output.Title, b.Output.Summary, b.Output.Text
+		// GitHub appends: annotations cannot be replaced or removed.
+		cr.Annotations = append(cr.Annotations, b.Output.Annotations...)
+	}
+	return true
+}
+
+// createCheckRun creates a check run; only an app's token may.
 func createCheckRun(c *call) {
 	var b checkRunBody
 	if !c.decode(&b) {
@@ -911,51 +1149,94 @@ func createCheckRun(c *call) {
 		c.invalid("head_sha %q is not a commit of the repository", b.HeadSHA)
 		return
 	}
-	c.f.nextID++
-	cr := &CheckRun{ID: c.f.nextID, Name: b.Name, HeadSHA: b.HeadSHA, Status: b.Status, Conclusion: b.Conclusion, Requests: 1}
-	if b.Conclusion != "" {
-		cr.Status = "completed"
+	if c.as.App == nil {
+		c.forbidden("You must authenticate via a GitHub App.")
+		return
 	}
-	if b.Output != nil {
-		if !c.checkAnnotations(b.Output.Annotations) {
-			return
-		}
-		cr.Title, cr.Summary, cr.Text = b.Output.Title, b.Output.Summary, b.Output.Text
-		cr.Annotations = append(cr.Annotations, b.Output.Annotations...)
+	c.f.nextID++
+	cr := &CheckRun{ID: c.f.nextID, HeadSHA: b.HeadSHA, Status: "queued", App: *c.as.App, Requests: 1}
+	if !cr.apply(c, b) {
+		return
 	}
 	c.repo.checkRuns = append(c.repo.checkRuns, cr)
 	c.json(http.StatusCreated, cr.json())
 }
 
+// updateCheckRun updates a check run; only the app that created it may.
 func updateCheckRun(c *call) {
-	id, _ := strconv.ParseInt(c.op.Params["check_run_id"], 10, 64)
-	var cr *CheckRun
-	for _, x := range c.repo.checkRuns {
-		if x.ID == id {
-			cr = x
-		}
-	}
+	cr := c.checkRun()
 	if cr == nil {
-		c.notFound("Not Found")
 		return
 	}
 	var b checkRunBody
 	if !c.decode(&b) {
 		return
 	}
-	cr.Requests++
-	if b.Name != "" {
-		cr.Name = b.Name
-	}
-	if b.Conclusion != "" {
-		cr.Conclusion, cr.Status = b.Conclusion, "completed"
-	}
-	if b.Output != nil {
-		if !c.checkAnnotations(b.Output.Annotations) {
-			return
+	if c.as.App == nil || c.as.App.ID != cr.App.ID {
+		var app int64
+		if c.as.App != nil {
+			app = c.as.App.ID
 		}
-		cr.Title, cr.Summary, cr.Text = b.Output.Title, b.Output.Summary, b.Output.Text
-		cr.Annotations = append(cr.Annotations, b.Output.Annotations...)
+		c.forbidden(fmt.Sprintf("Invalid app_id `%d` - check run can only be modified by the GitHub App that created it.", app))
+		return
+	}
+	cr.Requests++
+	if !cr.apply(c, b) {
+		return
 	}
 	c.json(http.StatusOK, cr.json())
+}
+
+// checkRun is the check run the path names; nil, answered 404, when there
+// is none.
+func (c *call) checkRun() *CheckRun {
+	id, _ := strconv.ParseInt(c.op.Params["check_run_id"], 10, 64)
+	for _, x := range c.repo.checkRuns {
+		if x.ID == id {
+			return x
+		}
+	}
+	c.notFound("Not Found")
+	return nil
+}
+
+// listCheckRunsForRef lists the check runs of a commit. filter=latest (the
+// default) keeps the most recent run of each name and app.
+func listCheckRunsForRef(c *call) {
+	ref := c.op.Params["ref"]
+	if c.repo.commits[ref] == nil {
+		c.notFound("No commit found for SHA: " + ref)
+		return
+	}
+	q := c.req.URL.Query()
+	appID, _ := strconv.ParseInt(q.Get("app_id"), 10, 64)
+	type key struct {
+		app  int64
+		name string
+	}
+	newest := map[key]int64{}
+	for _, cr := range c.repo.checkRuns {
+		if cr.HeadSHA == ref {
+			newest[key{cr.App.ID, cr.Name}] = max(newest[key{cr.App.ID, cr.Name}], cr.ID)
+		}
+	}
+	var runs []map[string]any
+	for _, cr := range c.repo.checkRuns {
+		switch {
+		case cr.HeadSHA != ref,
+			q.Has("check_name") && cr.Name != q.Get("check_name"),
+			q.Has("status") && cr.Status != q.Get("status"),
+			appID != 0 && cr.App.ID != appID,
+			q.Get("filter") != "all" && newest[key{cr.App.ID, cr.Name}] != cr.ID:
+			continue
+		}
+		runs = append(runs, cr.json())
+	}
+	c.json(http.StatusOK, map[string]any{"total_count": len(runs), "check_runs": pageOf(c, runs)})
+}
+
+func listCheckRunAnnotations(c *call) {
+	if cr := c.checkRun(); cr != nil {
+		page(c, cr.Annotations)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -75,21 +76,38 @@ func TestFakeRejectsWhatGitHubWouldNot(t *testing.T) {
 	}
 }
 
-func TestReadOnlyTokenAndFaults(t *testing.T) {
+// withPullRequest is a fake with repository o/r and pull request #1.
+func withPullRequest(t *testing.T) (*Fake, *Repository, string) {
 	f := New(t)
 	repo := f.AddRepo("o", "r")
 	sha := repo.Commit(nil, map[string][]byte{"a.json": []byte("{}")})
 	repo.OpenPullRequest(PullRequest{Number: 1, HeadSHA: sha, BaseSHA: sha})
+	return f, repo, sha
+}
+
+// send makes a request with token and returns the status and body.
+func send(t *testing.T, f *Fake, method, path, body, token string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, f.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestReadOnlyTokenAndFaults(t *testing.T) {
+	f, _, _ := withPullRequest(t)
 	f.ReadOnlyToken("ro")
 	do := func(method, path, body, token string) int {
-		req, _ := http.NewRequest(method, f.URL+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		status, _ := send(t, f, method, path, body, token)
+		return status
 	}
 	if s := do("GET", "/repos/o/r/pulls/1", "", "ro"); s != 200 {
 		t.Errorf("read with a read-only token: %d", s)
@@ -120,5 +138,70 @@ func TestMergeBaseAndDiff(t *testing.T) {
 	want := "[{" + blobSHA([]byte("9")) + " a modified 0 0 1 } {" + blobSHA([]byte("2")) + " moved renamed 0 0 0 b}]"
 	if got != want {
 		t.Errorf("diff = %s\nwant %s", got, want)
+	}
+}
+
+func TestIdentities(t *testing.T) {
+	f, repo, sha := withPullRequest(t)
+	f.SetIdentity("ghp_user", UserIdentity("octocat", 1))
+	f.SetIdentity("ghs_app", AppIdentity("breakwater", 7, 700))
+	do := func(method, path, body, token string) (int, string) { return send(t, f, method, path, body, token) }
+	for _, tc := range []struct {
+		method, path, body, token string
+		status                    int
+		has                       string
+	}{
+		{"GET", "/user", "", "ghp_user", 200, `"login":"octocat"`},
+		{"GET", "/user", "", "ghs_app", 403, "Resource not accessible by integration"},
+		{"GET", "/user", "", "unknown", 403, "Resource not accessible by integration"},
+		{"POST", "/repos/o/r/issues/1/comments", `{"body":"x"}`, "ghs_app", 201, `"performed_via_github_app":{"id":7,`},
+		{"POST", "/repos/o/r/issues/1/comments", `{"body":"x"}`, "ghp_user", 201, `"user":{"id":1,"login":"octocat","type":"User"}`},
+		{"POST", "/repos/o/r/check-runs", `{"name":"n","head_sha":"` + sha + `"}`, "ghp_user", 403, "You must authenticate via a GitHub App."},
+		{"POST", "/repos/o/r/check-runs", `{"name":"n","head_sha":"` + sha + `"}`, "ghs_app", 201, `"slug":"breakwater"`},
+	} {
+		status, body := do(tc.method, tc.path, tc.body, tc.token)
+		if status != tc.status || !strings.Contains(body, tc.has) {
+			t.Errorf("%s %s as %s: %d %s, want %d with %s", tc.method, tc.path, tc.token, status, body, tc.status, tc.has)
+		}
+	}
+	runs := repo.CheckRuns()
+	if status, body := do("PATCH", fmt.Sprintf("/repos/o/r/check-runs/%d", runs[0].ID), `{"name":"n"}`, "unknown"); status != 403 || !strings.Contains(body, "Invalid app_id `15368`") {
+		t.Errorf("another app updating the check run: %d %s", status, body)
+	}
+}
+
+func TestRendezvousMakesRequestsMeet(t *testing.T) {
+	f, repo, _ := withPullRequest(t)
+	f.Rendezvous("issues/create-comment", 3)
+	var wg sync.WaitGroup
+	post := func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := http.Post(f.URL+"/repos/o/r/issues/1/comments", "application/json", strings.NewReader(`{"body":"x"}`))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+		}()
+	}
+	arrived := func() int {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.meetings[0].arrived
+	}
+	post()
+	post()
+	for arrived() < 2 {
+		runtime.Gosched()
+	}
+	if n := len(repo.Comments(1)); n != 0 {
+		t.Fatalf("%d comments created before all three requests arrived", n)
+	}
+	post()
+	wg.Wait()
+	if n := len(repo.Comments(1)); n != 3 {
+		t.Errorf("%d comments after the rendezvous, want 3", n)
 	}
 }
