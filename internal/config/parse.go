@@ -402,8 +402,9 @@ func (d *decoder) complete(c *Config) {
 				r.Variant = c.Runtime.Variant
 			}
 			if r.Path == "" {
+				// The top-level path belongs to the top-level variant.
 				r.Path = c.Runtime.Path
-				if r.Variant != c.Runtime.Variant && !d.has("runtime.path") {
+				if r.Variant != c.Runtime.Variant {
 					r.Path = map[string]string{VariantDefault: DefaultRuntimePath, VariantAPIPackage: APIPackageRuntimePath}[r.Variant]
 				}
 			}
