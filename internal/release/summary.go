@@ -117,7 +117,11 @@ func writeChanges(b *strings.Builder, r *Release) {
 		b.WriteString("\n### Changes\n\nFirst release: there is no previous release to compare with.\n")
 		return
 	}
-	fmt.Fprintf(b, "\n### Changes since %s\n\n", t(r.Manifest.Source.PreviousTag))
+	since := r.Manifest.Source.PreviousTag
+	if since == "" && r.Previous != nil {
+		since = r.Previous.Tag
+	}
+	fmt.Fprintf(b, "\n### Changes since %s\n\n", t(since))
 	fmt.Fprintf(b, "breaking: **%s** · auth changes: %s · config changes: %s · role changes: %s · required bump: %s · declared bump: %s\n\n",
 		yesNo(c.Breaking), yesNo(c.AuthChanges), yesNo(c.ConfigChanges), yesNo(c.RoleChanges), c.RequiredBump, c.DeclaredBump)
 	if len(c.Findings) == 0 {
