@@ -66,11 +66,31 @@ func NPMPackage(t testing.TB, spec string) string {
 	}
 	dir := npmDir(cache, spec)
 	pkgDir := filepath.Join(dir, "node_modules", filepath.FromSlash(name))
+	installOnce(t, dir, spec, func(ctx context.Context, npm string) error {
+		cmd := exec.CommandContext(ctx, npm, "install", "--prefix", dir,
+			"--no-audit", "--no-fund", "--no-save", "--ignore-scripts", "--loglevel=error", spec)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("npm install %s failed: %v\n%s", spec, err, out)
+		}
+		if _, err := os.Stat(filepath.Join(pkgDir, "package.json")); err != nil {
+			return fmt.Errorf("npm install %s did not produce %s: %v", spec, pkgDir, err)
+		}
+		return nil
+	})
+	return pkgDir
+}
+
+// installOnce runs install in dir unless an earlier run finished there,
+// holding a file lock so that parallel test binaries install only once.
+// A failed install skips the test (or fails it, see Require) and leaves
+// dir unmarked, so the next run tries again.
+func installOnce(t testing.TB, dir, what string, install func(ctx context.Context, npm string) error) {
+	t.Helper()
 	done := filepath.Join(dir, ".installed")
 	if _, err := os.Stat(done); err == nil {
-		return pkgDir
+		return
 	}
-
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		Require(t, fmt.Sprintf("cannot create the test cache %s: %v", dir, err))
 	}
@@ -80,29 +100,22 @@ func NPMPackage(t testing.TB, spec string) string {
 	}
 	defer unlock()
 	if _, err := os.Stat(done); err == nil { // another process installed it meanwhile
-		return pkgDir
+		return
 	}
-
 	npm, err := exec.LookPath("npm")
 	if err != nil {
-		Require(t, fmt.Sprintf("npm is not installed, so the npm package %s cannot be fetched", spec))
+		Require(t, fmt.Sprintf("npm is not installed, so the npm package %s cannot be fetched", what))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, npm, "install", "--prefix", dir,
-		"--no-audit", "--no-fund", "--no-save", "--ignore-scripts", "--loglevel=error", spec)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		Require(t, fmt.Sprintf("npm install %s failed: %v\n%s", spec, err, out))
+	start := time.Now()
+	if err := install(ctx, npm); err != nil {
+		Require(t, err.Error())
 	}
-	if _, err := os.Stat(filepath.Join(pkgDir, "package.json")); err != nil {
-		Require(t, fmt.Sprintf("npm install %s did not produce %s: %v", spec, pkgDir, err))
+	t.Logf("testenv: installed %s into %s in %s", what, dir, time.Since(start).Round(100*time.Millisecond))
+	if err := os.WriteFile(done, []byte(what+"\n"), 0o644); err != nil {
+		t.Fatalf("marking %s installed: %v", what, err)
 	}
-	if err := os.WriteFile(done, []byte(spec+"\n"), 0o644); err != nil {
-		t.Fatalf("marking %s installed: %v", spec, err)
-	}
-	return pkgDir
 }
 
 var safeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
