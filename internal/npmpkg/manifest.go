@@ -32,6 +32,8 @@ type packageJSON struct {
 	Name          string          `json:"name"`
 	Version       string          `json:"version"`
 	Description   string          `json:"description,omitempty"`
+	Homepage      string          `json:"homepage,omitempty"`
+	Bugs          *bugsJSON       `json:"bugs,omitempty"`
 	Repository    *repositoryJSON `json:"repository,omitempty"`
 	PublishConfig *publishConfig  `json:"publishConfig,omitempty"`
 	Breakwater    *breakwaterJSON `json:"breakwater,omitempty"`
@@ -40,6 +42,10 @@ type packageJSON struct {
 type repositoryJSON struct {
 	Type string `json:"type"`
 	URL  string `json:"url"`
+}
+
+type bugsJSON struct {
+	URL string `json:"url"`
 }
 
 type publishConfig struct {
@@ -89,6 +95,14 @@ func (m Manifest) JSON() ([]byte, error) {
 		Repository:    &repositoryJSON{Type: "git", URL: npmRepositoryURL(m.Repository)},
 		PublishConfig: &publishConfig{Registry: m.Registry},
 		Breakwater:    &breakwaterJSON{RuntimeName: m.RuntimeName},
+	}
+	// npm publish derives these from a github.com repository into the
+	// registry's copy of the manifest; writing them here keeps that copy
+	// and the package.json in the tarball the same.
+	if u, err := url.Parse(m.Repository); err == nil && strings.EqualFold(u.Host, "github.com") {
+		repo := strings.TrimSuffix(m.Repository, ".git")
+		doc.Homepage = repo + "#readme"
+		doc.Bugs = &bugsJSON{URL: repo + "/issues"}
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
