@@ -51,9 +51,10 @@ const (
 	// fileMode is the mode of every file: executables make no sense in an
 	// export, and the builder's umask must not change the bytes.
 	fileMode = 0o644
-	// compression is fixed as part of the reproducibility contract; 9 is
-	// what npm pack uses.
-	compression = gzip.BestCompression
+	// compression is fixed as part of the reproducibility contract. npm
+	// pack uses 9, but Go's level 9 is 3-4 times slower than its default
+	// for 4% less on JSON exports (measured on a 20 MB package).
+	compression = gzip.DefaultCompression
 	// gzipOS is the gzip header's OS byte: 255 ("unknown"), as npm pack
 	// writes it, whatever machine builds the package.
 	gzipOS = 255
