@@ -197,8 +197,50 @@ func FuzzRead(f *testing.F) {
 	f.Add(makeTGZ(f, []entry{reg("package/package.json", okPackageJSON), reg("package/a/b.json", "{}")}, nil))
 	f.Add(makeTGZ(f, []entry{reg("package/package.json", okPackageJSON), {tar.Header{Typeflag: tar.TypeSymlink, Name: "package/l", Linkname: "x"}, ""}}, nil))
 	f.Add([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255})
+	f.Fuzz(func(t *testing.T, tgz []byte) { checkRead(t, tgz) })
+}
+
+// FuzzReadTar fuzzes the tar archive under an intact gzip stream, which
+// FuzzRead rarely gets past: paths, entry types, sizes, PAX records.
+func FuzzReadTar(f *testing.F) {
+	doc, err := testManifest().JSON()
+	if err != nil {
+		f.Fatal(err)
+	}
+	tb, err := Build(doc, testFiles())
+	if err != nil {
+		f.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(tb.Data))
+	if err != nil {
+		f.Fatal(err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(raw)
+	ungzip := func(tgz []byte) []byte {
+		zr, _ := gzip.NewReader(bytes.NewReader(tgz))
+		b, _ := io.ReadAll(zr)
+		return b
+	}
+	f.Add(ungzip(makeTGZ(f, []entry{reg("package/package.json", okPackageJSON), {tar.Header{Typeflag: tar.TypeDir, Name: "package/a/"}, ""}, reg("package/a/b", "x")}, nil)))
+	f.Add(ungzip(makeTGZ(f, []entry{reg("package/package.json", okPackageJSON), {tar.Header{Typeflag: tar.TypeLink, Name: "package/l", Linkname: "package/package.json"}, ""}}, nil)))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write(raw) //nolint:errcheck // bytes.Buffer does not fail
+		zw.Close()    //nolint:errcheck
+		checkRead(t, buf.Bytes())
+	})
+}
+
+// checkRead is the property both fuzzers check: Read never exceeds its
+// limits or accepts a bad path, and what it accepts survives a rebuild.
+func checkRead(t *testing.T, tgz []byte) {
 	lim := Limits{MaxUnpackedSize: 1 << 20, MaxFiles: 1000}
-	f.Fuzz(func(t *testing.T, tgz []byte) {
+	{
 		c, err := ReadBytes(tgz, lim)
 		if err != nil {
 			if c != nil {
@@ -230,7 +272,7 @@ func FuzzRead(f *testing.F) {
 		if !bytes.Equal(again.PackageJSON, c.PackageJSON) || !cmp.Equal(fileMap(again.Files), fileMap(c.Files)) {
 			t.Fatal("rebuild changed the contents")
 		}
-	})
+	}
 }
 
 func fileMap(files []File) map[string]string {
