@@ -19,6 +19,10 @@ type NPMProject struct {
 	Name         string            // cache directory name, e.g. "verdaccio-6.8.0"
 	Dependencies map[string]string // package → exact version
 	Overrides    map[string]string // package → version, for every depth
+	// Lockfile, when set, is the project's package-lock.json: `npm ci`
+	// installs exactly the transitive versions and digests it pins, so a
+	// new release of some dependency cannot break the tests.
+	Lockfile []byte
 }
 
 // packageJSON is the project's package.json; encoding/json sorts map keys,
@@ -38,8 +42,9 @@ func (p NPMProject) packageJSON() ([]byte, error) {
 
 // Install installs the project once into the test cache (under a file lock,
 // like NPMPackage) and returns its directory, which holds node_modules/.
-// The directory name carries a hash of the package.json, so changing a
-// version or an override installs afresh instead of reusing a stale tree.
+// The directory name carries a hash of the package.json and lockfile, so
+// changing a version or an override installs afresh instead of reusing a
+// stale tree.
 func (p NPMProject) Install(t testing.TB) string {
 	t.Helper()
 	if p.Name == "" || len(p.Dependencies) == 0 {
@@ -53,17 +58,24 @@ func (p NPMProject) Install(t testing.TB) string {
 	if err != nil {
 		Require(t, err.Error())
 	}
-	sum := sha256.Sum256(doc)
+	sum := sha256.Sum256(append(doc, p.Lockfile...))
 	dir := filepath.Join(cache, "npm-project", safeName.ReplaceAllString(p.Name, "_")+"-"+hex.EncodeToString(sum[:6]))
 	installOnce(t, dir, p.Name, func(ctx context.Context, npm string) error {
 		if err := os.WriteFile(filepath.Join(dir, "package.json"), doc, 0o644); err != nil {
 			return fmt.Errorf("writing the package.json of %s: %v", p.Name, err)
 		}
-		cmd := exec.CommandContext(ctx, npm, "install",
+		verb := "install"
+		if p.Lockfile != nil {
+			verb = "ci"
+			if err := os.WriteFile(filepath.Join(dir, "package-lock.json"), p.Lockfile, 0o644); err != nil {
+				return fmt.Errorf("writing the package-lock.json of %s: %v", p.Name, err)
+			}
+		}
+		cmd := exec.CommandContext(ctx, npm, verb,
 			"--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error")
 		cmd.Dir = dir
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("npm install of %s failed: %v\n%s", p.Name, err, out)
+			return fmt.Errorf("npm %s of %s failed: %v\n%s", verb, p.Name, err, out)
 		}
 		for name := range p.Dependencies {
 			if _, err := os.Stat(filepath.Join(dir, "node_modules", filepath.FromSlash(name), "package.json")); err != nil {

@@ -3,6 +3,7 @@ package testenv
 import (
 	"bytes"
 	"context"
+	_ "embed" // the Verdaccio lockfile
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +21,13 @@ import (
 	"time"
 )
 
+// verdaccioLock pins Verdaccio's 327 packages. To update it, change the
+// project below, install it without Lockfile and copy the package-lock.json
+// the install wrote into the test cache.
+//
+//go:embed verdaccio-6.8.0.package-lock.json
+var verdaccioLock []byte
+
 // VerdaccioProject is the Verdaccio install the tests use. Verdaccio 6.8.0
 // is the last release that runs on Node 20; its audit plugin asks for
 // node-fetch by the dist-tag "cjs", which no longer resolves, hence the
@@ -29,6 +37,7 @@ func VerdaccioProject() NPMProject {
 		Name:         "verdaccio-6.8.0",
 		Dependencies: map[string]string{"verdaccio": "6.8.0"},
 		Overrides:    map[string]string{"node-fetch": "2.7.0"},
+		Lockfile:     verdaccioLock,
 	}
 }
 
