@@ -39,6 +39,9 @@ type Tarball struct {
 	FileCount    int    // entries, package.json included (npm's entryCount)
 }
 
+// Size is the tarball's length in bytes.
+func (t *Tarball) Size() int64 { return int64(len(t.Data)) }
+
 // Filename is the name npm pack gives the tarball:
 // "@owner/pkg" 1.2.0 → "owner-pkg-1.2.0.tgz".
 func (t *Tarball) Filename() string {

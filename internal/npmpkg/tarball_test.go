@@ -94,6 +94,9 @@ func TestBuildFigures(t *testing.T) {
 	if tb.UnpackedSize != want {
 		t.Errorf("UnpackedSize = %d, want %d", tb.UnpackedSize, want)
 	}
+	if tb.Size() != int64(len(tb.Data)) || tb.Size() < 100 {
+		t.Errorf("Size = %d", tb.Size())
+	}
 	if tb.FileCount != len(testFiles())+1 {
 		t.Errorf("FileCount = %d, want %d", tb.FileCount, len(testFiles())+1)
 	}

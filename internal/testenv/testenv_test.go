@@ -221,3 +221,18 @@ func TestVerdaccio(t *testing.T) {
 		t.Errorf("NPMRC = %q", v.NPMRC("@acme", "tok"))
 	}
 }
+
+func TestVerdaccioWithoutNodeSkipsOrFails(t *testing.T) {
+	t.Setenv(CacheEnv, t.TempDir())
+	t.Setenv("PATH", "")
+	for _, mode := range []string{"", "require"} {
+		t.Setenv(RequireEnv, mode)
+		r := call(t, func(tb testing.TB) { StartVerdaccio(tb) })
+		if (mode == "") != (r.skip != "" && r.fatal == "") {
+			t.Errorf("%s=%q: skip %q, fatal %q", RequireEnv, mode, r.skip, r.fatal)
+		}
+		if msg := r.skip + r.fatal; !strings.Contains(msg, "node is not installed, so Verdaccio cannot run") {
+			t.Errorf("message %q does not say what is missing", msg)
+		}
+	}
+}

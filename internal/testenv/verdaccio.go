@@ -96,6 +96,7 @@ func startVerdaccio(t testing.TB, node, bin string) (*Verdaccio, error) {
 	cmd.Dir = work
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.Env = append(os.Environ(), "HOME="+work, "XDG_CONFIG_HOME="+work, "XDG_DATA_HOME="+work)
+	dieWithTest(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", bin, err)
 	}
