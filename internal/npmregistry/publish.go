@@ -107,8 +107,12 @@ func (c *Client) Publish(ctx context.Context, tarball, manifest []byte, opts Pub
 	if err != nil {
 		// The upload may have landed before a retried attempt failed
 		// (a 5xx after storing it, a cut connection); look before failing.
-		if again, rerr := c.recheck(ctx, pkg, res); rerr == nil && again != nil {
+		again, rerr := c.recheck(ctx, pkg, res)
+		switch {
+		case rerr == nil && again != nil:
 			return again, nil
+		case errors.Is(rerr, ErrVersionExists) || errors.Is(rerr, ErrIntegrityMismatch):
+			return nil, rerr // what the registry holds now matters more than the failed upload
 		}
 		return nil, fmt.Errorf("publishing %s: %w", id, err)
 	}

@@ -330,6 +330,19 @@ func TestPublishConflictRace(t *testing.T) {
 	}
 }
 
+func TestPublishFailsButAnotherRunPublishedOtherBytes(t *testing.T) {
+	h := newHarness(t)
+	tarball, manifest := testPackage(t, "@acme/core", "1.0.0", `{"v":1}`)
+	other, _ := testPackage(t, "@acme/core", "1.0.0", `{"v":"other"}`)
+	h.reg.inject("GET packument", fault{status: 404, body: `{}`})
+	h.reg.inject("PUT packument", repeat(fault{status: 503}, 4)...)
+	h.reg.store("@acme/core", "1.0.0", other)
+	_, err := h.client.Publish(context.Background(), tarball, manifest, PublishOptions{})
+	if !errors.Is(err, ErrVersionExists) {
+		t.Fatalf("err = %v, want ErrVersionExists", err)
+	}
+}
+
 func TestPublishReadBackMismatch(t *testing.T) {
 	h := newHarness(t)
 	tarball, manifest := testPackage(t, "@acme/core", "1.0.0", `{"v":1}`)
