@@ -89,12 +89,36 @@ func installNPM(t testing.TB, key string, specs []string) string {
 	}
 	dir := npmDir(cache, key)
 	modules := filepath.Join(dir, "node_modules")
+	what := strings.Join(specs, " ")
+	installOnce(t, dir, what, func(ctx context.Context, npm string) error {
+		args := append([]string{"install", "--prefix", dir,
+			"--no-audit", "--no-fund", "--no-save", "--ignore-scripts", "--loglevel=error"}, specs...)
+		cmd := exec.CommandContext(ctx, npm, args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("npm install %s failed: %v\n%s", what, err, out)
+		}
+		for _, spec := range specs {
+			name, _ := packageName(spec)
+			if _, err := os.Stat(filepath.Join(modules, filepath.FromSlash(name), "package.json")); err != nil {
+				return fmt.Errorf("npm install %s did not produce %s: %v", what, name, err)
+			}
+		}
+		return nil
+	})
+	return modules
+}
+
+// installOnce runs install in dir unless an earlier run finished there,
+// holding a file lock so that parallel test binaries install only once.
+// A failed install skips the test (or fails it, see Require) and leaves
+// dir unmarked, so the next run tries again.
+func installOnce(t testing.TB, dir, what string, install func(ctx context.Context, npm string) error) {
+	t.Helper()
 	done := filepath.Join(dir, ".installed")
 	if _, err := os.Stat(done); err == nil {
-		return modules
+		return
 	}
-	what := strings.Join(specs, " ")
-
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		Require(t, fmt.Sprintf("cannot create the test cache %s: %v", dir, err))
 	}
@@ -104,33 +128,22 @@ func installNPM(t testing.TB, key string, specs []string) string {
 	}
 	defer unlock()
 	if _, err := os.Stat(done); err == nil { // another process installed it meanwhile
-		return modules
+		return
 	}
-
 	npm, err := exec.LookPath("npm")
 	if err != nil {
 		Require(t, fmt.Sprintf("npm is not installed, so the npm package %s cannot be fetched", what))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	args := append([]string{"install", "--prefix", dir,
-		"--no-audit", "--no-fund", "--no-save", "--ignore-scripts", "--loglevel=error"}, specs...)
-	cmd := exec.CommandContext(ctx, npm, args...)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		Require(t, fmt.Sprintf("npm install %s failed: %v\n%s", what, err, out))
+	start := time.Now()
+	if err := install(ctx, npm); err != nil {
+		Require(t, err.Error())
 	}
-	for _, spec := range specs {
-		name, _ := packageName(spec)
-		if _, err := os.Stat(filepath.Join(modules, filepath.FromSlash(name), "package.json")); err != nil {
-			Require(t, fmt.Sprintf("npm install %s did not produce %s: %v", what, name, err))
-		}
-	}
+	t.Logf("testenv: installed %s into %s in %s", what, dir, time.Since(start).Round(100*time.Millisecond))
 	if err := os.WriteFile(done, []byte(what+"\n"), 0o644); err != nil {
 		t.Fatalf("marking %s installed: %v", what, err)
 	}
-	return modules
 }
 
 var safeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)

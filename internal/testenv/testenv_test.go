@@ -1,7 +1,10 @@
 package testenv
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -137,6 +140,115 @@ func TestMissingNPMSkipsOrFails(t *testing.T) {
 		}
 		if msg := r.skip + r.fatal; !strings.Contains(msg, "npm is not installed") {
 			t.Errorf("message %q does not say npm is missing", msg)
+		}
+	}
+}
+
+func TestNPMProjectCacheKey(t *testing.T) {
+	// The install directory follows the package.json, so a changed override
+	// cannot reuse a tree installed without it.
+	cache := t.TempDir()
+	t.Setenv(CacheEnv, cache)
+	t.Setenv("PATH", "") // no npm: only pre-marked directories can be returned
+	base := NPMProject{Name: "tool-1.0.0", Dependencies: map[string]string{"tool": "1.0.0"}}
+	changed := base
+	changed.Overrides = map[string]string{"dep": "2.0.0"}
+	dirs := map[string]string{}
+	for label, p := range map[string]NPMProject{"base": base, "changed": changed} {
+		doc, err := p.packageJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]any
+		if err := json.Unmarshal(doc, &got); err != nil {
+			t.Fatal(err)
+		}
+		if _, has := got["overrides"]; has != (len(p.Overrides) > 0) {
+			t.Errorf("%s: overrides in package.json = %v, want %v", label, has, len(p.Overrides) > 0)
+		}
+		r := call(t, func(tb testing.TB) { dirs[label] = p.Install(tb) })
+		if !strings.Contains(r.skip+r.fatal, "npm is not installed") {
+			t.Fatalf("%s: installing without npm: skip %q, fatal %q", label, r.skip, r.fatal)
+		}
+	}
+	entries, err := os.ReadDir(filepath.Join(cache, "npm-project"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	if len(names) != 2 || names[0] == names[1] {
+		t.Errorf("install directories %v: want two, one per package.json", names)
+	}
+}
+
+func TestVerdaccio(t *testing.T) {
+	v := StartVerdaccio(t)
+	ctx := context.Background()
+	whoami := func(token string) (int, string) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.URL+"-/whoami", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct {
+			Username string `json:"username"`
+		}
+		json.NewDecoder(resp.Body).Decode(&body) //nolint:errcheck // an error shows as an empty name
+		return resp.StatusCode, body.Username
+	}
+	if code, user := whoami(v.Token); code != http.StatusOK || user != v.User {
+		t.Errorf("whoami with the start token = %d %q, want 200 %q", code, user, v.User)
+	}
+	other, err := v.AddUser(ctx, "second-user", "another-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, user := whoami(other); code != http.StatusOK || user != "second-user" {
+		t.Errorf("whoami with the second token = %d %q", code, user)
+	}
+	if code, user := whoami("not-a-token"); code == http.StatusOK && user != "" {
+		t.Errorf("whoami with a bad token = %d %q, want no user", code, user)
+	}
+	if _, err := v.AddUser(ctx, "second-user", "another-password"); err == nil {
+		t.Error("creating an existing user again succeeded")
+	}
+	// Nothing is proxied: a package of the public registry is unknown here.
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, v.URL+"left-pad", nil)
+	req.Header.Set("Authorization", "Bearer "+v.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET left-pad = %d, want 404 (no uplink)", resp.StatusCode)
+	}
+	if !strings.Contains(v.NPMRC("@acme", "tok"), "@acme:registry="+v.URL) {
+		t.Errorf("NPMRC = %q", v.NPMRC("@acme", "tok"))
+	}
+}
+
+func TestVerdaccioWithoutNodeSkipsOrFails(t *testing.T) {
+	t.Setenv(CacheEnv, t.TempDir())
+	t.Setenv("PATH", "")
+	for _, mode := range []string{"", "require"} {
+		t.Setenv(RequireEnv, mode)
+		r := call(t, func(tb testing.TB) { StartVerdaccio(tb) })
+		if (mode == "") != (r.skip != "" && r.fatal == "") {
+			t.Errorf("%s=%q: skip %q, fatal %q", RequireEnv, mode, r.skip, r.fatal)
+		}
+		if msg := r.skip + r.fatal; !strings.Contains(msg, "node is not installed, so Verdaccio cannot run") {
+			t.Errorf("message %q does not say what is missing", msg)
 		}
 	}
 }
