@@ -31,12 +31,12 @@ const (
 	OutcomeDeployed        = "deployed"
 	OutcomeImported        = "imported as a draft"
 	OutcomeAlreadyDeployed = "already deployed"
-	OutcomeRefused         = "refused"         // the runtime refused; the previous version stays
-	OutcomeRolledBack      = "rolled back"     // failed, and the previous version is live again
+	OutcomeRefused         = "refused"          // the runtime refused; the previous version stays
+	OutcomeRolledBack      = "rolled back"      // failed, and the previous version is live again
 	OutcomeRollbackRefused = "rollback refused" // failed; auth changed, so a person must act
 	OutcomeRollbackFailed  = "rollback failed"  // failed, and so did the rollback
-	OutcomeNoRollback      = "failed"          // failed, with no previous version to go back to
-	OutcomeImportRefused   = "import refused"  // Tray: new or modified auth needs a person
+	OutcomeNoRollback      = "failed"           // failed, with no previous version to go back to
+	OutcomeImportRefused   = "import refused"   // Tray: new or modified auth needs a person
 )
 
 // DeployResult is what happened in one environment.

@@ -195,4 +195,3 @@ func TestDeployRefusesUnverified(t *testing.T) {
 		t.Errorf("Run = %v, %d calls", err, len(fake.Calls()))
 	}
 }
-
