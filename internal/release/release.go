@@ -56,6 +56,8 @@ type Release struct {
 	Manifest *Manifest
 	// Files are the package's files (paths relative to the package root).
 	Files []File
+	// PackageJSON is the package.json in the tarball.
+	PackageJSON []byte
 	// Tarball is the package; TarballName its file name.
 	Tarball     []byte
 	TarballName string

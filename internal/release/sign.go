@@ -26,7 +26,7 @@ func (s SignStep) Run(ctx context.Context, r *Release) (string, error) {
 	if len(r.Tarball) == 0 {
 		return "", errors.New("there is no tarball to sign")
 	}
-	req := signing.Request{Package: signing.Package{Name: r.Package.NPM, Version: r.Version}, Tarball: r.Tarball, Provenance: s.Provenance}
+	req := signing.Request{Package: r.signingPackage(), Tarball: r.Tarball, Provenance: s.Provenance}
 	var res *signing.Result
 	var err error
 	switch {
@@ -58,8 +58,12 @@ func (r *Release) SetBundle(b []byte) {
 }
 
 // BundleName is the bundle's file name: the tarball's + ".sigstore.json".
-func (r *Release) BundleName() string {
-	return signing.Package{Name: r.Package.NPM, Version: r.Version}.TarballName() + ".sigstore.json"
+func (r *Release) BundleName() string { return r.signingPackage().TarballName() + ".sigstore.json" }
+
+// signingPackage names the package version as signatures do; its
+// TarballName is the npm name without the scope, "-", the version, ".tgz".
+func (r *Release) signingPackage() signing.Package {
+	return signing.Package{Name: r.Package.NPM, Version: r.Version}
 }
 
 // VerifyStep verifies the bundle against the configured policy. It is the
@@ -75,7 +79,8 @@ func (v VerifyStep) Run(ctx context.Context, r *Release) (string, error) {
 		return "", errors.New("there is no signature bundle to verify (signing.mode none?): nothing unverified is published or deployed")
 	}
 	p := v.Policy
-	p.Package = &signing.Package{Name: r.Package.NPM, Version: r.Version}
+	pkg := r.signingPackage()
+	p.Package = &pkg
 	got, err := signing.Verify(r.Tarball, r.Bundle, p)
 	if err != nil {
 		return "", err
