@@ -75,6 +75,11 @@ func commands() []*command {
 		newExplainCmd(),
 		newRulesCmd(),
 		newActionCmd(),
+		newSignCmd(),
+		newVerifyCmd(),
+		newPublishCmd(),
+		newDeployCmd(),
+		newRollbackCmd(),
 		newVersionCmd(),
 	}
 }

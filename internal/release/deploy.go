@@ -153,8 +153,14 @@ func (d DeployStep) Run(ctx context.Context, r *Release) (string, error) {
 }
 
 func (d DeployStep) status(ctx context.Context, r *Release, id int64, state, desc string) error {
-	return d.Tracker.SetDeploymentStatus(ctx, r.Repo, id, githubapi.DeploymentStatus{
-		State: state, Description: r.redact(oneLine(desc)), LogURL: d.LogURL, EnvironmentURL: d.Env.URL,
+	return setStatus(ctx, d.Tracker, r, d.Env, id, state, desc, d.LogURL)
+}
+
+// setStatus adds a deployment status; the description is one line, without
+// secrets (GitHub cuts it at 140 characters).
+func setStatus(ctx context.Context, t Deployments, r *Release, env config.Environment, id int64, state, desc, logURL string) error {
+	return t.SetDeploymentStatus(ctx, r.Repo, id, githubapi.DeploymentStatus{
+		State: state, Description: r.redact(oneLine(desc)), LogURL: logURL, EnvironmentURL: env.URL,
 	})
 }
 
