@@ -75,11 +75,13 @@ func commands() []*command {
 		newExplainCmd(),
 		newRulesCmd(),
 		newActionCmd(),
+		newPackageCmd(),
 		newSignCmd(),
 		newVerifyCmd(),
 		newPublishCmd(),
 		newDeployCmd(),
 		newRollbackCmd(),
+		newReleaseCmd(),
 		newVersionCmd(),
 	}
 }

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/config"
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
 	"github.com/breakwater-dev/breakwater/internal/npmpkg"
+	"github.com/breakwater-dev/breakwater/internal/npmregistry"
 	"github.com/breakwater-dev/breakwater/internal/release"
 	"github.com/breakwater-dev/breakwater/internal/runtime"
 	"github.com/breakwater-dev/breakwater/internal/signing"
@@ -292,4 +295,84 @@ func githubFromEnv(env Env, token string) (*githubapi.Client, githubapi.Repo, er
 	}
 	c, err := githubapi.New(api, token, opts...)
 	return c, githubapi.Repo{Owner: owner, Name: name}, err
+}
+
+// releasePlan is what a whole release is made of; the release command and
+// the Action fill it from their worlds.
+type releasePlan struct {
+	tags       func(ctx context.Context) ([]release.Tag, error)
+	commitTime func(ctx context.Context, sha string) (time.Time, error)
+	// treeAt is the repository at a commit.
+	treeAt func(sha string) releaseTree
+	// gh is the GitHub API of the run, nil outside GitHub Actions.
+	gh            *githubapi.Client
+	keyRef        string
+	outDir        string
+	environments  []string
+	summary       func(markdown string) error
+	registryToken string
+	provenance    *signing.Provenance
+	visibility    string
+	logURL        string
+	policyFlags   policyFlags
+}
+
+// releaseSteps is the release, in order: version, change record, package,
+// sign, verify, publish, attach, deploy per environment, summary.
+func releaseSteps(ctx context.Context, env Env, cfg *config.Config, r *release.Release, p releasePlan) ([]release.Step, error) {
+	sign, err := signStep(env, cfg, p.keyRef, p.provenance)
+	if err != nil {
+		return nil, err
+	}
+	if sign.Keyless != nil {
+		sign.Keyless.RepositoryVisibility = p.visibility
+	}
+	pol, err := policy(ctx, env, cfg, p.policyFlags)
+	if err != nil {
+		return nil, err
+	}
+	if p.registryToken == "" {
+		return nil, errors.New("no registry token: set NODE_AUTH_TOKEN (or GITHUB_TOKEN) for " + cfg.Registry.URL)
+	}
+	reg, err := npmregistry.New(cfg.Registry.URL, p.registryToken, npmregistry.Options{Logger: env.logger()})
+	if err != nil {
+		return nil, err
+	}
+	var tracker release.Deployments
+	var assets release.Assets
+	if p.gh != nil {
+		tracker, assets = p.gh, p.gh
+		sign.Earlier = func(ctx context.Context, sha256 string) ([][]byte, error) {
+			atts, err := p.gh.Attestations(ctx, r.Repo, "sha256:"+sha256)
+			var out [][]byte
+			for _, a := range atts {
+				if a.Bundle != nil {
+					out = append(out, a.Bundle)
+				}
+			}
+			return out, err
+		}
+		sign.ReusePolicy = pol
+	}
+	var deploys []release.Step
+	if len(cfg.DeployEnvironments()) > 0 {
+		if deploys, err = deployTargets(env, cfg, p.environments, tracker, p.logURL); err != nil {
+			return nil, err
+		}
+	}
+	steps := []release.Step{
+		release.VersionStep{Tags: p.tags, CommitTime: p.commitTime},
+		release.ChangeRecordStep{Compare: func(ctx context.Context, prev release.Previous) (*change.Report, error) {
+			return compareTrees(ctx, p.treeAt(prev.Commit), p.treeAt(r.Commit), cfg, r.Package)
+		}},
+		release.PackageStep{Files: func(ctx context.Context) ([]release.File, error) {
+			return packageFiles(ctx, p.treeAt(r.Commit), cfg, r.Package)
+		}, OutDir: p.outDir},
+		sign,
+		release.VerifyStep{Policy: pol},
+		release.PublishStep{Registry: reg},
+		release.AttachStep{GitHub: assets},
+	}
+	steps = append(steps, deploys...)
+	return append(steps, release.SummaryStep{Write: p.summary}), nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/npmpkg"
@@ -17,6 +18,9 @@ import (
 type VersionStep struct {
 	// Tags lists the repository's tags (git, or the GitHub API).
 	Tags func(ctx context.Context) ([]Tag, error)
+	// CommitTime, when set, looks up the release commit's time (the tag's
+	// commit when Release.Commit is not known yet).
+	CommitTime func(ctx context.Context, sha string) (time.Time, error)
 }
 
 func (VersionStep) Name() string { return "resolve version" }
@@ -33,6 +37,21 @@ func (s VersionStep) Run(ctx context.Context, r *Release) (string, error) {
 	}
 	if r.Previous, err = PreviousRelease(tags, v); err != nil {
 		return "", err
+	}
+	if r.Commit == "" {
+		for _, t := range tags {
+			if t.Name == r.Tag {
+				r.Commit = t.Commit
+			}
+		}
+		if r.Commit == "" {
+			return "", fmt.Errorf("the repository has no tag %s", r.Tag)
+		}
+	}
+	if s.CommitTime != nil {
+		if r.CommitTime, err = s.CommitTime(ctx, r.Commit); err != nil {
+			return "", err
+		}
 	}
 	if r.Previous == nil {
 		return fmt.Sprintf("%s from %s; first release (no earlier v-tag)", v, r.Tag), nil
