@@ -121,8 +121,8 @@ func (in Input) src() []byte {
 // Diff compares base with head. The trees must be as jsonpos.Parse built
 // them (unmodified), since unchanged subtrees are recognised by their bytes.
 func (d *Differ) Diff(base, head Input) Result {
-	w := &walker{bsrc: base.src(), hsrc: head.src(), bat: base.At, hat: head.At}
 	b, h := base.root(), head.root()
+	w := &walker{bsrc: base.src(), hsrc: head.src(), bat: base.At, hat: head.At, bs: d.side(b), hs: d.side(h)}
 	switch {
 	case b == nil && h == nil:
 	case b == nil:
@@ -154,6 +154,7 @@ type frame struct {
 type walker struct {
 	bsrc, hsrc []byte
 	bat, hat   string
+	bs, hs     *side // what references name on each side
 	// probe stops at the first difference and records nothing: it answers
 	// "are these equal?" with the same rules as the walk.
 	probe   bool
@@ -209,13 +210,13 @@ func (w *walker) emit(k Kind, n *node, f *frame, b, h *jsonpos.Value) {
 	if b != nil {
 		c.Base = bp
 		if k != Reordered {
-			c.Before = summary(n, w.bsrc, b)
+			c.Before = w.bs.summary(n, w.bsrc, b)
 		}
 	}
 	if h != nil {
 		c.Head = hp
 		if k != Reordered {
-			c.After = summary(n, w.hsrc, h)
+			c.After = w.hs.summary(n, w.hsrc, h)
 		}
 	}
 	w.changes = append(w.changes, c)
@@ -225,21 +226,32 @@ func (w *walker) emit(k Kind, n *node, f *frame, b, h *jsonpos.Value) {
 // summarised by their hash.
 const maxSummary = 120
 
-func summary(n *node, src []byte, v *jsonpos.Value) string {
+func (sd *side) summary(n *node, src []byte, v *jsonpos.Value) string {
 	if v.Kind == jsonpos.Array || v.Kind == jsonpos.Object {
 		if v.Off >= 0 && v.Off < len(src) && valueEnd(src, v)-v.Off > 4*maxSummary {
-			return fmt.Sprintf("#%016x", hash(n, v))
+			return fmt.Sprintf("#%016x", sd.hash(n, v))
 		}
 	}
 	if c := jsonpos.Canonical(v); len(c) <= maxSummary {
 		return c
 	}
-	return fmt.Sprintf("#%016x", hash(n, v))
+	return fmt.Sprintf("#%016x", sd.hash(n, v))
 }
 
 // walk compares b and h, both present, at node n; it reports whether they
 // differ.
 func (w *walker) walk(n *node, b, h *jsonpos.Value, f *frame) bool {
+	if n.ref >= 0 {
+		bt, bok := w.bs.resolve(n, b)
+		ht, hok := w.hs.resolve(n, h)
+		if bok && hok {
+			if bt == ht {
+				return false
+			}
+			w.emit(Changed, n, f, b, h)
+			return true
+		}
+	}
 	if b.Kind != h.Kind {
 		if n.empty && isEmpty(b) && isEmpty(h) {
 			return false
@@ -357,7 +369,7 @@ func (w *walker) object(n *node, b, h *jsonpos.Value, f *frame) bool {
 
 // equal reports whether b and h are equal under the walk's rules.
 func (w *walker) equal(n *node, b, h *jsonpos.Value) bool {
-	p := walker{bsrc: w.bsrc, hsrc: w.hsrc, probe: true}
+	p := walker{bsrc: w.bsrc, hsrc: w.hsrc, bs: w.bs, hs: w.hs, probe: true}
 	return !p.walk(n, b, h, nil)
 }
 

@@ -23,6 +23,10 @@ var testSpec = Spec{
 		{Path: "/slots/*/usage/*/version_id", Why: "copy of the workflow version"},
 	},
 	Empty: []Field{{Path: "/slots/*/conditions", Why: "absent conditions are no conditions"}},
+	References: []Reference{
+		{Path: "/steps/*/group", Array: "/slots", Key: "group", Why: "a step names its slot by group"},
+		{Path: "/slots/*/scopes/*", Array: "/slots", Key: "key", Why: "to fuzz references in a set"},
+	},
 }
 
 func parse(t testing.TB, name, src string) *jsonpos.Doc {
@@ -137,6 +141,59 @@ func TestDiff(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestReferences: values that name another element compare by its
+// identity, as sets too.
+func TestReferences(t *testing.T) {
+	d := MustNew(Spec{
+		Arrays: []Array{
+			{Path: "/slots", Keys: []string{"external_id"}, Why: "by external_id"},
+			{Path: "/recipes", Keys: []string{"role"}, Why: "by role"},
+			{Path: "/recipes/*/callers", Why: "a set of recipe ids"},
+		},
+		Ignore: []Field{{Path: "/recipes/*/id", Why: "renumbered between versions"}},
+		References: []Reference{
+			{Path: "/steps/*/group", Array: "/slots", Key: "group", Why: "a step names its slot by group"},
+			{Path: "/recipes/*/callers/*", Array: "/recipes", Key: "id", Why: "callers by id"},
+		},
+	})
+	tests := []struct {
+		name, base, head string
+		want             []brief
+	}{
+		{"a re-created slot is no change where it is used",
+			`{"slots": [{"external_id": "a", "group": "g1"}], "steps": [{"group": "g1"}]}`,
+			`{"slots": [{"external_id": "a", "group": "g2"}], "steps": [{"group": "g2"}]}`,
+			[]brief{{"changed", "/slots[external_id=a]/group", "/slots/0/group", "/slots/0/group", `"g1"`, `"g2"`}}},
+		{"a step that moves to another slot is",
+			`{"slots": [{"external_id": "a", "group": "g1"}, {"external_id": "b", "group": "g2"}], "steps": [{"group": "g1"}]}`,
+			`{"slots": [{"external_id": "a", "group": "g1"}, {"external_id": "b", "group": "g2"}], "steps": [{"group": "g2"}]}`,
+			[]brief{{"changed", "/steps/0/group", "/steps/0/group", "/steps/0/group", `"g1"`, `"g2"`}}},
+		{"renumbered ids in a set of references",
+			`{"recipes": [{"role": "a", "id": 1}, {"role": "b", "id": 2, "callers": [1]}]}`,
+			`{"recipes": [{"role": "b", "id": 10, "callers": [20]}, {"role": "a", "id": 20}]}`,
+			[]brief{}},
+		{"a caller replaced",
+			`{"recipes": [{"role": "a", "id": 1}, {"role": "b", "id": 2, "callers": [1]}]}`,
+			`{"recipes": [{"role": "a", "id": 1}, {"role": "b", "id": 2, "callers": [2, 7]}]}`,
+			[]brief{
+				{"added", "/recipes[role=b]/callers[7]", "", "/recipes/1/callers/1", "", "7"},
+				{"removed", "/recipes[role=b]/callers[role=a]", "/recipes/1/callers/0", "", "1", ""},
+				{"added", "/recipes[role=b]/callers[role=b]", "", "/recipes/1/callers/0", "", "2"},
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := d.Diff(Input{Doc: parse(t, "b.json", tt.base)}, Input{Doc: parse(t, "h.json", tt.head)})
+			if diff := cmp.Diff(tt.want, briefs(got)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+	if _, err := New(Spec{References: []Reference{{Path: "/x", Array: "/nowhere", Key: "id", Why: "x"}}}); err == nil {
+		t.Error("a reference to an undeclared array was accepted")
 	}
 }
 

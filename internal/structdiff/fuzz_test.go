@@ -32,6 +32,8 @@ func FuzzDiff(f *testing.F) {
 		{`[1, 2, 3, {"labels": [{"language": "en"}, {"language": "en"}]}]`, `[0, 1, 2, 3, {"labels": [{"language": "en", "x": 1}]}]`},
 		{`{"workflows": [{"version": {"id": 1}}], "a": 1e400, "b": -0}`, `{"workflows": [{"version": {"id": 2}}], "a": 1E400, "b": 0.0}`},
 		{`"x"`, `{"a": "\u00e9\ud800"}`},
+		{`{"slots": [{"key": "k", "group": "g", "scopes": ["k", "j"]}], "steps": [{"group": "g"}, {"group": "h"}]}`,
+			`{"slots": [{"key": "j", "group": "g"}, {"key": "k", "group": 1, "scopes": ["j"]}], "steps": [{"group": 1}, {"group": "g"}]}`},
 	}
 	for _, p := range pairs {
 		f.Add([]byte(p[0]), []byte(p[1]))

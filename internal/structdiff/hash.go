@@ -44,8 +44,12 @@ func fnv(s string) uint64 {
 }
 
 // hash hashes v as the walk compares it at node n: ignored members left
-// out, empty members like absent ones, sets in any order, numbers by value.
-func hash(n *node, v *jsonpos.Value) uint64 {
+// out, empty members like absent ones, sets in any order, numbers by value,
+// references by what they name.
+func (sd *side) hash(n *node, v *jsonpos.Value) uint64 {
+	if text, ok := sd.resolve(n, v); ok {
+		return mix(fnv(text) ^ tagString)
+	}
 	switch v.Kind {
 	case jsonpos.Null:
 		return mix(tagNull)
@@ -71,7 +75,7 @@ func hash(n *node, v *jsonpos.Value) uint64 {
 			count := 0
 			for i := range v.Kids {
 				if !el.ignore {
-					sum += mix(hash(el, &v.Kids[i]))
+					sum += mix(sd.hash(el, &v.Kids[i]))
 					count++
 				}
 			}
@@ -80,7 +84,7 @@ func hash(n *node, v *jsonpos.Value) uint64 {
 		acc, count := uint64(0), 0
 		for i := range v.Kids {
 			if !el.ignore {
-				acc = mix(acc*0x9e3779b97f4a7c15 + hash(el, &v.Kids[i]) + 1)
+				acc = mix(acc*0x9e3779b97f4a7c15 + sd.hash(el, &v.Kids[i]) + 1)
 				count++
 			}
 		}
@@ -93,7 +97,7 @@ func hash(n *node, v *jsonpos.Value) uint64 {
 		if c.ignore || (c.empty && isEmpty(m)) {
 			return
 		}
-		sum += mix(fnv(m.Key)*0x9e3779b97f4a7c15 ^ hash(c, m) ^ tagMember)
+		sum += mix(fnv(m.Key)*0x9e3779b97f4a7c15 ^ sd.hash(c, m) ^ tagMember)
 		count++
 	})
 	return mix(sum ^ tagObject ^ uint64(count))

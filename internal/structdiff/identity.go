@@ -21,9 +21,13 @@ type ident struct {
 const (
 	keyScalar = -1 // a scalar element identified by itself
 	keyHash   = -2 // an element with no key, identified by its content
+	keyRef    = -3 // a reference, identified by what it names
 )
 
-func identify(spec *arraySpec, el *node, v *jsonpos.Value) ident {
+func (sd *side) identify(spec *arraySpec, el *node, v *jsonpos.Value) ident {
+	if text, ok := sd.resolve(el, v); ok {
+		return ident{key: keyRef, text: text}
+	}
 	if v.Kind == jsonpos.Object {
 		for i, k := range spec.keys {
 			kv := v.Path(k...)
@@ -44,7 +48,7 @@ func identify(spec *arraySpec, el *node, v *jsonpos.Value) ident {
 	}
 	switch v.Kind {
 	case jsonpos.Array, jsonpos.Object:
-		return ident{key: keyHash, text: fmt.Sprintf("%016x", hash(el, v))}
+		return ident{key: keyHash, text: fmt.Sprintf("%016x", sd.hash(el, v))}
 	}
 	return ident{key: keyScalar, kind: v.Kind, text: jsonpos.Canonical(v)}
 }
@@ -60,6 +64,8 @@ func (id ident) selector(spec *arraySpec, ordinal int) string {
 		s = "[" + selEscaper.Replace(id.text)
 	case keyHash:
 		s = "[#" + id.text
+	case keyRef:
+		s = "[" + strings.TrimPrefix(strings.TrimSuffix(id.text, "]"), "[")
 	default:
 		s = "[" + spec.Keys[id.key] + "=" + selEscaper.Replace(id.text)
 	}
@@ -78,11 +84,11 @@ type group struct {
 	order []ident       // distinct identities in document order
 }
 
-func groupOf(spec *arraySpec, el *node, v *jsonpos.Value) group {
+func (sd *side) groupOf(spec *arraySpec, el *node, v *jsonpos.Value) group {
 	g := group{ids: make([]ident, len(v.Kids)), first: make(map[ident]int, len(v.Kids)), next: make([]int, len(v.Kids))}
 	last := make(map[ident]int, len(v.Kids))
 	for i := range v.Kids {
-		id := identify(spec, el, &v.Kids[i])
+		id := sd.identify(spec, el, &v.Kids[i])
 		g.ids[i], g.next[i] = id, -1
 		if j, seen := last[id]; seen {
 			g.next[j] = i
@@ -120,7 +126,7 @@ func (w *walker) identified(n *node, b, h *jsonpos.Value, f *frame) bool {
 		w.found = true
 		return true
 	}
-	bg, hg := groupOf(spec, el, b), groupOf(spec, el, h)
+	bg, hg := w.bs.groupOf(spec, el, b), w.hs.groupOf(spec, el, h)
 	var pairs []pair
 	visit := func(id ident) {
 		bm, hm := bg.members(id), hg.members(id)
@@ -212,15 +218,15 @@ func (w *walker) duplicates(spec *arraySpec, el *node, f *frame, id ident, b *js
 		i    int
 		hash uint64
 	}
-	hashed := func(v *jsonpos.Value, idx []int) []member {
+	hashed := func(sd *side, v *jsonpos.Value, idx []int) []member {
 		out := make([]member, len(idx))
 		for k, i := range idx {
-			out[k] = member{i, hash(el, &v.Kids[i])}
+			out[k] = member{i, sd.hash(el, &v.Kids[i])}
 		}
 		slices.SortStableFunc(out, func(x, y member) int { return cmp.Compare(x.hash, y.hash) })
 		return out
 	}
-	bs, hs := hashed(b, bm), hashed(h, hm)
+	bs, hs := hashed(w.bs, b, bm), hashed(w.hs, h, hm)
 	var pairs []pair
 	var restB, restH []member
 	i, j := 0, 0

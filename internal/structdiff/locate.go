@@ -22,6 +22,7 @@ func (d *Differ) Identify(in Input, pointer string) string {
 	}
 	rest := strings.TrimPrefix(pointer, in.At)
 	v, n := in.root(), d.root
+	sd := d.side(v)
 	var out strings.Builder
 	for _, tok := range PointerTokens(rest) {
 		if v == nil || v.Kind != jsonpos.Array {
@@ -42,23 +43,23 @@ func (d *Differ) Identify(in Input, pointer string) string {
 		if n.array == nil {
 			out.WriteString("/" + tok.Name)
 		} else {
-			out.WriteString(ordinalSelector(n.array, el, v, i))
+			out.WriteString(sd.ordinalSelector(n.array, el, v, i))
 		}
 		v, n = &v.Kids[i], el
 	}
 	return out.String()
 }
 
-func ordinalSelector(spec *arraySpec, el *node, arr *jsonpos.Value, i int) string {
-	id := identify(spec, el, &arr.Kids[i])
+func (sd *side) ordinalSelector(spec *arraySpec, el *node, arr *jsonpos.Value, i int) string {
+	id := sd.identify(spec, el, &arr.Kids[i])
 	type member struct {
 		i    int
 		hash uint64
 	}
 	var same []member
 	for j := range arr.Kids {
-		if j == i || identify(spec, el, &arr.Kids[j]) == id {
-			same = append(same, member{j, hash(el, &arr.Kids[j])})
+		if j == i || sd.identify(spec, el, &arr.Kids[j]) == id {
+			same = append(same, member{j, sd.hash(el, &arr.Kids[j])})
 		}
 	}
 	// Equal duplicates cannot be told apart: they share an ordinal.

@@ -100,12 +100,13 @@ const (
 	patArray patKind = iota
 	patIgnore
 	patEmpty
+	patRef
 )
 
 type compiledPat struct {
 	segs  []string
 	kind  patKind
-	array int // index into the spec's arrays, for patArray
+	array int // index into the spec's arrays (patArray) or references (patRef)
 }
 
 // node is one state of the automaton: the set of (pattern, position) pairs
@@ -114,6 +115,7 @@ type node struct {
 	ignore bool // a member or element here is left out of the comparison
 	empty  bool // absent, null, [] and {} are the same here
 	array  *arraySpec
+	ref    int              // index of the reference whose values sit here; -1 for none
 	lit    map[string]*node // steps by member names that some pattern spells out
 	other  *node            // any other member name
 	elem   *node            // an array element
@@ -199,7 +201,7 @@ func (a *automaton) build(items []item, arrays []arraySpec) *node {
 	if n, ok := a.nodes[k]; ok {
 		return n
 	}
-	n := &node{live: len(items) > 0}
+	n := &node{live: len(items) > 0, ref: -1}
 	a.nodes[k] = n
 	for _, it := range items {
 		p := a.pats[it.pat]
@@ -214,6 +216,10 @@ func (a *automaton) build(items []item, arrays []arraySpec) *node {
 		case patArray:
 			if n.array == nil { // the first declaration wins
 				n.array = &arrays[p.array]
+			}
+		case patRef:
+			if n.ref < 0 {
+				n.ref = p.array
 			}
 		}
 	}

@@ -31,6 +31,9 @@ type Spec struct {
 	Ignore []Field
 	// Empty lists members for which absent, null, [] and {} mean the same.
 	Empty []Field
+	// References are values compared by the identity of the element they
+	// name.
+	References []Reference
 }
 
 // Array declares an array whose elements are matched by identity.
@@ -68,6 +71,7 @@ type arraySpec struct {
 type Differ struct {
 	spec   Spec
 	arrays []arraySpec
+	refs   []Reference
 	root   *node
 }
 
@@ -119,6 +123,15 @@ func New(spec Spec) (*Differ, error) {
 			return nil, err
 		}
 	}
+	for i, r := range spec.References {
+		if r.Key == "" || strings.Contains(r.Array, "*") {
+			return nil, fmt.Errorf("reference %q: name the key and the array without wildcards", r.Path)
+		}
+		d.refs = append(d.refs, r)
+		if err := add(r.Path, r.Why, patRef, i); err != nil {
+			return nil, err
+		}
+	}
 	for l := range lits {
 		a.lits = append(a.lits, l)
 	}
@@ -128,6 +141,11 @@ func New(spec Spec) (*Differ, error) {
 		start[i] = item{pat: i}
 	}
 	d.root = a.build(a.closure(start), d.arrays)
+	for _, r := range spec.References {
+		if d.at(PointerTokens(r.Array)).array == nil {
+			return nil, fmt.Errorf("reference %q: the array %q it names is not declared in Arrays", r.Path, r.Array)
+		}
+	}
 	return d, nil
 }
 
