@@ -77,11 +77,11 @@ func TestCheck(t *testing.T) {
 		{"/flows[id=f1]/steps/x", "other", "t/flow-changed"},
 		{"/flows[id=f1]/steps/y", "other", "t/flow-changed"}, // the extent
 		{"/flows[id=f2]", "other", "t/flow-removed"},
-		{`/index["f2"]`, "other", "t/flow-removed"},        // linked to the removed flow
-		{"/items[slot=a]/type", "other", "t/type-changed"}, // linked to a slot a finding mentions
-		{"/items[slot=b]/title", "text", "t/text-changed"}, // a copy of a change the text rule reports
-		{"/meta", "other", ""},                             // nothing covers it
-		{"/slots[key=a]/group", "other", "t/recreated"},    // the extent's members
+		{"/index/1", "other", "t/flow-removed"},                        // linked to the removed flow
+		{"/items[slot=a]/type", "other", "t/recreated,t/type-changed"}, // linked to a slot findings mention
+		{"/items[slot=b]/title", "text", "t/text-changed"},             // a copy of a change the text rule reports
+		{"/meta", "other", ""},                                         // nothing covers it
+		{"/slots[key=a]/group", "other", "t/recreated"},                // the extent's members
 		{"/slots[key=a]/id", "other", "t/recreated"},
 		{"/slots[key=a]/type", "other", "t/type-changed"},
 		{"/slots[key=b]/title", "text", ""},
