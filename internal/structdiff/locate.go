@@ -1,8 +1,6 @@
 package structdiff
 
 import (
-	"cmp"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -12,10 +10,10 @@ import (
 // Identify turns a concrete pointer into the file of in (one that includes
 // in.At, as findings carry) into the identity path Diff would report for
 // it, so that two findings can be compared across files whose arrays are
-// ordered differently. Duplicates of one identity are numbered by the
-// order of their content hashes within this document. Steps the document
-// does not have are kept as pointer steps; a pointer outside in.At is
-// returned unchanged.
+// ordered differently. An element that shares its identity with another
+// cannot be told apart from it by anything stable: it is written with "#?"
+// ("[collectionRole=Vote#?]"). Steps the document does not have are kept as
+// pointer steps; a pointer outside in.At is returned unchanged.
 func (d *Differ) Identify(in Input, pointer string) string {
 	if !strings.HasPrefix(pointer, in.At) || (len(pointer) > len(in.At) && pointer[len(in.At)] != '/') {
 		return pointer
@@ -52,26 +50,10 @@ func (d *Differ) Identify(in Input, pointer string) string {
 
 func (sd *side) ordinalSelector(spec *arraySpec, el *node, arr *jsonpos.Value, i int) string {
 	id := sd.identify(spec, el, &arr.Kids[i])
-	type member struct {
-		i    int
-		hash uint64
-	}
-	var same []member
 	for j := range arr.Kids {
-		if j == i || sd.identify(spec, el, &arr.Kids[j]) == id {
-			same = append(same, member{j, sd.hash(el, &arr.Kids[j])})
+		if j != i && sd.identify(spec, el, &arr.Kids[j]) == id {
+			return strings.TrimSuffix(id.selector(spec, 1), "]") + "#?]"
 		}
 	}
-	// Equal duplicates cannot be told apart: they share an ordinal.
-	slices.SortStableFunc(same, func(x, y member) int { return cmp.Compare(x.hash, y.hash) })
-	ordinal := 0
-	for k, m := range same {
-		if k == 0 || m.hash != same[k-1].hash {
-			ordinal++
-		}
-		if m.i == i {
-			break
-		}
-	}
-	return id.selector(spec, ordinal)
+	return id.selector(spec, 1)
 }

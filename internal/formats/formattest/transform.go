@@ -254,12 +254,24 @@ func AddUnknown(depths ...int) Transform {
 	}
 }
 
-// Standard is the set of transforms every format's pairs are checked with.
-func Standard(d *structdiff.Differ, root func(*jsonpos.Doc) string) []Transform {
+// Layout are the transforms that change how a document is written and
+// nothing else: indentation, key order, the order of unordered arrays.
+func Layout(d *structdiff.Differ, root func(*jsonpos.Doc) string) []Transform {
 	return []Transform{
 		Reindent(""), Reindent("    "), Reindent("\t"),
 		ShuffleKeys(1), ShuffleKeys(2),
 		ShuffleArrays(d, root, 1), ShuffleArrays(d, root, 2), ShuffleArrays(d, root, 3),
-		AddUnknown(0), AddUnknown(1, 2), AddUnknown(3, 4, 5),
 	}
+}
+
+// Unknown are the transforms that add an unknown field on both sides, at
+// the root, near it and deep down.
+func Unknown() []Transform {
+	return []Transform{AddUnknown(0), AddUnknown(1, 2), AddUnknown(3, 4, 5)}
+}
+
+// Standard is the set of transforms every format's pairs are checked with:
+// Layout and Unknown.
+func Standard(d *structdiff.Differ, root func(*jsonpos.Doc) string) []Transform {
+	return append(Layout(d, root), Unknown()...)
 }
