@@ -18,6 +18,7 @@ package coverage
 import (
 	"cmp"
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 
@@ -30,6 +31,9 @@ import (
 type Spec struct {
 	// Structure is the normalisation the structural diff uses.
 	Structure structdiff.Spec
+	// Files give other files of a format their own normalisation (a vNext
+	// package's vnext.config.json beside its definitions).
+	Files []FileStructure
 	// Text lists the values that are text shown to people (titles,
 	// descriptions, labels): patterns relative to the compared value.
 	Text []structdiff.Field
@@ -40,6 +44,13 @@ type Spec struct {
 	// TextRule and OtherRule report the changes no finding covers: text,
 	// and everything else.
 	TextRule, OtherRule change.Rule
+}
+
+// FileStructure is the normalisation of the files whose base name matches
+// Name (a path.Match pattern).
+type FileStructure struct {
+	Name      string
+	Structure structdiff.Spec
 }
 
 // Extent says that a finding of Rule covers the whole value matching Path
@@ -82,9 +93,15 @@ type extent struct {
 type Checker struct {
 	spec    Spec
 	differ  *structdiff.Differ
+	files   []fileDiffer
 	text    []structdiff.Pattern
 	extents map[string][]extent
 	links   []link
+}
+
+type fileDiffer struct {
+	name   string
+	differ *structdiff.Differ
 }
 
 // New compiles spec.
@@ -94,6 +111,16 @@ func New(spec Spec) (*Checker, error) {
 		return nil, err
 	}
 	c := &Checker{spec: spec, differ: d, extents: map[string][]extent{}}
+	for _, f := range spec.Files {
+		if _, err := path.Match(f.Name, ""); err != nil {
+			return nil, fmt.Errorf("file pattern %q: %w", f.Name, err)
+		}
+		fd, err := structdiff.New(f.Structure)
+		if err != nil {
+			return nil, fmt.Errorf("files %q: %w", f.Name, err)
+		}
+		c.files = append(c.files, fileDiffer{f.Name, fd})
+	}
 	for _, f := range spec.Text {
 		p, err := structdiff.ParsePattern(f.Path)
 		if err != nil {
@@ -135,6 +162,17 @@ func New(spec Spec) (*Checker, error) {
 
 // Differ is the structural differ of the spec.
 func (c *Checker) Differ() *structdiff.Differ { return c.differ }
+
+// DifferFor is the structural differ for the file called name: the first
+// of Files whose pattern matches its base name, else Differ.
+func (c *Checker) DifferFor(name string) *structdiff.Differ {
+	for _, f := range c.files {
+		if ok, _ := path.Match(f.name, path.Base(name)); ok {
+			return f.differ
+		}
+	}
+	return c.differ
+}
 
 // Spec is the spec the checker was built from.
 func (c *Checker) Spec() Spec { return c.spec }
@@ -222,16 +260,12 @@ func (c *Checker) Check(pairs []Pair, findings []change.Finding) Report {
 			}
 		}
 	}
-	at := func(f change.Finding) string {
-		for _, p := range pairs {
-			if f.Side == change.Base && p.file(change.Base) == f.File {
-				return p.Base.At
-			}
-			if f.Side != change.Base && p.file(change.Head) == f.File {
-				return p.Head.At
-			}
-		}
-		return ""
+	// Findings also claim the identity path of what they point at, so a
+	// finding on one side covers the same element's change on the other
+	// (a head finding on a role list covers a role removed from base).
+	byID := make([]map[string][]string, len(pairs))
+	for i := range byID {
+		byID[i] = map[string][]string{}
 	}
 	for _, f := range findings {
 		side := f.Side
@@ -242,16 +276,28 @@ func (c *Checker) Check(pairs []Pair, findings []change.Finding) Report {
 		if cl == nil {
 			continue
 		}
-		for _, ptr := range c.extend(f.Rule, at(f), f.Pointer) {
-			cl[ptr] = append(cl[ptr], f.Rule)
+		for i, p := range pairs {
+			in := p.Head
+			if side == change.Base {
+				in = p.Base
+			}
+			if p.file(side) != f.File {
+				continue
+			}
+			d := c.DifferFor(f.File)
+			for _, ptr := range c.extend(f.Rule, in.At, f.Pointer) {
+				cl[ptr] = append(cl[ptr], f.Rule)
+				id := d.Identify(in, ptr)
+				byID[i][id] = append(byID[i][id], f.Rule)
+			}
 		}
 	}
-	for _, p := range pairs {
-		res := c.differ.Diff(p.Base, p.Head)
+	for pi, p := range pairs {
 		file := p.file(change.Head)
 		if file == "" {
 			file = p.file(change.Base)
 		}
+		res := c.DifferFor(file).Diff(p.Base, p.Head)
 		if len(res.Duplicates) > 0 {
 			r.Duplicates[file] = res.Duplicates
 		}
@@ -265,6 +311,9 @@ func (c *Checker) Check(pairs []Pair, findings []change.Finding) Report {
 			}
 			if ch.HeadValue != nil {
 				by = append(by, covering(hcl, ch.Head)...)
+			}
+			for _, id := range append(ch.Ancestors(), ch.Path) {
+				by = append(by, byID[pi][id]...)
 			}
 			items[i].CoveredBy = by
 		}

@@ -52,7 +52,22 @@ type Change struct {
 	// short, else "#" and a hash of the normalised value; "" where absent.
 	Before, After string
 
-	shape []Token
+	shape  []Token
+	prefix []int // len(Path) after each step of shape
+}
+
+// Ancestors are the identity paths of the values enclosing the change,
+// outermost first: "", "/solution", "/solution/config_slots[key=x]".
+func (c Change) Ancestors() []string {
+	if len(c.prefix) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(c.prefix))
+	out = append(out, "")
+	for _, n := range c.prefix[:max(len(c.prefix)-1, 0)] {
+		out = append(out, c.Path[:n])
+	}
+	return out
 }
 
 // Shape is the path as tokens (members by name, elements as elements), for
@@ -164,8 +179,8 @@ type walker struct {
 }
 
 // render returns the identity path, the base and head pointers and the
-// shape of f.
-func (w *walker) render(f *frame) (path, bp, hp string, shape []Token) {
+// shape of f, and the length of the path after each step.
+func (w *walker) render(f *frame) (path, bp, hp string, shape []Token, prefix []int) {
 	var chain []*frame
 	for ; f != nil; f = f.up {
 		chain = append(chain, f)
@@ -174,14 +189,14 @@ func (w *walker) render(f *frame) (path, bp, hp string, shape []Token) {
 	var p, b, h strings.Builder
 	b.WriteString(w.bat)
 	h.WriteString(w.hat)
-	shape = make([]Token, len(chain))
+	shape, prefix = make([]Token, len(chain)), make([]int, len(chain))
 	for i, f := range chain {
 		if !f.elem {
 			tok := "/" + jsonpos.EscapeToken(f.name)
 			p.WriteString(tok)
 			b.WriteString(tok)
 			h.WriteString(tok)
-			shape[i] = Token{Name: f.name}
+			shape[i], prefix[i] = Token{Name: f.name}, p.Len()
 			continue
 		}
 		shape[i] = Token{Elem: true}
@@ -195,8 +210,9 @@ func (w *walker) render(f *frame) (path, bp, hp string, shape []Token) {
 		}
 		b.WriteString("/" + strconv.Itoa(f.bi))
 		h.WriteString("/" + strconv.Itoa(f.hi))
+		prefix[i] = p.Len()
 	}
-	return p.String(), b.String(), h.String(), shape
+	return p.String(), b.String(), h.String(), shape, prefix
 }
 
 func (w *walker) emit(k Kind, n *node, f *frame, b, h *jsonpos.Value) {
@@ -206,7 +222,7 @@ func (w *walker) emit(k Kind, n *node, f *frame, b, h *jsonpos.Value) {
 	}
 	c := Change{Kind: k, BaseValue: b, HeadValue: h}
 	var bp, hp string
-	c.Path, bp, hp, c.shape = w.render(f)
+	c.Path, bp, hp, c.shape, c.prefix = w.render(f)
 	if b != nil {
 		c.Base = bp
 		if k != Reordered {

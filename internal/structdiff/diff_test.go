@@ -197,6 +197,19 @@ func TestReferences(t *testing.T) {
 	}
 }
 
+func TestAncestors(t *testing.T) {
+	d := MustNew(testSpec)
+	r := d.Diff(Input{Doc: parse(t, "b.json", `{"slots": [{"key": "a/b", "x": {"y": 1}}]}`)},
+		Input{Doc: parse(t, "h.json", `{"slots": [{"key": "a/b", "x": {"y": 2}}]}`)})
+	want := []string{"", "/slots", "/slots[key=a/b]", "/slots[key=a/b]/x"}
+	if len(r.Changes) != 1 {
+		t.Fatalf("changes: %v", r.Changes)
+	}
+	if diff := cmp.Diff(want, r.Changes[0].Ancestors()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
 func TestDiffAt(t *testing.T) {
 	d := MustNew(testSpec)
 	base := parse(t, "b.json", `{"exportData": {"slots": [{"key": "k", "t": 1}]}}`)

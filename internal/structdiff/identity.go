@@ -259,7 +259,7 @@ func (w *walker) duplicates(spec *arraySpec, el *node, f *frame, id ident, b *js
 		pairs[k].sel = id.selector(spec, k+1)
 	}
 	if !w.probe {
-		path, bp, hp, _ := w.render(f)
+		path, bp, hp, _, _ := w.render(f)
 		d := Duplicate{Path: path + id.selector(spec, 1)}
 		for _, i := range bm {
 			d.Base = append(d.Base, bp+"/"+fmt.Sprint(i))

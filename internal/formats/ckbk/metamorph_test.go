@@ -16,7 +16,7 @@ const file = "poll.ckbk"
 // for an added or removed template), diffed by today's differ.
 func metamorphic(t testing.TB) formattest.Format {
 	return formattest.Format{
-		Differ: checker(t).Differ(),
+		Structure: formattest.One(checker(t).Differ(), nil),
 		Diff: func(base, head formattest.Files) ([]change.Finding, error) {
 			var sides [2]*Template
 			for i, files := range []formattest.Files{base, head} {
@@ -134,7 +134,7 @@ func TestMetamorphic(t *testing.T) {
 	for _, p := range pairs {
 		base, head := formattest.Files{file: []byte(p.base)}, formattest.Files{file: []byte(p.head)}
 		t.Run(p.name+"/layout", func(t *testing.T) {
-			formattest.CheckKnown(t, f, base, head, formattest.Layout(f.Differ, nil), knownOrderDependent[p.name])
+			formattest.CheckKnown(t, f, base, head, formattest.Layout(f.Structure), knownOrderDependent[p.name])
 		})
 		t.Run(p.name+"/unknown-field", func(t *testing.T) {
 			formattest.CheckKnown(t, f, base, head, formattest.Unknown(), knownUnknownField(p.name))

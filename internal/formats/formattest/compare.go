@@ -22,12 +22,9 @@ type Files map[string][]byte
 
 // Format is what Compare needs to know of a format.
 type Format struct {
-	// Differ holds the format's normalisation: which arrays may be shuffled,
-	// and how a pointer becomes an identity path.
-	Differ *structdiff.Differ
-	// Root says where the differ's paths start in a document ("" or
-	// "/exportData"); nil means the root.
-	Root func(*jsonpos.Doc) string
+	// Structure holds the format's normalisation: which arrays may be
+	// shuffled, and how a pointer becomes an identity path.
+	Structure Structure
 	// Diff diffs base against head. It must name every parsed document by
 	// its key in Files, so findings can be traced back to their file; an
 	// error means the input was refused.
@@ -89,11 +86,9 @@ func Normalise(f Format, base, head Files, findings []change.Finding) ([]Finding
 		if doc == nil {
 			return nil, fmt.Errorf("finding %s names file %q, which the %s side does not have", fd.Rule, fd.File, fd.Side)
 		}
-		at := ""
-		if f.Root != nil {
-			at = f.Root(doc)
+		if d, at := f.Structure(fd.File, doc); d != nil {
+			n.Path = d.Identify(structdiff.Input{Doc: doc, At: at}, fd.Pointer)
 		}
-		n.Path = f.Differ.Identify(structdiff.Input{Doc: doc, At: at}, fd.Pointer)
 		out = append(out, n)
 	}
 	slices.SortFunc(out, func(a, b Finding) int {
@@ -123,7 +118,7 @@ func Apply(t Transform, files Files, side Side) (Files, error) {
 			out[name] = src
 			continue
 		}
-		b, err := t.Apply(src, side)
+		b, err := t.Apply(name, src, side)
 		if err != nil {
 			return nil, fmt.Errorf("%s on %s: %w", t.Name, name, err)
 		}

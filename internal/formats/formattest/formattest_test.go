@@ -35,9 +35,9 @@ func mustParse(t *testing.T, src []byte) *jsonpos.Doc {
 // same, and only the shuffles of declared arrays move elements.
 func TestTransformsPreserveMeaning(t *testing.T) {
 	orig := mustParse(t, []byte(doc))
-	for _, tr := range append(Standard(spec, nil), AddUnknown(0, 1, 2, 3)) {
+	for _, tr := range append(Standard(One(spec, nil)), AddUnknown(0, 1, 2, 3)) {
 		t.Run(tr.Name, func(t *testing.T) {
-			out, err := tr.Apply([]byte(doc), HeadSide)
+			out, err := tr.Apply("t.json", []byte(doc), HeadSide)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -90,7 +90,7 @@ func item(root *jsonpos.Value, id string) *jsonpos.Value {
 func TestShuffleArraysMovesDeclaredArrays(t *testing.T) {
 	moved := false
 	for seed := range uint64(5) {
-		out, err := ShuffleArrays(spec, nil, seed).Apply([]byte(doc), BaseSide)
+		out, err := ShuffleArrays(One(spec, nil), seed).Apply("t.json", []byte(doc), BaseSide)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +106,7 @@ func TestShuffleArraysMovesDeclaredArrays(t *testing.T) {
 }
 
 func TestAddUnknownDepths(t *testing.T) {
-	out, err := AddUnknown(0, 2).Apply([]byte(doc), BaseSide)
+	out, err := AddUnknown(0, 2).Apply("t.json", []byte(doc), BaseSide)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,9 +140,9 @@ func orderDependent(base, head Files) ([]change.Finding, error) {
 }
 
 func TestCompareFindsOrderDependence(t *testing.T) {
-	f := Format{Differ: spec, Diff: orderDependent}
+	f := Format{Structure: One(spec, nil), Diff: orderDependent}
 	head := Files{"f.json": []byte(`{"items": [{"id": 1, "v": "a"}, {"id": 1, "v": "b"}, {"id": 2}]}`)}
-	ms, err := Compare(f, Files{"f.json": []byte(`{}`)}, head, Standard(spec, nil))
+	ms, err := Compare(f, Files{"f.json": []byte(`{}`)}, head, Standard(One(spec, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestCompareFindsOrderDependence(t *testing.T) {
 		}
 	}
 	// A differ that reads only meaning passes every transform.
-	fair := Format{Differ: spec, Diff: func(base, head Files) ([]change.Finding, error) {
+	fair := Format{Structure: One(spec, nil), Diff: func(base, head Files) ([]change.Finding, error) {
 		d, err := jsonpos.Parse("f.json", head["f.json"])
 		if err != nil {
 			return nil, err
@@ -167,7 +167,7 @@ func TestCompareFindsOrderDependence(t *testing.T) {
 		return []change.Finding{change.Rule{ID: "test/count"}.New("t", "items", change.Location{File: "f.json", Pointer: "/items"}, change.Head,
 			fmt.Sprintf("%d items", len(d.Root.Get("items").Kids)))}, nil
 	}}
-	Check(t, fair, Files{"f.json": []byte(`{}`)}, head, Standard(spec, nil))
+	Check(t, fair, Files{"f.json": []byte(`{}`)}, head, Standard(One(spec, nil)))
 }
 
 func TestParseCorpus(t *testing.T) {

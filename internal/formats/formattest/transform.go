@@ -30,9 +30,26 @@ const (
 )
 
 // Transform rewrites a JSON document into one a format must read the same.
+// name is the file's name in its Files.
 type Transform struct {
 	Name  string
-	Apply func(src []byte, side Side) ([]byte, error)
+	Apply func(name string, src []byte, side Side) ([]byte, error)
+}
+
+// Structure says which normalisation applies to a file and where its paths
+// start in the document ("" or "/exportData"); a nil Differ leaves the file
+// out of array shuffles and compares its pointers as they are.
+type Structure func(name string, doc *jsonpos.Doc) (d *structdiff.Differ, at string)
+
+// One is the Structure of a format with one normalisation for every file;
+// root may be nil (the paths start at the root).
+func One(d *structdiff.Differ, root func(*jsonpos.Doc) string) Structure {
+	return func(_ string, doc *jsonpos.Doc) (*structdiff.Differ, string) {
+		if root == nil {
+			return d, ""
+		}
+		return d, root(doc)
+	}
 }
 
 // rewrite is one way of writing a parsed document back.
@@ -135,7 +152,7 @@ func (r *rewrite) value(b *bytes.Buffer, v *jsonpos.Value, path []structdiff.Tok
 // shuffles reports whether the array at path is one whose order means
 // nothing: declared, identity-matched and not ordered.
 func (r *rewrite) shuffles(path []structdiff.Token) bool {
-	if len(path) < len(r.at) || !slices.Equal(path[:len(r.at)], r.at) {
+	if r.differ == nil || len(path) < len(r.at) || !slices.Equal(path[:len(r.at)], r.at) {
 		return false
 	}
 	a := r.differ.ArrayAt(path[len(r.at):])
@@ -197,27 +214,24 @@ func rng(seed uint64, side Side) *rand.Rand {
 func ShuffleKeys(seed uint64) Transform {
 	return Transform{
 		Name: "shuffle-keys/" + strconv.FormatUint(seed, 10),
-		Apply: func(src []byte, side Side) ([]byte, error) {
+		Apply: func(_ string, src []byte, side Side) ([]byte, error) {
 			return (&rewrite{indent: "  ", keys: rng(seed, side)}).apply(src)
 		},
 	}
 }
 
-// ShuffleArrays writes the arrays that d declares unordered (matched by
-// identity and not Ordered) in a random order. root says where d's paths
-// start in a document ("" or "/exportData"); nil means the root.
-func ShuffleArrays(d *structdiff.Differ, root func(*jsonpos.Doc) string, seed uint64) Transform {
+// ShuffleArrays writes the arrays that the file's structure declares
+// unordered (matched by identity and not Ordered) in a random order.
+func ShuffleArrays(s Structure, seed uint64) Transform {
 	return Transform{
 		Name: "shuffle-arrays/" + strconv.FormatUint(seed, 10),
-		Apply: func(src []byte, side Side) ([]byte, error) {
-			doc, err := jsonpos.Parse("transform.json", src)
+		Apply: func(name string, src []byte, side Side) ([]byte, error) {
+			doc, err := jsonpos.Parse(name, src)
 			if err != nil {
 				return nil, err
 			}
-			r := &rewrite{indent: "  ", arrays: rng(seed, side), differ: d}
-			if root != nil {
-				r.at = structdiff.PointerTokens(root(doc))
-			}
+			d, at := s(name, doc)
+			r := &rewrite{indent: "  ", arrays: rng(seed, side), differ: d, at: structdiff.PointerTokens(at)}
 			return r.apply(src)
 		},
 	}
@@ -228,7 +242,7 @@ func ShuffleArrays(d *structdiff.Differ, root func(*jsonpos.Doc) string, seed ui
 func Reindent(indent string) Transform {
 	return Transform{
 		Name:  "reindent/" + strconv.Quote(indent),
-		Apply: func(src []byte, _ Side) ([]byte, error) { return (&rewrite{indent: indent}).apply(src) },
+		Apply: func(_ string, src []byte, _ Side) ([]byte, error) { return (&rewrite{indent: indent}).apply(src) },
 	}
 }
 
@@ -248,7 +262,7 @@ func AddUnknown(depths ...int) Transform {
 	}
 	return Transform{
 		Name: fmt.Sprintf("add-unknown/%v", depths),
-		Apply: func(src []byte, _ Side) ([]byte, error) {
+		Apply: func(_ string, src []byte, _ Side) ([]byte, error) {
 			return (&rewrite{indent: "  ", unknown: UnknownName, unknownJSON: UnknownValue, depths: set}).apply(src)
 		},
 	}
@@ -256,11 +270,11 @@ func AddUnknown(depths ...int) Transform {
 
 // Layout are the transforms that change how a document is written and
 // nothing else: indentation, key order, the order of unordered arrays.
-func Layout(d *structdiff.Differ, root func(*jsonpos.Doc) string) []Transform {
+func Layout(s Structure) []Transform {
 	return []Transform{
 		Reindent(""), Reindent("    "), Reindent("\t"),
 		ShuffleKeys(1), ShuffleKeys(2),
-		ShuffleArrays(d, root, 1), ShuffleArrays(d, root, 2), ShuffleArrays(d, root, 3),
+		ShuffleArrays(s, 1), ShuffleArrays(s, 2), ShuffleArrays(s, 3),
 	}
 }
 
@@ -272,6 +286,6 @@ func Unknown() []Transform {
 
 // Standard is the set of transforms every format's pairs are checked with:
 // Layout and Unknown.
-func Standard(d *structdiff.Differ, root func(*jsonpos.Doc) string) []Transform {
-	return append(Layout(d, root), Unknown()...)
+func Standard(s Structure) []Transform {
+	return append(Layout(s), Unknown()...)
 }

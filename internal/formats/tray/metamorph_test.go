@@ -16,8 +16,7 @@ import (
 // by today's differ.
 func metamorphic(t testing.TB) formattest.Format {
 	return formattest.Format{
-		Differ: checker(t).Differ(),
-		Root:   exportRoot,
+		Structure: formattest.One(checker(t).Differ(), exportRoot),
 		Diff: func(base, head formattest.Files) ([]change.Finding, error) {
 			var sides [2]*Export
 			for i, files := range []formattest.Files{base, head} {
@@ -193,7 +192,7 @@ var knownOrderDependent = map[string]string{
 // unknown field is added on both sides.
 func TestMetamorphic(t *testing.T) {
 	f := metamorphic(t)
-	transforms := formattest.Standard(f.Differ, exportRoot)
+	transforms := formattest.Standard(f.Structure)
 	for _, p := range append(append(goldenPairs(t), corpusPairs(t)...), invalidPairs(t)...) {
 		t.Run(p.name, func(t *testing.T) {
 			formattest.CheckKnown(t, f, formattest.Files{"export.json": p.base}, formattest.Files{"export.json": p.head},
