@@ -240,8 +240,11 @@ func (r Report) Uncovered() []Item {
 	return out
 }
 
-// claim is a pointer a finding covers, with what it covers beneath.
-type claims map[string][]string // concrete pointer → rules
+// claims are the concrete pointers findings cover (with all beneath them)
+// in one file, and the rules of those findings.
+type claims map[string][]string
+
+type claim struct{ pointer, rule string }
 
 // Check diffs every pair and matches the changes against findings. A
 // finding is matched to the pair whose file on its side has the finding's
@@ -260,13 +263,11 @@ func (c *Checker) Check(pairs []Pair, findings []change.Finding) Report {
 			}
 		}
 	}
-	// Findings also claim the identity path of what they point at, so a
-	// finding on one side covers the same element's change on the other
-	// (a head finding on a role list covers a role removed from base).
-	byID := make([]map[string][]string, len(pairs))
-	for i := range byID {
-		byID[i] = map[string][]string{}
+	type sideOf struct {
+		pair int
+		side change.Side
 	}
+	extended := map[sideOf][]claim{}
 	for _, f := range findings {
 		side := f.Side
 		if side != change.Base {
@@ -277,20 +278,45 @@ func (c *Checker) Check(pairs []Pair, findings []change.Finding) Report {
 			continue
 		}
 		for i, p := range pairs {
+			if p.file(side) != f.File {
+				continue
+			}
 			in := p.Head
 			if side == change.Base {
 				in = p.Base
 			}
-			if p.file(side) != f.File {
-				continue
-			}
-			d := c.DifferFor(f.File)
 			for _, ptr := range c.extend(f.Rule, in.At, f.Pointer) {
 				cl[ptr] = append(cl[ptr], f.Rule)
-				id := d.Identify(in, ptr)
-				byID[i][id] = append(byID[i][id], f.Rule)
+				extended[sideOf{i, side}] = append(extended[sideOf{i, side}], claim{ptr, f.Rule})
 			}
 		}
+	}
+	// Findings also claim the identity path of what they point at, so a
+	// finding on one side covers the same element's change on the other
+	// (a head finding on a role list covers a role removed from base).
+	// Identifying pointers costs a pass over the arrays they cross, so it
+	// is done only for pairs with a change the pointers leave uncovered.
+	byID := make([]map[string][]string, len(pairs))
+	identities := func(i int) map[string][]string {
+		if byID[i] == nil {
+			byID[i] = map[string][]string{}
+			for _, side := range []change.Side{change.Base, change.Head} {
+				in := pairs[i].Head
+				if side == change.Base {
+					in = pairs[i].Base
+				}
+				cls := extended[sideOf{i, side}]
+				if len(cls) == 0 {
+					continue
+				}
+				ider := c.DifferFor(pairs[i].file(side)).NewIdentifier(in)
+				for _, cl := range cls {
+					id := ider.Identify(cl.pointer)
+					byID[i][id] = append(byID[i][id], cl.rule)
+				}
+			}
+		}
+		return byID[i]
 	}
 	for pi, p := range pairs {
 		file := p.file(change.Head)
@@ -312,8 +338,11 @@ func (c *Checker) Check(pairs []Pair, findings []change.Finding) Report {
 			if ch.HeadValue != nil {
 				by = append(by, covering(hcl, ch.Head)...)
 			}
-			for _, id := range append(ch.Ancestors(), ch.Path) {
-				by = append(by, byID[pi][id]...)
+			if len(by) == 0 {
+				ids := identities(pi)
+				for _, id := range append(ch.Ancestors(), ch.Path) {
+					by = append(by, ids[id]...)
+				}
 			}
 			items[i].CoveredBy = by
 		}

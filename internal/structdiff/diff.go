@@ -158,12 +158,14 @@ func (d *Differ) Diff(base, head Input) Result {
 // frame is one step of the path being walked. Paths are rendered only when
 // a change is found: most of the walk finds none.
 type frame struct {
-	up   *frame
-	name string // a member's name
-	elem bool
-	sel  string // an identity-matched element's selector, "[k=v]"; "" for a position
-	bi   int    // an element's index on each side; -1 where absent
-	hi   int
+	up      *frame
+	name    string // a member's name
+	elem    bool
+	spec    *arraySpec // for an identity-matched element: its array, identity and ordinal
+	id      ident
+	ordinal int
+	bi      int // an element's index on each side; -1 where absent
+	hi      int
 }
 
 type walker struct {
@@ -201,8 +203,8 @@ func (w *walker) render(f *frame) (path, bp, hp string, shape []Token, prefix []
 		}
 		shape[i] = Token{Elem: true}
 		switch {
-		case f.sel != "":
-			p.WriteString(f.sel)
+		case f.spec != nil:
+			p.WriteString(f.id.selector(f.spec, f.ordinal))
 		case f.hi >= 0:
 			p.WriteString("/" + strconv.Itoa(f.hi))
 		default:

@@ -79,33 +79,33 @@ func (id ident) selector(spec *arraySpec, ordinal int) string {
 // document order, with the identities in order of first appearance.
 type group struct {
 	ids   []ident
-	first map[ident]int // identity → index of its first element
-	next  []int         // element → next element with the same identity, or -1
-	order []ident       // distinct identities in document order
+	ends  map[ident][2]int // identity → indexes of its first and last element
+	next  []int            // element → next element with the same identity, or -1
+	order []ident          // distinct identities in document order
 }
 
 func (sd *side) groupOf(spec *arraySpec, el *node, v *jsonpos.Value) group {
-	g := group{ids: make([]ident, len(v.Kids)), first: make(map[ident]int, len(v.Kids)), next: make([]int, len(v.Kids))}
-	last := make(map[ident]int, len(v.Kids))
+	g := group{ids: make([]ident, len(v.Kids)), ends: make(map[ident][2]int, len(v.Kids)), next: make([]int, len(v.Kids))}
 	for i := range v.Kids {
 		id := sd.identify(spec, el, &v.Kids[i])
 		g.ids[i], g.next[i] = id, -1
-		if j, seen := last[id]; seen {
-			g.next[j] = i
+		if e, seen := g.ends[id]; seen {
+			g.next[e[1]] = i
+			g.ends[id] = [2]int{e[0], i}
 		} else {
-			g.first[id] = i
+			g.ends[id] = [2]int{i, i}
 			g.order = append(g.order, id)
 		}
-		last[id] = i
 	}
 	return g
 }
 
 func (g group) members(id ident) []int {
-	i, ok := g.first[id]
+	e, ok := g.ends[id]
 	if !ok {
 		return nil
 	}
+	i := e[0]
 	var out []int
 	for ; i >= 0; i = g.next[i] {
 		out = append(out, i)
@@ -114,9 +114,11 @@ func (g group) members(id ident) []int {
 }
 
 // pair is one matched element, or an element left alone (bi or hi -1).
+// Its selector is rendered only when a change needs it.
 type pair struct {
-	bi, hi int
-	sel    string
+	bi, hi  int
+	id      ident
+	ordinal int
 }
 
 // identified compares an array whose elements are matched by identity.
@@ -129,32 +131,33 @@ func (w *walker) identified(n *node, b, h *jsonpos.Value, f *frame) bool {
 	bg, hg := w.bs.groupOf(spec, el, b), w.hs.groupOf(spec, el, h)
 	var pairs []pair
 	visit := func(id ident) {
-		bm, hm := bg.members(id), hg.members(id)
-		if len(bm) <= 1 && len(hm) <= 1 {
-			p := pair{bi: -1, hi: -1, sel: id.selector(spec, 1)}
-			if len(bm) == 1 {
-				p.bi = bm[0]
+		be, inBase := bg.ends[id]
+		he, inHead := hg.ends[id]
+		if (!inBase || be[0] == be[1]) && (!inHead || he[0] == he[1]) {
+			p := pair{bi: -1, hi: -1, id: id, ordinal: 1}
+			if inBase {
+				p.bi = be[0]
 			}
-			if len(hm) == 1 {
-				p.hi = hm[0]
+			if inHead {
+				p.hi = he[0]
 			}
 			pairs = append(pairs, p)
 			return
 		}
-		pairs = append(pairs, w.duplicates(spec, el, f, id, b, bm, h, hm)...)
+		pairs = append(pairs, w.duplicates(spec, el, f, id, b, bg.members(id), h, hg.members(id))...)
 	}
 	for _, id := range bg.order {
 		visit(id)
 	}
 	for _, id := range hg.order {
-		if _, inBase := bg.first[id]; !inBase {
+		if _, inBase := bg.ends[id]; !inBase {
 			visit(id)
 		}
 	}
 
 	changed := false
 	for _, p := range pairs {
-		fr := &frame{up: f, elem: true, sel: p.sel, bi: p.bi, hi: p.hi}
+		fr := &frame{up: f, elem: true, spec: spec, id: p.id, ordinal: p.ordinal, bi: p.bi, hi: p.hi}
 		switch {
 		case p.hi < 0:
 			w.emit(Removed, el, fr, &b.Kids[p.bi], nil)
@@ -185,24 +188,24 @@ func (w *walker) reordered(n *node, pairs []pair, f *frame, b, h *jsonpos.Value)
 	}
 	byBase := slices.SortedFunc(slices.Values(matched), func(x, y pair) int { return x.bi - y.bi })
 	byHead := slices.SortedFunc(slices.Values(matched), func(x, y pair) int { return x.hi - y.hi })
-	if slices.EqualFunc(byBase, byHead, func(x, y pair) bool { return x.sel == y.sel }) {
+	if slices.EqualFunc(byBase, byHead, func(x, y pair) bool { return x.id == y.id && x.ordinal == y.ordinal }) {
 		return false
 	}
 	w.emit(Reordered, n, f, b, h)
 	if !w.probe {
 		c := &w.changes[len(w.changes)-1]
-		c.Before, c.After = sequence(byBase), sequence(byHead)
+		c.Before, c.After = sequence(n.array, byBase), sequence(n.array, byHead)
 	}
 	return true
 }
 
-func sequence(ps []pair) string {
+func sequence(spec *arraySpec, ps []pair) string {
 	var s strings.Builder
 	for i, p := range ps {
 		if i > 0 {
 			s.WriteByte(',')
 		}
-		s.WriteString(p.sel)
+		s.WriteString(p.id.selector(spec, p.ordinal))
 	}
 	if s.Len() <= maxSummary {
 		return s.String()
@@ -256,7 +259,7 @@ func (w *walker) duplicates(spec *arraySpec, el *node, f *frame, id ident, b *js
 		pairs = append(pairs, pair{bi: -1, hi: m.i})
 	}
 	for k := range pairs {
-		pairs[k].sel = id.selector(spec, k+1)
+		pairs[k].id, pairs[k].ordinal = id, k+1
 	}
 	if !w.probe {
 		path, bp, hp, _, _ := w.render(f)
@@ -268,7 +271,7 @@ func (w *walker) duplicates(spec *arraySpec, el *node, f *frame, id ident, b *js
 			d.Head = append(d.Head, hp+"/"+fmt.Sprint(i))
 		}
 		for _, p := range pairs {
-			pk := Pick{Path: path + p.sel}
+			pk := Pick{Path: path + id.selector(spec, p.ordinal)}
 			if p.bi >= 0 {
 				pk.Base = bp + "/" + fmt.Sprint(p.bi)
 			}

@@ -14,15 +14,38 @@ import (
 // cannot be told apart from it by anything stable: it is written with "#?"
 // ("[collectionRole=Vote#?]"). Steps the document does not have are kept as
 // pointer steps; a pointer outside in.At is returned unchanged.
+//
+// For many pointers into one document, NewIdentifier indexes it once.
 func (d *Differ) Identify(in Input, pointer string) string {
-	if !strings.HasPrefix(pointer, in.At) || (len(pointer) > len(in.At) && pointer[len(in.At)] != '/') {
+	return d.NewIdentifier(in).Identify(pointer)
+}
+
+// Identifier identifies pointers into one document; it indexes what it
+// needs (referenced arrays, the identities of an array) once. It is not
+// safe for concurrent use.
+type Identifier struct {
+	d      *Differ
+	in     Input
+	root   *jsonpos.Value
+	sd     *side
+	counts map[*jsonpos.Value]map[ident]int
+}
+
+// NewIdentifier prepares to identify pointers into the document of in.
+func (d *Differ) NewIdentifier(in Input) *Identifier {
+	root := in.root()
+	return &Identifier{d: d, in: in, root: root, sd: d.side(root), counts: map[*jsonpos.Value]map[ident]int{}}
+}
+
+// Identify is Differ.Identify for the Identifier's document.
+func (id *Identifier) Identify(pointer string) string {
+	at := id.in.At
+	if !strings.HasPrefix(pointer, at) || (len(pointer) > len(at) && pointer[len(at)] != '/') {
 		return pointer
 	}
-	rest := strings.TrimPrefix(pointer, in.At)
-	v, n := in.root(), d.root
-	sd := d.side(v)
+	v, n := id.root, id.d.root
 	var out strings.Builder
-	for _, tok := range PointerTokens(rest) {
+	for _, tok := range PointerTokens(strings.TrimPrefix(pointer, at)) {
 		if v == nil || v.Kind != jsonpos.Array {
 			out.WriteString("/" + jsonpos.EscapeToken(tok.Name))
 			if v != nil {
@@ -41,19 +64,25 @@ func (d *Differ) Identify(in Input, pointer string) string {
 		if n.array == nil {
 			out.WriteString("/" + tok.Name)
 		} else {
-			out.WriteString(sd.ordinalSelector(n.array, el, v, i))
+			out.WriteString(id.selector(n.array, el, v, i))
 		}
 		v, n = &v.Kids[i], el
 	}
 	return out.String()
 }
 
-func (sd *side) ordinalSelector(spec *arraySpec, el *node, arr *jsonpos.Value, i int) string {
-	id := sd.identify(spec, el, &arr.Kids[i])
-	for j := range arr.Kids {
-		if j != i && sd.identify(spec, el, &arr.Kids[j]) == id {
-			return strings.TrimSuffix(id.selector(spec, 1), "]") + "#?]"
+func (id *Identifier) selector(spec *arraySpec, el *node, arr *jsonpos.Value, i int) string {
+	counts := id.counts[arr]
+	if counts == nil {
+		counts = make(map[ident]int, len(arr.Kids))
+		for j := range arr.Kids {
+			counts[id.sd.identify(spec, el, &arr.Kids[j])]++
 		}
+		id.counts[arr] = counts
 	}
-	return id.selector(spec, 1)
+	this := id.sd.identify(spec, el, &arr.Kids[i])
+	if counts[this] > 1 {
+		return strings.TrimSuffix(this.selector(spec, 1), "]") + "#?]"
+	}
+	return this.selector(spec, 1)
 }
