@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"encoding/json"
+	"runtime"
 	"testing"
 	"time"
 
@@ -64,10 +65,13 @@ func benchCoverage(b *testing.B, base, head []byte) {
 		return []File{{Path: "export.json", Name: side + "/export.json", Data: data}}
 	}
 	var baseTime, compareTime, coverTime time.Duration
+	var coverMem uint64
 	var items, uncovered int
 	b.SetBytes(int64(len(base) + len(head)))
 	b.ResetTimer()
 	for range b.N {
+		// Each measurement starts after a collection, so no part pays for
+		// the garbage another left.
 		b.StopTimer()
 		t, _ := measure(func() { decodeBaseline(base, head) })
 		baseTime += t
@@ -77,16 +81,20 @@ func benchCoverage(b *testing.B, base, head []byte) {
 			}
 		})
 		compareTime += t
+		runtime.GC()
 		b.StartTimer()
-		start := time.Now()
-		r := checker.Check(pairs, findings)
-		coverTime += time.Since(start)
-		items, uncovered = len(r.Items), len(r.Uncovered())
+		t, m := measure(func() {
+			r := checker.Check(pairs, findings)
+			items, uncovered = len(r.Items), len(r.Uncovered())
+		})
+		coverTime += t
+		coverMem = max(coverMem, m)
 	}
 	if items == 0 {
 		b.Fatal("the generated pair must have changes")
 	}
 	b.ReportMetric(float64(items), "changes")
+	b.ReportMetric(float64(coverMem)/(1<<20), "coverage-peak-MB")
 	b.ReportMetric(float64(uncovered), "uncovered")
 	b.ReportMetric(coverTime.Seconds()/compareTime.Seconds(), "coverage-of-compare")
 	b.ReportMetric(compareTime.Seconds()/baseTime.Seconds(), "compare-ratio")

@@ -141,11 +141,11 @@ func (d *Differ) Diff(base, head Input) Result {
 	switch {
 	case b == nil && h == nil:
 	case b == nil:
-		w.emit(Added, d.root, nil, nil, h)
+		w.emit(Added, d.root, nil, h)
 	case h == nil:
-		w.emit(Removed, d.root, nil, b, nil)
+		w.emit(Removed, d.root, b, nil)
 	default:
-		w.walk(d.root, b, h, nil)
+		w.walk(d.root, b, h)
 	}
 	slices.SortFunc(w.changes, func(x, y Change) int {
 		return cmp.Or(strings.Compare(x.Path, y.Path), cmp.Compare(x.Kind, y.Kind),
@@ -155,10 +155,10 @@ func (d *Differ) Diff(base, head Input) Result {
 	return Result{Changes: w.changes, Duplicates: w.dups}
 }
 
-// frame is one step of the path being walked. Paths are rendered only when
-// a change is found: most of the walk finds none.
-type frame struct {
-	up      *frame
+// step is one step of the path being walked, kept on the walker's stack.
+// Paths are rendered only when a change is found: most of the walk finds
+// none, and it allocates nothing for the steps it takes.
+type step struct {
 	name    string // a member's name
 	elem    bool
 	spec    *arraySpec // for an identity-matched element: its array, identity and ordinal
@@ -176,23 +176,27 @@ type walker struct {
 	// "are these equal?" with the same rules as the walk.
 	probe   bool
 	found   bool
+	stack   []step
 	changes []Change
 	dups    []Duplicate
 }
 
+func (w *walker) push(s step) { w.stack = append(w.stack, s) }
+func (w *walker) pop()        { w.stack = w.stack[:len(w.stack)-1] }
+
+// member and element are the steps to a member and to a positional element.
+func member(name string) step { return step{name: name} }
+func element(bi, hi int) step { return step{elem: true, bi: bi, hi: hi} }
+
 // render returns the identity path, the base and head pointers and the
-// shape of f, and the length of the path after each step.
-func (w *walker) render(f *frame) (path, bp, hp string, shape []Token, prefix []int) {
-	var chain []*frame
-	for ; f != nil; f = f.up {
-		chain = append(chain, f)
-	}
-	slices.Reverse(chain)
+// shape of the walker's current path, and the length of the path after
+// each step.
+func (w *walker) render() (path, bp, hp string, shape []Token, prefix []int) {
 	var p, b, h strings.Builder
 	b.WriteString(w.bat)
 	h.WriteString(w.hat)
-	shape, prefix = make([]Token, len(chain)), make([]int, len(chain))
-	for i, f := range chain {
+	shape, prefix = make([]Token, len(w.stack)), make([]int, len(w.stack))
+	for i, f := range w.stack {
 		if !f.elem {
 			tok := "/" + jsonpos.EscapeToken(f.name)
 			p.WriteString(tok)
@@ -201,7 +205,6 @@ func (w *walker) render(f *frame) (path, bp, hp string, shape []Token, prefix []
 			shape[i], prefix[i] = Token{Name: f.name}, p.Len()
 			continue
 		}
-		shape[i] = Token{Elem: true}
 		switch {
 		case f.spec != nil:
 			p.WriteString(f.id.selector(f.spec, f.ordinal))
@@ -212,19 +215,34 @@ func (w *walker) render(f *frame) (path, bp, hp string, shape []Token, prefix []
 		}
 		b.WriteString("/" + strconv.Itoa(f.bi))
 		h.WriteString("/" + strconv.Itoa(f.hi))
-		prefix[i] = p.Len()
+		shape[i], prefix[i] = Token{Elem: true}, p.Len()
 	}
 	return p.String(), b.String(), h.String(), shape, prefix
 }
 
-func (w *walker) emit(k Kind, n *node, f *frame, b, h *jsonpos.Value) {
+// emitAt emits a change one step below the current path.
+func (w *walker) emitAt(s step, k Kind, n *node, b, h *jsonpos.Value) {
+	w.push(s)
+	w.emit(k, n, b, h)
+	w.pop()
+}
+
+// walkAt walks one step below the current path.
+func (w *walker) walkAt(s step, n *node, b, h *jsonpos.Value) bool {
+	w.push(s)
+	changed := w.walk(n, b, h)
+	w.pop()
+	return changed
+}
+
+func (w *walker) emit(k Kind, n *node, b, h *jsonpos.Value) {
 	if w.probe {
 		w.found = true
 		return
 	}
 	c := Change{Kind: k, BaseValue: b, HeadValue: h}
 	var bp, hp string
-	c.Path, bp, hp, c.shape, c.prefix = w.render(f)
+	c.Path, bp, hp, c.shape, c.prefix = w.render()
 	if b != nil {
 		c.Base = bp
 		if k != Reordered {
@@ -258,7 +276,7 @@ func (sd *side) summary(n *node, src []byte, v *jsonpos.Value) string {
 
 // walk compares b and h, both present, at node n; it reports whether they
 // differ.
-func (w *walker) walk(n *node, b, h *jsonpos.Value, f *frame) bool {
+func (w *walker) walk(n *node, b, h *jsonpos.Value) bool {
 	if n.ref >= 0 {
 		bt, bok := w.bs.resolve(n, b)
 		ht, hok := w.hs.resolve(n, h)
@@ -266,7 +284,7 @@ func (w *walker) walk(n *node, b, h *jsonpos.Value, f *frame) bool {
 			if bt == ht {
 				return false
 			}
-			w.emit(Changed, n, f, b, h)
+			w.emit(Changed, n, b, h)
 			return true
 		}
 	}
@@ -274,7 +292,7 @@ func (w *walker) walk(n *node, b, h *jsonpos.Value, f *frame) bool {
 		if n.empty && isEmpty(b) && isEmpty(h) {
 			return false
 		}
-		w.emit(Changed, n, f, b, h)
+		w.emit(Changed, n, b, h)
 		return true
 	}
 	switch b.Kind {
@@ -292,7 +310,7 @@ func (w *walker) walk(n *node, b, h *jsonpos.Value, f *frame) bool {
 		if rawEqual(w.bsrc, b, w.hsrc, h) {
 			return false
 		}
-		return w.object(n, b, h, f)
+		return w.object(n, b, h)
 	case jsonpos.Array:
 		if rawEqual(w.bsrc, b, w.hsrc, h) {
 			return false
@@ -301,11 +319,11 @@ func (w *walker) walk(n *node, b, h *jsonpos.Value, f *frame) bool {
 			return false
 		}
 		if n.array != nil {
-			return w.identified(n, b, h, f)
+			return w.identified(n, b, h)
 		}
-		return w.positional(n, b, h, f)
+		return w.positional(n, b, h)
 	}
-	w.emit(Changed, n, f, b, h)
+	w.emit(Changed, n, b, h)
 	return true
 }
 
@@ -347,7 +365,7 @@ func (l lookup) get(key string) *jsonpos.Value {
 	return nil
 }
 
-func (w *walker) object(n *node, b, h *jsonpos.Value, f *frame) bool {
+func (w *walker) object(n *node, b, h *jsonpos.Value) bool {
 	changed := false
 	bl, hl := newLookup(b), newLookup(h)
 	members(b, func(bm *jsonpos.Value) {
@@ -358,16 +376,15 @@ func (w *walker) object(n *node, b, h *jsonpos.Value, f *frame) bool {
 		if c.ignore {
 			return
 		}
-		fr := &frame{up: f, name: bm.Key}
 		hm := hl.get(bm.Key)
 		switch {
 		case hm == nil:
 			if c.empty && isEmpty(bm) {
 				return
 			}
-			w.emit(Removed, c, fr, bm, nil)
+			w.emitAt(member(bm.Key), Removed, c, bm, nil)
 			changed = true
-		case w.walk(c, bm, hm, fr):
+		case w.walkAt(member(bm.Key), c, bm, hm):
 			changed = true
 		}
 	})
@@ -379,7 +396,7 @@ func (w *walker) object(n *node, b, h *jsonpos.Value, f *frame) bool {
 		if c.ignore || bl.get(hm.Key) != nil || (c.empty && isEmpty(hm)) {
 			return
 		}
-		w.emit(Added, c, &frame{up: f, name: hm.Key}, nil, hm)
+		w.emitAt(member(hm.Key), Added, c, nil, hm)
 		changed = true
 	})
 	return changed
@@ -388,14 +405,14 @@ func (w *walker) object(n *node, b, h *jsonpos.Value, f *frame) bool {
 // equal reports whether b and h are equal under the walk's rules.
 func (w *walker) equal(n *node, b, h *jsonpos.Value) bool {
 	p := walker{bsrc: w.bsrc, hsrc: w.hsrc, bs: w.bs, hs: w.hs, probe: true}
-	return !p.walk(n, b, h, nil)
+	return !p.walk(n, b, h)
 }
 
 // positional compares an array whose order means something: a common
 // prefix and suffix are matched first, so that inserting an element
 // reports one addition rather than a change of every element after it;
 // what is left is compared position by position.
-func (w *walker) positional(n *node, b, h *jsonpos.Value, f *frame) bool {
+func (w *walker) positional(n *node, b, h *jsonpos.Value) bool {
 	el := n.elem
 	nb, nh := len(b.Kids), len(h.Kids)
 	pre, suf := 0, 0
@@ -415,7 +432,7 @@ func (w *walker) positional(n *node, b, h *jsonpos.Value, f *frame) bool {
 	changed := false
 	k := pre
 	for ; k < nb-suf && k < nh-suf; k++ {
-		if w.walk(el, &b.Kids[k], &h.Kids[k], &frame{up: f, elem: true, bi: k, hi: k}) {
+		if w.walkAt(element(k, k), el, &b.Kids[k], &h.Kids[k]) {
 			changed = true
 			if w.probe {
 				return true
@@ -423,11 +440,11 @@ func (w *walker) positional(n *node, b, h *jsonpos.Value, f *frame) bool {
 		}
 	}
 	for i := k; i < nb-suf; i++ {
-		w.emit(Removed, el, &frame{up: f, elem: true, bi: i, hi: -1}, &b.Kids[i], nil)
+		w.emitAt(element(i, -1), Removed, el, &b.Kids[i], nil)
 		changed = true
 	}
 	for i := k; i < nh-suf; i++ {
-		w.emit(Added, el, &frame{up: f, elem: true, bi: -1, hi: i}, nil, &h.Kids[i])
+		w.emitAt(element(-1, i), Added, el, nil, &h.Kids[i])
 		changed = true
 	}
 	return changed

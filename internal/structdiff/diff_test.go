@@ -131,6 +131,9 @@ func TestDiff(t *testing.T) {
 				{"changed", "/m~1n~0", "/m~1n~0", "/m~1n~0", "1", "2"},
 				{"changed", `/slots[key=a\]b\\c/d]/x`, "/slots/0/x", "/slots/0/x", "1", "2"},
 			}},
+		{"spaces inside strings are content, spaces between tokens are not",
+			`{"o": {"s": "a b", "t": "x\" y"}}`, "{\"o\":{ \"s\":\"ab\",\n \"t\": \"x\\\" y\"}}",
+			[]brief{{"changed", "/o/s", "/o/s", "/o/s", `"a b"`, `"ab"`}}},
 		{"a duplicate key: the last member counts",
 			`{"a": 1, "a": 2}`, `{"a": 2}`, []brief{}},
 	}

@@ -122,7 +122,7 @@ type pair struct {
 }
 
 // identified compares an array whose elements are matched by identity.
-func (w *walker) identified(n *node, b, h *jsonpos.Value, f *frame) bool {
+func (w *walker) identified(n *node, b, h *jsonpos.Value) bool {
 	spec, el := n.array, n.elem
 	if w.probe && len(b.Kids) != len(h.Kids) {
 		w.found = true
@@ -144,7 +144,7 @@ func (w *walker) identified(n *node, b, h *jsonpos.Value, f *frame) bool {
 			pairs = append(pairs, p)
 			return
 		}
-		pairs = append(pairs, w.duplicates(spec, el, f, id, b, bg.members(id), h, hg.members(id))...)
+		pairs = append(pairs, w.duplicates(spec, el, id, b, bg.members(id), h, hg.members(id))...)
 	}
 	for _, id := range bg.order {
 		visit(id)
@@ -157,29 +157,29 @@ func (w *walker) identified(n *node, b, h *jsonpos.Value, f *frame) bool {
 
 	changed := false
 	for _, p := range pairs {
-		fr := &frame{up: f, elem: true, spec: spec, id: p.id, ordinal: p.ordinal, bi: p.bi, hi: p.hi}
+		st := step{elem: true, spec: spec, id: p.id, ordinal: p.ordinal, bi: p.bi, hi: p.hi}
 		switch {
 		case p.hi < 0:
-			w.emit(Removed, el, fr, &b.Kids[p.bi], nil)
+			w.emitAt(st, Removed, el, &b.Kids[p.bi], nil)
 			changed = true
 		case p.bi < 0:
-			w.emit(Added, el, fr, nil, &h.Kids[p.hi])
+			w.emitAt(st, Added, el, nil, &h.Kids[p.hi])
 			changed = true
-		case w.walk(el, &b.Kids[p.bi], &h.Kids[p.hi], fr):
+		case w.walkAt(st, el, &b.Kids[p.bi], &h.Kids[p.hi]):
 			changed = true
 		}
 		if changed && w.probe {
 			return true
 		}
 	}
-	if spec.Ordered && w.reordered(n, pairs, f, b, h) {
+	if spec.Ordered && w.reordered(n, pairs, b, h) {
 		changed = true
 	}
 	return changed
 }
 
 // reordered reports a change in the order of the matched elements.
-func (w *walker) reordered(n *node, pairs []pair, f *frame, b, h *jsonpos.Value) bool {
+func (w *walker) reordered(n *node, pairs []pair, b, h *jsonpos.Value) bool {
 	var matched []pair
 	for _, p := range pairs {
 		if p.bi >= 0 && p.hi >= 0 {
@@ -191,7 +191,7 @@ func (w *walker) reordered(n *node, pairs []pair, f *frame, b, h *jsonpos.Value)
 	if slices.EqualFunc(byBase, byHead, func(x, y pair) bool { return x.id == y.id && x.ordinal == y.ordinal }) {
 		return false
 	}
-	w.emit(Reordered, n, f, b, h)
+	w.emit(Reordered, n, b, h)
 	if !w.probe {
 		c := &w.changes[len(w.changes)-1]
 		c.Before, c.After = sequence(n.array, byBase), sequence(n.array, byHead)
@@ -216,7 +216,7 @@ func sequence(spec *arraySpec, ps []pair) string {
 // duplicates pairs the elements of one identity when a side holds more
 // than one: equal elements first, then the others in the order of their
 // content hashes, so the result never depends on the order in the file.
-func (w *walker) duplicates(spec *arraySpec, el *node, f *frame, id ident, b *jsonpos.Value, bm []int, h *jsonpos.Value, hm []int) []pair {
+func (w *walker) duplicates(spec *arraySpec, el *node, id ident, b *jsonpos.Value, bm []int, h *jsonpos.Value, hm []int) []pair {
 	type member struct {
 		i    int
 		hash uint64
@@ -262,7 +262,7 @@ func (w *walker) duplicates(spec *arraySpec, el *node, f *frame, id ident, b *js
 		pairs[k].id, pairs[k].ordinal = id, k+1
 	}
 	if !w.probe {
-		path, bp, hp, _, _ := w.render(f)
+		path, bp, hp, _, _ := w.render()
 		d := Duplicate{Path: path + id.selector(spec, 1)}
 		for _, i := range bm {
 			d.Base = append(d.Base, bp+"/"+fmt.Sprint(i))

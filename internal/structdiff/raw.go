@@ -38,8 +38,11 @@ func valueEnd(src []byte, v *jsonpos.Value) int {
 	return min(i+1, len(src))
 }
 
-// rawEqual reports whether two values are spelled with the same bytes, which
-// implies that they are equal under any normalisation.
+// rawEqual reports whether two values are spelled with the same tokens,
+// whitespace aside, which implies that they are equal under any
+// normalisation. Identical bytes are the common case (a file re-exported
+// with a few edits) and cost a memory compare; the same tokens differently
+// indented (a file re-formatted) cost a scan.
 func rawEqual(bsrc []byte, b *jsonpos.Value, hsrc []byte, h *jsonpos.Value) bool {
 	if len(b.Kids) != len(h.Kids) {
 		return false
@@ -48,8 +51,49 @@ func rawEqual(bsrc []byte, b *jsonpos.Value, hsrc []byte, h *jsonpos.Value) bool
 		return false // not a tree parsed from these bytes
 	}
 	be, he := valueEnd(bsrc, b), valueEnd(hsrc, h)
-	if be > len(bsrc) || he > len(hsrc) || be-b.Off != he-h.Off {
+	if be > len(bsrc) || he > len(hsrc) {
 		return false
 	}
-	return bytes.Equal(bsrc[b.Off:be], hsrc[h.Off:he])
+	if be-b.Off == he-h.Off && bytes.Equal(bsrc[b.Off:be], hsrc[h.Off:he]) {
+		return true
+	}
+	return tokensEqual(bsrc[b.Off:be], hsrc[h.Off:he])
 }
+
+// tokensEqual compares two spans of valid JSON byte by byte, skipping the
+// whitespace between tokens.
+func tokensEqual(a, b []byte) bool {
+	i, j := 0, 0
+	inString := false
+	for {
+		if !inString {
+			for i < len(a) && isSpace(a[i]) {
+				i++
+			}
+			for j < len(b) && isSpace(b[j]) {
+				j++
+			}
+		}
+		if i == len(a) || j == len(b) {
+			return i == len(a) && j == len(b)
+		}
+		c := a[i]
+		if c != b[j] {
+			return false
+		}
+		i, j = i+1, j+1
+		switch {
+		case !inString:
+			inString = c == '"'
+		case c == '\\': // the escaped byte must match too
+			if i == len(a) || j == len(b) || a[i] != b[j] {
+				return false
+			}
+			i, j = i+1, j+1
+		case c == '"':
+			inString = false
+		}
+	}
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
