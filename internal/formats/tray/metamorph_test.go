@@ -162,6 +162,10 @@ func invalidPairs(t testing.TB) []pair {
 			steps := list(doc, "workflows")[2].(map[string]any)["steps"].(map[string]any)
 			steps["storage-1"].(map[string]any)["title"] = "Store twice"
 		}),
+		editPair(t, "several scopes added and removed", func(map[string]any) {}, func(doc map[string]any) {
+			a := list(doc, "solution", "auth_slots")[0].(map[string]any)
+			a["scopes"] = []any{"admin", "export", "audit"}
+		}),
 		editPair(t, "several steps and services", func(map[string]any) {}, func(doc map[string]any) {
 			for _, w := range list(doc, "workflows") {
 				for name, st := range w.(map[string]any)["steps"].(map[string]any) {
@@ -181,6 +185,8 @@ var knownOrderDependent = map[string]string{
 		"file order (workflows.go: serviceVersionChange.first)",
 	"several steps and services": "tray/workflow-changed lands on the first changed step in file order, and " +
 		"tray/auth-service-added on the first step of the first workflow that uses the service",
+	"several scopes added and removed": "tray/auth-scopes-added and -removed land on the first added or removed scope in file " +
+		"order (slots.go: missingFrom)",
 	"duplicate config external_id": "slots are indexed first-wins, so which duplicate is compared depends on the order",
 	"duplicate auth external_id":   "slots are indexed first-wins, so which duplicate is compared depends on the order",
 	"duplicate workflow id":        "workflows are indexed first-wins, so which duplicate is compared depends on the order",

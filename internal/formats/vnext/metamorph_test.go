@@ -89,6 +89,10 @@ func invalidPairs(t *testing.T, sample tree) []mpair {
 			`{"key": "deactivate", "target": "deleted", "triggerType": 0, "versionStrategy": "Minor", "labels": `+labelsJSON+`}`)
 	})(t, sample)
 	return []mpair{
+		{"two task references replaced", sample, editFlows(func(tb testing.TB, r *jsonpos.Value) {
+			setMember(tb, r, trActivate+"/onExecutionTasks/0", "task", `{"key": "notify", "domain": "core", "version": "1.0.0", "flow": "sys-tasks"}`)
+			setMember(tb, r, trActivate+"/onExecutionTasks/1", "task", `{"key": "archive", "domain": "core", "version": "1.0.0", "flow": "sys-tasks"}`)
+		})(t, sample)},
 		{"duplicate state key", dupState, editFlows(func(tb testing.TB, r *jsonpos.Value) {
 			setMember(tb, r, "/attributes/states/4", "stateType", `2`)
 		})(t, dupState)},
