@@ -183,6 +183,3 @@ func (d *Differ) ArrayAt(path []Token) *Array {
 	}
 	return nil
 }
-
-// Ignored reports whether the value at path is left out of the comparison.
-func (d *Differ) Ignored(path []Token) bool { return d.at(path).ignore }
