@@ -26,16 +26,19 @@ func cut(t *testing.T, src, from, to string) string {
 	return src[:i] + src[i+j:]
 }
 
-// TestGolden diffs realistic edits of the football template against their
-// recorded findings. Run with -update after an intended change of output.
-func TestGolden(t *testing.T) {
+// goldenCase is a realistic edit of a test template.
+type goldenCase struct {
+	name string
+	base string
+	head func(t *testing.T) string
+}
+
+// goldenCases are the pairs TestGolden records (and the coverage and
+// metamorphic tests replay).
+func goldenCases(t *testing.T) []goldenCase {
 	football := readTestdata(t, "football-poll.ckbk")
 	quiz := readTestdata(t, "quiz-flat-userdata.ckbk")
-	tests := []struct {
-		name string
-		base string
-		head func(t *testing.T) string
-	}{
+	return []goldenCase{
 		{"rename-role", football, func(t *testing.T) string {
 			return edit(t, football, `"collectionRole": "VoteEntry"`, `"collectionRole": "PlayerVote"`)
 		}},
@@ -93,7 +96,12 @@ func TestGolden(t *testing.T) {
 				`"delaySeconds": 3600`, `"delaySeconds": 7200`)
 		}},
 	}
-	for _, tc := range tests {
+}
+
+// TestGolden diffs realistic edits of the football template against their
+// recorded findings. Run with -update after an intended change of output.
+func TestGolden(t *testing.T) {
+	for _, tc := range goldenCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			base := mustParse(t, "base/poll.ckbk", tc.base)
 			head := mustParse(t, "head/poll.ckbk", tc.head(t))

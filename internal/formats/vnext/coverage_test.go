@@ -1,0 +1,175 @@
+package vnext
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/breakwater-dev/breakwater/internal/change"
+	"github.com/breakwater-dev/breakwater/internal/coverage"
+	"github.com/breakwater-dev/breakwater/internal/jsonpos"
+	"github.com/breakwater-dev/breakwater/internal/structdiff"
+)
+
+func checker(t testing.TB) *coverage.Checker {
+	t.Helper()
+	c, err := coverage.New(Coverage())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// pairs pairs the files of two trees by their path in the package.
+func pairs(t testing.TB, base, head tree) []coverage.Pair {
+	t.Helper()
+	docs := func(tr tree) map[string]*jsonpos.Doc {
+		m := map[string]*jsonpos.Doc{}
+		for _, f := range tr.files(t) {
+			m[f.Path] = f.Doc
+		}
+		return m
+	}
+	b, h := docs(base), docs(head)
+	paths := slices.Sorted(maps.Keys(b))
+	for p := range h {
+		if b[p] == nil {
+			paths = append(paths, p)
+		}
+	}
+	var out []coverage.Pair
+	for _, p := range paths {
+		var pair coverage.Pair
+		if d := b[p]; d != nil {
+			pair.Base = structdiff.Input{Doc: d}
+		}
+		if d := h[p]; d != nil {
+			pair.Head = structdiff.Input{Doc: d}
+		}
+		out = append(out, pair)
+	}
+	return out
+}
+
+func describe(r coverage.Report, spec coverage.Spec) string {
+	var b strings.Builder
+	for _, it := range r.Items {
+		by := strings.Join(it.CoveredBy, ", ")
+		if by == "" {
+			by = "UNCOVERED → " + spec.OtherRule.ID
+			if it.Class == coverage.Text {
+				by = "UNCOVERED → " + spec.TextRule.ID
+			}
+		}
+		fmt.Fprintf(&b, "%s %s %s\n    %s → %s\n    %s\n", it.File, it.Kind, it.Path, orDash(it.Before), orDash(it.After), by)
+	}
+	return b.String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// TestCoverageOfGoldenPairs records, for every golden scenario, each
+// changed path and the findings of today's differ that cover it. The
+// uncovered ones are what the generic rules of issue 11 must report; the
+// golden files pin them (rerun with -update after an intended change).
+func TestCoverageOfGoldenPairs(t *testing.T) {
+	c := checker(t)
+	sample := loadTree(t, samplePackage)
+	for _, s := range scenarios {
+		t.Run(s.name, func(t *testing.T) {
+			base := s.base(t, sample)
+			head := s.head(t, base)
+			r := c.Check(pairs(t, base, head), Diff(base.parse(t), head.parse(t)).Findings)
+			got := describe(r, c.Spec())
+			golden := filepath.Join("testdata", "coverage", s.name+".txt")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if d := cmp.Diff(string(want), got); d != "" {
+				t.Errorf("%s differs (-want +got), rerun with -update if intended:\n%s", golden, d)
+			}
+		})
+	}
+}
+
+// The edits issue 11 names: a relabelled workflow and a schema reference
+// moved within its major version. Today's differ reports neither.
+func TestCoverageFindsWhatTheDifferMisses(t *testing.T) {
+	c := checker(t)
+	sample := loadTree(t, samplePackage)
+	base := editFlows(func(tb testing.TB, r *jsonpos.Value) {
+		setMember(tb, r, startTr, "schema", `{"key": "workflow", "domain": "core", "version": "1.0.0", "flow": "sys-schemas"}`)
+	})(t, sample)
+	head := editFlows(func(tb testing.TB, r *jsonpos.Value) {
+		setMember(tb, r, startTr+"/schema", "version", `"1.4.0"`)
+		setMember(tb, r, "/attributes/labels/0", "label", `"Flows (renamed)"`)
+	})(t, base)
+	fs := Diff(base.parse(t), head.parse(t)).Findings
+	if len(fs) != 0 {
+		t.Fatalf("the differ now reports %v: update this test", fs)
+	}
+	r := c.Check(pairs(t, base, head), fs)
+	var got []string
+	for _, it := range r.Uncovered() {
+		got = append(got, it.Class.String()+" "+it.Path)
+	}
+	lang := at(t, mustRoot(t, head[sysFlows]), "/attributes/labels/0/language").Text
+	want := []string{
+		"text /attributes/labels[language=" + lang + "]/label",
+		"other /attributes/startTransition/schema/version",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	// The package's own version is the version/… rules' business.
+	bumped := base.edit(t, ConfigFile, func(r *jsonpos.Value) { setMember(t, r, "", "version", `"1.1.0"`) })
+	if r := c.Check(pairs(t, base, bumped), nil); len(r.Items) != 0 {
+		t.Errorf("a version bump alone: %v", r.Items)
+	}
+}
+
+func mustRoot(t testing.TB, src []byte) *jsonpos.Value {
+	d, err := jsonpos.Parse("x.json", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.Root
+}
+
+func TestCoverageSpec(t *testing.T) {
+	c := checker(t)
+	ids := map[string]bool{}
+	for _, r := range Rules() {
+		ids[r.ID] = true
+	}
+	for _, r := range []change.Rule{c.Spec().TextRule, c.Spec().OtherRule} {
+		if r.Severity != change.Info || r.Bump != change.BumpPatch || r.FiresWhen == "" || r.Why == "" || r.Fix == "" ||
+			!strings.HasPrefix(r.ID, Format+"/") || ids[r.ID] {
+			t.Errorf("draft rule %+v is incomplete or already registered", r)
+		}
+	}
+	if c.DifferFor("core/Workflows/sys-flows.json") == c.DifferFor(ConfigFile) {
+		t.Error("vnext.config.json has no normalisation of its own")
+	}
+}
