@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/breakwater-dev/breakwater/internal/config"
+	"github.com/breakwater-dev/breakwater/internal/githubapi"
 	"github.com/breakwater-dev/breakwater/internal/release"
 )
 
@@ -41,7 +42,15 @@ func runRollback(ctx context.Context, env Env, o *rollbackOptions, args []string
 	if len(args) != 0 || o.environment == "" || o.version == "" {
 		return errors.New("rollback needs --environment NAME and --version X.Y.Z; see breakwater rollback --help")
 	}
-	r, err := rollbackRelease(ctx, env, o)
+	cfg, err := loadConfig(ctx, o.config)
+	if err != nil {
+		return err
+	}
+	gh, repo, err := githubFromEnv(env, "")
+	if err != nil {
+		return err
+	}
+	r, err := rollbackRelease(env, cfg, gh, repo, o)
 	if err != nil {
 		return err
 	}
@@ -56,18 +65,11 @@ type rollbackRun struct {
 	Steps []release.Step
 }
 
-func rollbackRelease(ctx context.Context, env Env, o *rollbackOptions) (*rollbackRun, error) {
+// rollbackRelease wires a rollback; gh is nil outside GitHub Actions.
+func rollbackRelease(env Env, cfg *config.Config, gh *githubapi.Client, repo githubapi.Repo, o *rollbackOptions) (*rollbackRun, error) {
 	version := strings.TrimPrefix(o.version, "v")
 	if _, err := release.VersionOf("v" + version); err != nil {
 		return nil, fmt.Errorf("--version: %w", err)
-	}
-	cfg, err := loadConfig(ctx, o.config)
-	if err != nil {
-		return nil, err
-	}
-	gh, repo, err := githubFromEnv(env, "")
-	if err != nil {
-		return nil, err
 	}
 	pkg, err := releasePackage(cfg, repo.Owner, repo.Name, o.pkg)
 	if err != nil {

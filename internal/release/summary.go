@@ -59,13 +59,13 @@ func Summary(r *Release) string {
 		row("source", t(r.Tag)+" "+t(short(r.Commit)))
 	}
 	if r.Verified != nil {
-		row("integrity", t(r.Verified.Digests.Integrity()))
+		row("integrity", code(r.Verified.Digests.Integrity()))
 	}
 	switch {
 	case r.Verified != nil && r.Verified.KeyHint != "":
-		row("signature", "key "+t(r.Verified.KeyHint)+", verified")
+		row("signature", "key "+code(r.Verified.KeyHint)+", verified")
 	case r.Verified != nil:
-		row("signature", t(r.Verified.SAN)+" (issuer "+t(r.Verified.Issuer)+"), verified")
+		row("signature", code(r.Verified.SAN)+" (issuer "+code(r.Verified.Issuer)+"), verified")
 	case r.Signature != nil:
 		row("signature", "made, not verified")
 	}
@@ -92,6 +92,15 @@ func Summary(r *Release) string {
 		}
 	}
 	return r.redact(b.String())
+}
+
+// code shows an identifier verbatim (a code span), unless it could break
+// out of a table cell.
+func code(s string) string {
+	if strings.ContainsAny(s, "|\r\n") {
+		return report.MarkdownText(s)
+	}
+	return report.CodeSpan(s)
 }
 
 func packageRuntime(r *Release) string {
