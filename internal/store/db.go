@@ -178,7 +178,7 @@ func (d *sqliteDB) inTx(ctx context.Context, fn func(q querier, insert insertFun
 	return nil
 }
 
-func (d *sqliteDB) forUpdate(bool) string           { return "" }
+func (d *sqliteDB) forUpdate(bool) string          { return "" }
 func (d *sqliteDB) ping(ctx context.Context) error { return d.pool.PingContext(ctx) }
 func (d *sqliteDB) close()                         { d.pool.Close() }
 
