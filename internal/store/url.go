@@ -76,7 +76,7 @@ func parseSQLite(rest string) (Location, error) {
 	case path == ":memory:" || strings.HasPrefix(path, "file::memory:") || strings.Contains(path, "mode=memory"):
 		return Location{}, errors.New("database URL sqlite::memory: is refused: an in-memory database loses every acknowledged delivery when the process ends; give a file path")
 	case strings.ContainsAny(path, "?#"):
-		return Location{}, fmt.Errorf("SQLite path %q contains %q: query parameters are not accepted (the store sets its own pragmas)", clip(path), path[strings.IndexAny(path, "?#")])
+		return Location{}, fmt.Errorf("SQLite path %q contains %q: query parameters are not accepted (the store sets its own pragmas)", clip(path), string(path[strings.IndexAny(path, "?#")]))
 	case strings.ContainsRune(path, 0):
 		return Location{}, fmt.Errorf("SQLite path %q contains a NUL byte", clip(path))
 	case strings.HasSuffix(path, "/"):
