@@ -40,6 +40,7 @@ var conformance = []struct {
 	{"DeliveryRoundTrip", testDeliveryRoundTrip},
 	{"DeliveryInvalid", testDeliveryInvalid},
 	{"DeliveryDedupConcurrent", testDeliveryDedupConcurrent},
+	{"DeliveryConcurrentMixed", testDeliveryConcurrentMixed},
 	{"DeliveryJobWorkedOnce", testDeliveryJobWorkedOnce},
 	{"UniqueJobs", testUniqueJobs},
 	{"RetryAfterWorkerError", testRetryAfterWorkerError},
@@ -267,6 +268,73 @@ func testDeliveryDedupConcurrent(t *testing.T, b backend) {
 	d, _ := s.Delivery(ctx, "same-delivery")
 	if d.JobID != jobs[0].ID {
 		t.Fatalf("delivery points at job %d, the job is %d", d.JobID, jobs[0].ID)
+	}
+}
+
+// badArgs cannot be encoded, so inserting its job fails.
+type badArgs struct {
+	C chan int `json:"c"`
+}
+
+func (badArgs) Kind() string { return "store_test_bad" }
+
+// testDeliveryConcurrentMixed: concurrent deliveries, some duplicates and
+// some whose job cannot be inserted, arriving together (on SQLite in one
+// group commit): each gets its own outcome, the failures leave no trace.
+func testDeliveryConcurrentMixed(t *testing.T, b backend) {
+	s := open(t, b.URL(t), Options{})
+	ctx := context.Background()
+	type outcome struct {
+		rec Recorded
+		err error
+	}
+	const good, dups, bad = 40, 10, 10
+	results := make([]outcome, good+dups+bad)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			id := fmt.Sprintf("mixed-%02d", i%good) // the dups repeat the first good IDs
+			job := Job{Args: workArgs{Key: id}}
+			if i >= good+dups {
+				id = fmt.Sprintf("bad-%02d", i)
+				job = Job{Args: badArgs{C: make(chan int)}}
+			}
+			rec, err := s.RecordDelivery(ctx, Delivery{ID: id, Event: "push", Payload: []byte("{}")}, job)
+			results[i] = outcome{rec, err}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	fresh, dup := 0, 0
+	for i, r := range results {
+		switch {
+		case i >= good+dups:
+			if r.err == nil {
+				t.Errorf("delivery %d with an unencodable job was recorded", i)
+			}
+		case r.err != nil:
+			t.Errorf("delivery %d: %v", i, r.err)
+		case r.rec.Duplicate:
+			dup++
+		default:
+			fresh++
+		}
+	}
+	if fresh != good || dup != dups {
+		t.Fatalf("%d new and %d duplicates, want %d and %d", fresh, dup, good, dups)
+	}
+	if n := count(t, s, `SELECT count(*) FROM webhook_deliveries`); n != good {
+		t.Fatalf("%d deliveries stored, want %d", n, good)
+	}
+	if n := len(jobsOfKind(t, s)); n != good {
+		t.Fatalf("%d jobs, want %d", n, good)
+	}
+	if n := count(t, s, `SELECT count(*) FROM webhook_deliveries WHERE job_id IS NULL OR id LIKE 'bad-%'`); n != 0 {
+		t.Fatalf("%d deliveries without a job or with a failed one", n)
 	}
 }
 

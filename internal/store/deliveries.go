@@ -48,38 +48,53 @@ func (s *Store) RecordDelivery(ctx context.Context, d Delivery, job Job) (Record
 		return Recorded{}, fmt.Errorf("record delivery %s: no payload: %w", d.ID, ErrInvalid)
 	}
 	received := s.stamp(d.ReceivedAt)
+	if s.group != nil {
+		out, err := s.group.record(ctx, recordReq{ctx: ctx, d: d, received: received, job: job})
+		if err != nil {
+			return Recorded{}, fmt.Errorf("record delivery %s: %w", d.ID, err)
+		}
+		return out, nil
+	}
 	var out Recorded
 	err := s.db.inTx(ctx, func(q querier, insert insertFunc) error {
-		// The job goes first so the delivery row carries its ID; on a
-		// duplicate the rollback takes the job back out.
-		res, err := enqueueTx(ctx, insert, job)
-		if err != nil {
-			return err
+		var err error
+		out, err = recordOne(ctx, q, insert, d, received, job)
+		if err == nil && out.Duplicate {
+			return errRollback // take the job back out
 		}
-		var jobID *int64
-		if job.Args != nil {
-			jobID = &res.ID
-		}
-		var id string
-		err = q.queryRow(ctx, `INSERT INTO webhook_deliveries
-			(id, event, action, installation_id, repo, payload, received_at, job_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-			ON CONFLICT (id) DO NOTHING RETURNING id`,
-			d.ID, d.Event, d.Action, d.InstallationID, d.Repo, d.Payload, received, jobID).Scan(&id)
-		if errors.Is(err, ErrNotFound) {
-			out = Recorded{Duplicate: true}
-			return errRollback
-		}
-		if err != nil {
-			return err
-		}
-		out = Recorded{Job: res}
-		return nil
+		return err
 	})
 	if err != nil && !errors.Is(err, errRollback) {
 		return Recorded{}, fmt.Errorf("record delivery %s: %w", d.ID, err)
 	}
 	return out, nil
+}
+
+// recordOne inserts the job and the delivery through q. On a duplicate it
+// reports Duplicate and the caller must roll the job back.
+func recordOne(ctx context.Context, q querier, insert insertFunc, d Delivery, received time.Time, job Job) (Recorded, error) {
+	// The job goes first so the delivery row carries its ID.
+	res, err := enqueueTx(ctx, insert, job)
+	if err != nil {
+		return Recorded{}, err
+	}
+	var jobID *int64
+	if job.Args != nil {
+		jobID = &res.ID
+	}
+	var id string
+	err = q.queryRow(ctx, `INSERT INTO webhook_deliveries
+		(id, event, action, installation_id, repo, payload, received_at, job_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (id) DO NOTHING RETURNING id`,
+		d.ID, d.Event, d.Action, d.InstallationID, d.Repo, d.Payload, received, jobID).Scan(&id)
+	if errors.Is(err, ErrNotFound) {
+		return Recorded{Duplicate: true}, nil
+	}
+	if err != nil {
+		return Recorded{}, err
+	}
+	return Recorded{Job: res}, nil
 }
 
 // errRollback ends a transaction without an error for the caller.

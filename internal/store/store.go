@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -75,6 +76,9 @@ type Store struct {
 	db        db
 	jobs      jobClient
 	countJobs func(context.Context) (map[rivertype.JobState]int, error)
+	group     *groupCommit // SQLite only: RecordDelivery's group commit
+	closeOnce sync.Once
+	closeErr  error
 	now       func() time.Time
 	log       *slog.Logger
 }
@@ -148,16 +152,22 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close stops the job client if it still runs (cancelling running jobs,
-// which River makes available again) and closes the database.
+// which River makes available again) and closes the database. Closing
+// twice is harmless.
 func (s *Store) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err := s.jobs.StopAndCancel(ctx)
-	s.db.close()
-	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("stopping the job client: %w", err)
-	}
-	return nil
+	s.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err := s.jobs.StopAndCancel(ctx)
+		if s.group != nil {
+			s.group.stop()
+		}
+		s.db.close()
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			s.closeErr = fmt.Errorf("stopping the job client: %w", err)
+		}
+	})
+	return s.closeErr
 }
 
 // Start starts working jobs with the workers and queues of Options.River.
