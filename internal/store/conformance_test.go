@@ -404,6 +404,13 @@ func testUniqueJobs(t *testing.T, b backend) {
 	if n := len(jobsOfKind(t, s)); n != 3 {
 		t.Fatalf("%d jobs, want 3", n)
 	}
+	counts, err := s.JobCounts(ctx)
+	if err != nil || counts[rivertype.JobStateAvailable] != 3 {
+		t.Fatalf("JobCounts = %v, %v; want 3 available", counts, err)
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
 }
 
 func testRetryAfterWorkerError(t *testing.T, b backend) {
