@@ -323,3 +323,61 @@ func TestActionReleaseEndToEnd(t *testing.T) {
 		t.Errorf("%d attestations after the re-run, want 1", len(atts))
 	}
 }
+
+func dispatch(t *testing.T, inputs map[string]any) map[string]any {
+	ev := webhookExample(t, "workflow_dispatch", func(map[string]any) bool { return true })
+	ev["inputs"] = inputs
+	return ev
+}
+
+// A deploy that fails partly where the change holds an auth break is not
+// rolled back: the run refuses with the findings and the manual steps,
+// prod is never touched, and a person's workflow_dispatch then rolls back.
+func TestActionAuthBreakRefusesRollbackThenManualRollback(t *testing.T) {
+	w := newReleaseWorld(t)
+	w.test.Fail(runtimetest.Fault{Action: "deploy", Times: 1, Failed: []string{"bynder-dropbox/workflows/sync"}})
+	w.event("push", tagPush(t, "v2.0.0", w.c2))
+	res := w.run("action")
+	if res.code != cli.ExitError {
+		t.Fatalf("exit %d, want 2\n%s\n%s", res.code, res.stdout, res.summary)
+	}
+	for _, want := range []string{"### test: rollback refused", "Auth changes that need a person", "tray/auth\\-scopes\\-added",
+		"What to do", "rollback \\-\\-environment test \\-\\-version 1.4.0", "| deploy prod | ⏭️ skipped | skipped, because deploy test failed |",
+		"bynder\\-dropbox/workflows/sync", "the bundle is not attached"} {
+		if !strings.Contains(res.summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, res.summary)
+		}
+	}
+	for _, e := range w.test.History("bynder-dropbox") {
+		if e.Action == "rollback" || e.Version == "1.4.0" {
+			t.Errorf("rolled back despite the auth break: %+v", w.test.History("bynder-dropbox"))
+		}
+	}
+	if len(w.prod.Calls()) != 0 {
+		t.Errorf("prod got %d requests", len(w.prod.Calls()))
+	}
+	states := map[string]string{}
+	for _, d := range w.repo.Deployments() {
+		states[d.Environment+" "+d.Ref] = d.State()
+	}
+	if states["test v2.0.0"] != "failure" || len(states) != 1 {
+		t.Errorf("deployments = %v", states)
+	}
+
+	// The person rolls back by hand.
+	w.event("workflow_dispatch", dispatch(t, map[string]any{"version": "1.4.0", "environment": "test"}))
+	res = w.run("action")
+	if res.code != cli.ExitOK || !strings.Contains(res.summary, "rolled back") {
+		t.Fatalf("rollback: exit %d\n%s\n%s\n%s", res.code, res.stdout, res.stderr, res.summary)
+	}
+	if l := w.test.Live("bynder-dropbox"); !l.Healthy() || l.Version != "1.4.0" {
+		t.Errorf("test runs %+v after the rollback", l)
+	}
+	states = map[string]string{}
+	for _, d := range w.repo.Deployments() {
+		states[d.Environment+" "+d.Ref] = d.State()
+	}
+	if states["test v1.4.0"] != "success" {
+		t.Errorf("deployments after the rollback = %v", states)
+	}
+}

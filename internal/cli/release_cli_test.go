@@ -1,0 +1,232 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/breakwater-dev/breakwater/internal/cli"
+	"github.com/breakwater-dev/breakwater/internal/npmpkg"
+	"github.com/breakwater-dev/breakwater/internal/testenv"
+)
+
+// runIn runs the CLI in process with env as its whole environment.
+func runIn(t *testing.T, env map[string]string, args ...string) (cli.ExitCode, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := cli.Run(context.Background(), args, cli.Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr,
+		Getenv: func(k string) string { return env[k] }, Version: "test"})
+	return code, stdout.String(), stderr.String()
+}
+
+func TestReleaseCommandsHelp(t *testing.T) {
+	for _, cmd := range []string{"package", "sign", "verify", "publish", "deploy", "rollback", "release"} {
+		code, out, _ := runIn(t, nil, cmd, "--help")
+		if code != cli.ExitOK || !strings.Contains(out, "Usage: breakwater "+cmd) {
+			t.Errorf("%s --help: exit %d, %q", cmd, code, out)
+		}
+	}
+}
+
+// gitRepo is a git repository with the Tray sample at v1.4.0 and a
+// breaking change at v2.0.0 (HEAD).
+func gitRepo(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		testenv.Require(t, "git is not installed")
+	}
+	dir := t.TempDir()
+	gitIn := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com",
+			"GIT_AUTHOR_DATE=2025-06-01T09:30:00Z", "GIT_COMMITTER_DATE=2025-06-01T09:30:00Z")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	copyDir := func(from string, version string) {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "examples", "tray", from, "bynder-dropbox.project.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, "bynder-dropbox.project.json"), data, 0o644)
+		os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"name":"x","version":"`+version+`"}`), 0o644)
+	}
+	gitIn("init", "-q", "-b", "main")
+	copyDir("base", "1.4.0")
+	gitIn("add", ".")
+	gitIn("commit", "-qm", "v1.4.0")
+	gitIn("tag", "v1.4.0")
+	copyDir("head", "2.0.0")
+	gitIn("add", ".")
+	gitIn("commit", "-qm", "v2.0.0")
+	gitIn("tag", "-a", "v2.0.0", "-m", "release 2.0.0")
+	return dir
+}
+
+// Two builds of the same tag are byte-identical, and the manifest holds
+// the change record against the previous tag read from git.
+func TestPackageIsReproducible(t *testing.T) {
+	dir := gitRepo(t)
+	env := map[string]string{"GITHUB_REPOSITORY": "octo-org/bynder-dropbox"}
+	var tarballs [][]byte
+	for i := range 2 {
+		out := filepath.Join(t.TempDir(), "out")
+		code, stdout, stderr := runIn(t, env, "package", dir, "--out", out)
+		if code != cli.ExitOK {
+			t.Fatalf("package: exit %d\n%s%s", code, stdout, stderr)
+		}
+		path := strings.TrimSpace(stdout)
+		if path != filepath.Join(out, "bynder-dropbox-2.0.0.tgz") {
+			t.Fatalf("package printed %q", path)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tarballs = append(tarballs, data)
+		if i == 0 {
+			os.Chtimes(filepath.Join(dir, "bynder-dropbox.project.json"), time.Now(), time.Now()) // a touched file changes nothing
+		}
+	}
+	if !bytes.Equal(tarballs[0], tarballs[1]) {
+		t.Fatalf("two builds differ: %s vs %s", npmpkg.Integrity(tarballs[0]), npmpkg.Integrity(tarballs[1]))
+	}
+	c, err := npmpkg.ReadBytes(tarballs[0], npmpkg.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var manifest struct {
+		PreviousVersion string
+		CreatedAt       string
+		Changes         struct {
+			Breaking, AuthChanges, ConfigChanges bool
+			Findings                             []struct{ Rule string }
+		}
+	}
+	for _, f := range c.Files {
+		if f.Path == "breakwater.json" {
+			if err := json.Unmarshal(f.Data, &manifest); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if manifest.PreviousVersion != "1.4.0" || manifest.CreatedAt != "2025-06-01T09:30:00Z" || !manifest.Changes.Breaking ||
+		!manifest.Changes.AuthChanges || !manifest.Changes.ConfigChanges || len(manifest.Changes.Findings) == 0 {
+		t.Errorf("manifest = %+v", manifest)
+	}
+	if c.Manifest.Name != "@octo-org/bynder-dropbox" || c.Manifest.RuntimeName != "bynder-dropbox" {
+		t.Errorf("package.json = %+v", c.Manifest)
+	}
+}
+
+func writeKeys(t *testing.T, dir string) (priv, pub string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	pubDER, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	priv, pub = filepath.Join(dir, "key.pem"), filepath.Join(dir, "key.pub.pem")
+	os.WriteFile(priv, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+	os.WriteFile(pub, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o644)
+	return priv, pub
+}
+
+// sign and verify offline with a key; verify's exit codes: 0 verified,
+// 1 does not verify (with the reason), 2 cannot run.
+func TestSignAndVerifyExitCodes(t *testing.T) {
+	dir := gitRepo(t)
+	tmp := t.TempDir()
+	env := map[string]string{"GITHUB_REPOSITORY": "octo-org/bynder-dropbox"}
+	_, stdout, _ := runIn(t, env, "package", dir, "--out", tmp)
+	tgz := strings.TrimSpace(stdout)
+	priv, pub := writeKeys(t, tmp)
+	_, otherPub := writeKeys(t, t.TempDir())
+	keyPEM, _ := os.ReadFile(priv)
+	env["BREAKWATER_SIGNING_KEY"] = string(keyPEM)
+
+	code, stdout, stderr := runIn(t, env, "sign", tgz, "--key", "env://BREAKWATER_SIGNING_KEY")
+	if code != cli.ExitOK || strings.TrimSpace(stdout) != tgz+".sigstore.json" {
+		t.Fatalf("sign: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if strings.Contains(stdout+stderr, "PRIVATE KEY") {
+		t.Error("the key was printed")
+	}
+	tampered := filepath.Join(tmp, "tampered.tgz")
+	data, _ := os.ReadFile(tgz)
+	data[len(data)/2] ^= 1
+	os.WriteFile(tampered, data, 0o644)
+	bad := filepath.Join(tmp, "bad.pem")
+	os.WriteFile(bad, []byte("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"), 0o644)
+
+	cases := []struct {
+		name string
+		args []string
+		code cli.ExitCode
+		out  string
+	}{
+		{"verified", []string{"verify", tgz, "--key", pub}, cli.ExitOK, "Verified OK: pkg:npm/%40octo-org/bynder-dropbox@2.0.0 signed by key"},
+		{"another key", []string{"verify", tgz, "--key", otherPub}, cli.ExitFindings, "does not verify"},
+		{"tampered tarball", []string{"verify", tampered, "--bundle", tgz + ".sigstore.json", "--key", pub}, cli.ExitFindings, "does not verify"},
+		{"a keyless policy for a key bundle", []string{"verify", tgz, "--certificate-identity-regexp", ".*", "--trusted-root", filepath.Join("..", "signing", "testdata", "missing.json")}, cli.ExitError, "trusted root"},
+		{"missing bundle", []string{"verify", tgz, "--bundle", filepath.Join(tmp, "nope.json"), "--key", pub}, cli.ExitError, "reading the bundle"},
+		{"bad key", []string{"verify", tgz, "--key", bad}, cli.ExitError, "breakwater:"},
+		{"no policy", []string{"verify", tgz}, cli.ExitError, "no verification policy"},
+	}
+	for _, tc := range cases {
+		code, stdout, stderr := runIn(t, env, tc.args...)
+		if code != tc.code || !strings.Contains(stdout+stderr, tc.out) {
+			t.Errorf("%s: exit %d, want %d with %q\n%s%s", tc.name, code, tc.code, tc.out, stdout, stderr)
+		}
+	}
+}
+
+// publish against a real registry: published, then a no-op, then a
+// different tarball under the same version is a hard error, and a bad token
+// a clear exit 2.
+func TestPublishCommand(t *testing.T) {
+	v := testenv.StartVerdaccio(t)
+	dir := gitRepo(t)
+	env := map[string]string{"GITHUB_REPOSITORY": "octo-org/bynder-dropbox"}
+	out1 := t.TempDir()
+	_, stdout, _ := runIn(t, env, "package", dir, "--out", out1)
+	tgz := strings.TrimSpace(stdout)
+	// Another build of 2.0.0: other bytes under the same version.
+	out2 := t.TempDir()
+	env2 := map[string]string{"GITHUB_REPOSITORY": "octo-org/bynder-dropbox", "SOURCE_DATE_EPOCH": "1700000000"}
+	_, stdout, _ = runIn(t, env2, "package", dir, "--out", out2)
+	other := strings.TrimSpace(stdout)
+
+	env["NODE_AUTH_TOKEN"] = v.Token
+	for i, want := range []string{"published", "already published"} {
+		code, stdout, stderr := runIn(t, env, "publish", tgz, "--registry", v.URL)
+		if code != cli.ExitOK || !strings.Contains(stdout, "@octo-org/bynder-dropbox@2.0.0 "+want+":") {
+			t.Errorf("publish #%d: exit %d\n%s%s", i+1, code, stdout, stderr)
+		}
+	}
+	code, stdout, stderr := runIn(t, env, "publish", other, "--registry", v.URL)
+	if code != cli.ExitError || !strings.Contains(stderr, "already published with a different tarball") {
+		t.Errorf("other bytes: exit %d\n%s%s", code, stdout, stderr)
+	}
+	env["NODE_AUTH_TOKEN"] = "npm_BADtoken0123456789"
+	code, stdout, stderr = runIn(t, env, "publish", tgz, "--registry", v.URL)
+	if code != cli.ExitError || !strings.Contains(stderr, "401") || strings.Contains(stdout+stderr, "npm_BADtoken0123456789") || strings.Contains(stdout+stderr, v.Token) {
+		t.Errorf("bad token: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
