@@ -20,13 +20,6 @@ import (
 // Both sides of the comparison and the package are read through the GitHub
 // API at the tag's commit, so no checkout is needed.
 
-// Action inputs of the release side.
-const (
-	inputPackage     = "package"
-	inputEnvironment = "environment"
-	inputSigningKey  = "signing-key"
-)
-
 func runActionRelease(ctx context.Context, env Env, rn *actions.Runner) error {
 	token := rn.Input("token")
 	if token == "" {
@@ -74,7 +67,7 @@ func runActionRelease(ctx context.Context, env Env, rn *actions.Runner) error {
 			masked[s] = true
 		}
 	}
-	pkg, err := releasePackage(cfg, actx.Owner, actx.Repo, rn.Input(inputPackage))
+	pkg, err := releasePackage(cfg, actx.Owner, actx.Repo, rn.Input(release.InputPackage))
 	if err != nil {
 		return err
 	}
@@ -85,7 +78,7 @@ func runActionRelease(ctx context.Context, env Env, rn *actions.Runner) error {
 	case release.EventRollback:
 		name := ev.Environment
 		if name == "" {
-			name = rn.Input(inputEnvironment)
+			name = rn.Input(release.InputEnvironment)
 		}
 		if name == "" {
 			return errors.New("a rollback needs an environment: the workflow_dispatch input `environment` or the action's `environment` input")
@@ -106,8 +99,8 @@ func runActionRelease(ctx context.Context, env Env, rn *actions.Runner) error {
 			commitTime:    func(ctx context.Context, sha string) (time.Time, error) { return gh.CommitTime(ctx, repo, sha) },
 			treeAt:        func(sha string) releaseTree { return githubTree{gh, repo, sha} },
 			gh:            gh,
-			keyRef:        rn.Input(inputSigningKey),
-			environments:  rn.ListInput(inputEnvironment),
+			keyRef:        rn.Input(release.InputSigningKey),
+			environments:  rn.ListInput(release.InputEnvironment),
 			summary:       rn.AddStepSummary,
 			registryToken: regToken,
 			provenance:    signing.ProvenanceFromEnv(env.Getenv),
@@ -157,9 +150,9 @@ func actionConfig(ctx context.Context, rn *actions.Runner, actx actions.Context,
 
 // setReleaseOutputs sets the step outputs of a release or rollback.
 func setReleaseOutputs(rn *actions.Runner, r *release.Release) {
-	out := map[string]string{"version": r.Version, "package": r.Package.NPM, "bundle-digest": r.BundleDigest, "published": r.Published}
+	out := map[string]string{release.OutputVersion: r.Version, release.OutputPackage: r.Package.NPM, release.OutputBundleDigest: r.BundleDigest, release.OutputPublished: r.Published}
 	if r.Verified != nil {
-		out["integrity"] = r.Verified.Digests.Integrity()
+		out[release.OutputIntegrity] = r.Verified.Digests.Integrity()
 	}
 	deployed := ""
 	for _, d := range r.Deploys {
@@ -170,7 +163,7 @@ func setReleaseOutputs(rn *actions.Runner, r *release.Release) {
 			deployed += d.Environment
 		}
 	}
-	out["deployed"] = deployed
+	out[release.OutputDeployed] = deployed
 	for k, v := range out {
 		if err := rn.SetOutput(k, v); err != nil {
 			rn.Warning("setting output " + k + ": " + err.Error())

@@ -6,6 +6,20 @@ import (
 	"strings"
 )
 
+// The Action's inputs and outputs of the release side (action.yml).
+const (
+	InputPackage     = "package"     // the runtime package to release, of several configured
+	InputEnvironment = "environment" // the environments to deploy to, or the one to roll back
+	InputSigningKey  = "signing-key" // a PEM key, as env://VARIABLE, for key-based signing
+
+	OutputVersion      = "version"
+	OutputPackage      = "package"
+	OutputIntegrity    = "integrity"
+	OutputBundleDigest = "bundle-digest"
+	OutputPublished    = "published"
+	OutputDeployed     = "deployed"
+)
+
 // Kinds of Action runs the release face handles.
 const (
 	EventRelease  = "release"  // a published GitHub release, or a pushed v-tag
