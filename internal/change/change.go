@@ -110,8 +110,14 @@ func (b *Bump) UnmarshalText(t []byte) error {
 	return nil
 }
 
-// Rule is one entry of the rule catalogue (../shared/spec/rules.md). Its ID
-// never changes meaning once shipped: users name it in their configuration.
+// Family is a group of rules that share an ID prefix ("tray/"), with the
+// title and introduction the rule reference (docs/rules.md) shows above them.
+type Family struct {
+	Prefix, Title, Intro string
+}
+
+// Rule is one entry of the rule catalogue (docs/rules.md). Its ID never
+// changes meaning once shipped: users name it in their configuration.
 type Rule struct {
 	ID       string
 	Severity Severity

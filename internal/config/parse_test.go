@@ -36,9 +36,9 @@ func TestParseExample(t *testing.T) {
 	want.Path = "testdata/breakwater.example.yml"
 	want.ArtifactsSet = true
 	want.Artifacts = []Artifact{
-		{Paths: []string{"exports/tray/**/*.json"}, Format: FormatTray},
+		{Paths: []string{"exports/tray/**/*.json"}, Format: "tray"},
 		{Paths: []string{"recipes/*.ckbk"}, Format: FormatAuto},
-		{Paths: []string{"packages/account/**/*.json"}, Format: FormatVNext},
+		{Paths: []string{"packages/account/**/*.json"}, Format: "vnext"},
 	}
 	want.Rules = []RuleOverride{
 		{Rule: "tray/auth-scopes-removed", Severity: change.Warning, Line: 24, Column: 11},
@@ -76,7 +76,7 @@ var validCases = []struct {
 	}},
 	{"artifact format defaults to auto", "artifacts:\n  - paths: [a/*.json]\n  - paths: ['b/**']\n    format: ckbk\n", func(c *Config) {
 		c.ArtifactsSet = true
-		c.Artifacts = []Artifact{{Paths: []string{"a/*.json"}, Format: FormatAuto}, {Paths: []string{"b/**"}, Format: FormatCkbk}}
+		c.Artifacts = []Artifact{{Paths: []string{"a/*.json"}, Format: FormatAuto}, {Paths: []string{"b/**"}, Format: "ckbk"}}
 	}},
 	{"api-package variant changes the default path", "runtime:\n  variant: api-package\n", func(c *Config) {
 		c.Runtime.Variant, c.Runtime.Path = VariantAPIPackage, APIPackageRuntimePath

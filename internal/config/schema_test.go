@@ -210,7 +210,7 @@ func TestSchemaPatternsMatchParser(t *testing.T) {
 	}
 	for pointer, want := range map[string][]string{
 		"/properties/fail-on/enum":                               {FailOnBreaking, FailOnWarning, FailOnNever},
-		"/properties/artifacts/items/properties/format/enum":     {FormatAuto, FormatTray, FormatCkbk, FormatVNext},
+		"/properties/artifacts/items/properties/format/enum":     Formats(),
 		"/properties/rules/items/properties/severity/enum":       severities,
 		"/properties/runtime/properties/variant/enum":            {VariantDefault, VariantAPIPackage},
 		"/properties/signing/properties/mode/enum":               {SigningKeyless, SigningKey, SigningNone},

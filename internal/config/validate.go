@@ -44,7 +44,7 @@ func (d *decoder) validate(c *Config) {
 		where := fmt.Sprintf("artifacts[%d]", i)
 		d.required(where, "paths")
 		d.globs(where+".paths", a.Paths, true)
-		d.oneOf(where+".format", a.Format, FormatAuto, FormatTray, FormatCkbk, FormatVNext)
+		d.oneOf(where+".format", a.Format, Formats()...)
 	}
 
 	if f := c.Version.File; !isRelativePath(f) {

@@ -8,15 +8,14 @@ import (
 	"bytes"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/formats"
-	"github.com/breakwater-dev/breakwater/internal/formats/ckbk"
-	"github.com/breakwater-dev/breakwater/internal/formats/tray"
-	"github.com/breakwater-dev/breakwater/internal/formats/vnext"
+	"github.com/breakwater-dev/breakwater/internal/formats/registry"
 	"github.com/breakwater-dev/breakwater/internal/jsonpos"
 	"github.com/breakwater-dev/breakwater/internal/rules"
 )
@@ -74,23 +73,27 @@ type FormatOverride struct {
 	Format string
 }
 
-// Engine holds what is expensive to build once: the rule catalogue and the
-// compiled vNext schemas. It is safe for concurrent use.
+// Engine holds what is expensive to build once: the formats (with their
+// compiled schemas) and the rule catalogue. It is safe for concurrent use.
 type Engine struct {
-	rules *rules.Catalogue
-	vnext *vnext.Parser
-	// vnextBase reads the base side without schema validation: a pull
-	// request that fixes a violation must not fail on the base having it.
-	vnextBase *vnext.Parser
+	formats *formats.Registry
+	rules   *rules.Catalogue
 }
 
-// New builds an engine.
+// preparer is a format with set-up that can fail (compiling schemas).
+type preparer interface{ Prepare() error }
+
+// New builds an engine over the registry's formats.
 func New() (*Engine, error) {
-	vp, err := vnext.NewParser()
-	if err != nil {
-		return nil, fmt.Errorf("loading the vNext schemas: %w", err)
+	reg := registry.Default()
+	for _, f := range reg.All() {
+		if p, ok := f.(preparer); ok {
+			if err := p.Prepare(); err != nil {
+				return nil, fmt.Errorf("preparing the %s format: %w", f.Name(), err)
+			}
+		}
 	}
-	return &Engine{rules: rules.Default(), vnext: vp, vnextBase: vp.Trusted()}, nil
+	return &Engine{formats: reg, rules: rules.ForFormats(reg)}, nil
 }
 
 // Rules is the engine's rule catalogue.
@@ -119,7 +122,7 @@ func (e *Engine) Compare(base, head []File, opts Options) (*change.Report, error
 	var comps []change.Comparison
 	for _, key := range unionKeys(bs.artifacts, hs.artifacts) {
 		b, h := bs.artifacts[key], hs.artifacts[key]
-		if b != nil && h != nil && b.format != h.format {
+		if b != nil && h != nil && b.format.Name() != h.format.Name() {
 			// The file changed platform: that is a removal and an addition.
 			comps = append(comps, b.diff(nil), h.diff(nil))
 			continue
@@ -135,34 +138,20 @@ func (e *Engine) Compare(base, head []File, opts Options) (*change.Report, error
 
 // artifact is one parsed artifact of one side.
 type artifact struct {
-	format string
-	tray   *tray.Export
-	ckbk   *ckbk.Template
-	vnext  *vnext.Package
+	format formats.Format
+	parsed formats.Artifact
 	isBase bool
 }
 
 // diff compares a (base, or head when alone) with other (the head).
 func (a *artifact) diff(other *artifact) change.Comparison {
-	base, head := a, other
 	if !a.isBase {
-		base, head = nil, a
+		return a.format.Diff(nil, a.parsed)
 	}
-	switch a.format {
-	case tray.Format:
-		return tray.Diff(pick(base, func(x *artifact) *tray.Export { return x.tray }), pick(head, func(x *artifact) *tray.Export { return x.tray }))
-	case ckbk.Format:
-		return ckbk.Diff(pick(base, func(x *artifact) *ckbk.Template { return x.ckbk }), pick(head, func(x *artifact) *ckbk.Template { return x.ckbk }))
-	default:
-		return vnext.Diff(pick(base, func(x *artifact) *vnext.Package { return x.vnext }), pick(head, func(x *artifact) *vnext.Package { return x.vnext }))
+	if other == nil {
+		return a.format.Diff(a.parsed, nil)
 	}
-}
-
-func pick[T any](a *artifact, get func(*artifact) *T) *T {
-	if a == nil {
-		return nil
-	}
-	return get(a)
+	return a.format.Diff(a.parsed, other.parsed)
 }
 
 // side is one side of the comparison, parsed.
@@ -173,25 +162,27 @@ type side struct {
 
 func (e *Engine) parseSide(files []File, opts Options, isBase bool) (*side, error) {
 	s := &side{artifacts: map[string]*artifact{}}
-	vp := e.vnext
-	if isBase {
-		vp = e.vnextBase
-	}
 	versionFile := opts.VersionFile
 	if versionFile == "" {
 		versionFile = "package.json"
 	}
 
-	// vNext packages are directories: every file below a vnext.config.json
-	// belongs to that package (the innermost one when they nest).
-	var roots []string
+	// Packages are directories: every member below a marker belongs to that
+	// package (the innermost one when they nest).
+	type root struct {
+		dir string
+		fmt formats.Packager
+	}
+	var roots []root
 	for _, f := range files {
-		if path.Base(f.Path) == vnext.ConfigFile {
-			roots = append(roots, path.Dir(f.Path))
+		for _, p := range e.formats.Packagers() {
+			if path.Base(f.Path) == p.Marker() {
+				roots = append(roots, root{path.Dir(f.Path), p})
+			}
 		}
 	}
-	sort.Slice(roots, func(i, j int) bool { return len(roots[i]) > len(roots[j]) })
-	packages := map[string][]vnext.File{}
+	sort.Slice(roots, func(i, j int) bool { return len(roots[i].dir) > len(roots[j].dir) })
+	packages := map[string][]formats.File{}
 
 	for _, f := range files {
 		if f.Path == versionFile {
@@ -201,26 +192,27 @@ func (e *Engine) parseSide(files []File, opts Options, isBase bool) (*side, erro
 			}
 			s.version = d
 		}
-		if root, ok := packageRoot(roots, f.Path); ok {
-			if !isJSONName(f.Path) {
+		if i := slices.IndexFunc(roots, func(r root) bool { return r.dir == "." || strings.HasPrefix(f.Path, r.dir+"/") }); i >= 0 {
+			r := roots[i]
+			rel := strings.TrimPrefix(strings.TrimPrefix(f.Path, r.dir), "/")
+			if r.dir == "." {
+				rel = f.Path
+			}
+			if !r.fmt.Member(rel) {
 				continue
 			}
 			doc, err := formats.ParseJSON(f.Name, f.Data)
 			if err != nil {
 				return nil, err
 			}
-			rel := strings.TrimPrefix(strings.TrimPrefix(f.Path, root), "/")
-			if root == "." {
-				rel = f.Path
-			}
-			packages[root] = append(packages[root], vnext.File{Path: rel, Doc: doc, Unchanged: f.unchanged})
+			packages[r.dir] = append(packages[r.dir], formats.File{Path: rel, Doc: doc, Unchanged: f.unchanged})
 			continue
 		}
 		// Manifests are read beside exports, never compared as exports.
-		if f.Path == versionFile || path.Base(f.Path) == "package.json" || (!opts.Explicit && !isJSONName(f.Path)) {
+		if f.Path == versionFile || path.Base(f.Path) == "package.json" || (!opts.Explicit && !e.formats.Readable(f.Path)) {
 			continue
 		}
-		a, err := e.parseFile(vp, f, opts)
+		a, err := e.parseFile(f, opts, isBase)
 		if err != nil {
 			return nil, err
 		}
@@ -229,60 +221,55 @@ func (e *Engine) parseSide(files []File, opts Options, isBase bool) (*side, erro
 			s.artifacts[f.Path] = a
 		}
 	}
-	for root, pfiles := range packages {
-		pkg, err := vp.ParsePackage(pfiles)
+	for _, r := range roots {
+		pfiles, ok := packages[r.dir]
+		if !ok {
+			continue
+		}
+		delete(packages, r.dir)
+		pkg, err := r.fmt.Parse(formats.Input{Files: pfiles, Trusted: isBase})
 		if err != nil {
 			return nil, err
 		}
-		s.artifacts[root+"/"+vnext.ConfigFile] = &artifact{format: vnext.Format, vnext: pkg, isBase: isBase}
+		s.artifacts[path.Join(r.dir, r.fmt.Marker())] = &artifact{format: r.fmt, parsed: pkg, isBase: isBase}
 	}
 	return s, nil
 }
 
 // parseFile detects a single file's format and parses it; nil when the file
 // is of no known format and was not named explicitly.
-func (e *Engine) parseFile(vp *vnext.Parser, f File, opts Options) (*artifact, error) {
+func (e *Engine) parseFile(f File, opts Options, isBase bool) (*artifact, error) {
 	doc, err := formats.ParseJSON(f.Name, f.Data)
 	if err != nil {
 		return nil, err
 	}
-	format := ""
+	name := ""
 	for _, o := range opts.Formats {
 		if rules.MatchGlob(o.Glob, f.Path) && o.Format != "auto" {
-			format = o.Format
+			name = o.Format
 		}
 	}
-	if format == "" {
-		switch {
-		case tray.Detect(doc.Root):
-			format = tray.Format
-		case ckbk.Detect(doc.Root):
-			format = ckbk.Format
-		case vnext.IsDefinition(doc.Root):
-			format = vnext.Format
+	var format formats.Format
+	if name != "" {
+		var ok bool
+		if format, ok = e.formats.Lookup(name); !ok {
+			return nil, fmt.Errorf("%s: unknown format %q in the configuration (want one of %s)", f.Name, name, strings.Join(e.formats.Names(), ", "))
 		}
-	}
-	switch format {
-	case tray.Format:
-		x, err := tray.Parse(doc)
-		return &artifact{format: format, tray: x}, err
-	case ckbk.Format:
-		x, err := ckbk.Parse(doc)
-		return &artifact{format: format, ckbk: x}, err
-	case vnext.Format:
-		x, err := vp.ParseDefinition(vnext.File{Path: f.Path, Doc: doc})
-		return &artifact{format: format, vnext: x}, err
-	case "":
+	} else if format, _ = e.formats.Detect(doc.Root); format == nil {
 		if !opts.Explicit {
 			return nil, nil
 		}
 		return nil, &change.InputError{
 			Rule:     change.RuleUnknownFormat,
 			Location: change.Location{File: f.Name, Line: 1, Column: 1},
-			Msg:      "unknown format: not a Tray.io export, a FrontlineCloud .ckbk template or a vNext definition",
+			Msg:      "unknown format: not " + e.formats.Nouns(),
 		}
 	}
-	return nil, fmt.Errorf("%s: unknown format %q in the configuration (want tray, ckbk or vnext)", f.Name, format)
+	parsed, err := format.Parse(formats.Input{Files: []formats.File{{Path: f.Path, Doc: doc, Unchanged: f.unchanged}}, Trusted: isBase})
+	if err != nil {
+		return nil, err
+	}
+	return &artifact{format: format, parsed: parsed}, nil
 }
 
 // declaredVersion reads the version at pointer in a package.json-like file.
@@ -303,20 +290,6 @@ func declaredVersion(f File, pointer string) (*change.Declared, error) {
 		return nil, formats.WrongType(doc, v, pointer, jsonpos.String)
 	}
 	return &change.Declared{Version: s, Location: formats.LocateValue(doc, v, pointer)}, nil
-}
-
-func packageRoot(roots []string, p string) (string, bool) {
-	for _, r := range roots {
-		if r == "." || strings.HasPrefix(p, r+"/") {
-			return r, true
-		}
-	}
-	return "", false
-}
-
-func isJSONName(p string) bool {
-	ext := strings.ToLower(path.Ext(p))
-	return ext == ".json" || ext == ".ckbk"
 }
 
 func unionKeys(a, b map[string]*artifact) []string {

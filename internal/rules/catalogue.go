@@ -5,11 +5,11 @@ package rules
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
-	"github.com/breakwater-dev/breakwater/internal/formats/ckbk"
-	"github.com/breakwater-dev/breakwater/internal/formats/tray"
-	"github.com/breakwater-dev/breakwater/internal/formats/vnext"
+	"github.com/breakwater-dev/breakwater/internal/formats"
+	"github.com/breakwater-dev/breakwater/internal/formats/registry"
 )
 
 // Version and input rule IDs (the format packages own their own IDs).
@@ -18,34 +18,66 @@ const (
 	NotSemver        = "version/not-semver"
 )
 
-// Catalogue is the set of rules, looked up by ID.
+// Catalogue is the set of rules, looked up by ID, and the families they
+// belong to.
 type Catalogue struct {
-	byID map[string]change.Rule
-	all  []change.Rule
+	byID     map[string]change.Rule
+	all      []change.Rule
+	families []change.Family
 }
 
-// Default is the catalogue of ../shared/spec/rules.md: every format's rules
-// plus the version and input rules.
-func Default() *Catalogue {
+// Default is the catalogue of docs/rules.md for the registry's formats.
+func Default() *Catalogue { return ForFormats(registry.Default()) }
+
+// ForFormats is every format's rules plus the rules of the pipeline itself:
+// versions and input.
+func ForFormats(reg *formats.Registry) *Catalogue {
+	var fams []change.Family
 	var all []change.Rule
-	all = append(all, tray.Rules()...)
-	all = append(all, ckbk.Rules()...)
-	all = append(all, vnext.Rules()...)
+	for _, f := range reg.All() {
+		fams = append(fams, f.Family())
+		all = append(all, f.Rules()...)
+	}
+	fams = append(fams, ownFamilies()...)
 	all = append(all, versionRules()...)
 	all = append(all, inputRules()...)
-	return New(all)
+	return New(all, fams...)
 }
 
-// New builds a catalogue; a duplicate ID is a programming error.
-func New(all []change.Rule) *Catalogue {
-	c := &Catalogue{byID: make(map[string]change.Rule, len(all)), all: all}
+// New builds a catalogue; a duplicate ID, or a rule outside every family
+// (when families are given), is a programming error.
+func New(all []change.Rule, families ...change.Family) *Catalogue {
+	c := &Catalogue{byID: make(map[string]change.Rule, len(all)), all: all, families: families}
 	for _, r := range all {
 		if _, dup := c.byID[r.ID]; dup {
 			panic("rules: duplicate rule ID " + r.ID)
 		}
+		if len(families) > 0 && c.family(r.ID) == nil {
+			panic("rules: rule " + r.ID + " belongs to no family")
+		}
 		c.byID[r.ID] = r
 	}
 	return c
+}
+
+// Families are the rule families in the order the reference shows them.
+func (c *Catalogue) Families() []change.Family { return append([]change.Family(nil), c.families...) }
+
+func (c *Catalogue) family(id string) *change.Family {
+	for i := range c.families {
+		if strings.HasPrefix(id, c.families[i].Prefix) {
+			return &c.families[i]
+		}
+	}
+	return nil
+}
+
+// ownFamilies are the families of the rules this package owns.
+func ownFamilies() []change.Family {
+	return []change.Family{
+		{Prefix: "version/", Title: "Versioning", Intro: "The required bump follows SemVer: any breaking finding → major; any addition → minor; any other change → patch."},
+		{Prefix: "input/", Title: "Invalid input", Intro: "These stop the run with exit code 2 and a message naming file, line and column."},
+	}
 }
 
 // Rule looks a rule up by ID.

@@ -154,7 +154,7 @@ func TestClassify(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			comps := []change.Comparison{{Artifact: "art", Findings: tc.findings}}
-			r := c.Classify(comps, tc.base, tc.head, tc.policy)
+			r := classify(c, comps, tc.base, tc.head, tc.policy)
 			if diff := cmp.Diff(tc.wantRules, rulesOf(r)); diff != "" {
 				t.Errorf("rules (-want +got):\n%s", diff)
 			}
@@ -184,7 +184,7 @@ func TestAcceptByFingerprint(t *testing.T) {
 	f := finding(c, "t/break", "a.json", "s")
 	fp := f.ComputeFingerprint()
 	p := Policy{Accepted: []Accepted{{Fingerprint: fp, By: "alice", Reason: "planned re-auth"}}}
-	r := c.Classify([]change.Comparison{{Findings: []change.Finding{f, finding(c, "t/break", "a.json", "other")}}}, nil, nil, p)
+	r := classify(c, []change.Comparison{{Findings: []change.Finding{f, finding(c, "t/break", "a.json", "other")}}}, nil, nil, p)
 	var accepted, open int
 	for _, f := range r.Changes {
 		if f.Accepted != nil {
@@ -208,7 +208,7 @@ func TestSharedVersionJudgedOnce(t *testing.T) {
 		{Artifact: "a", Findings: []change.Finding{finding(c, "t/break", "a.json", "s")}},
 		{Artifact: "b", Findings: []change.Finding{finding(c, "t/added", "b.json", "s")}},
 	}
-	r := c.Classify(comps, declared("1.0.0", "base/package.json"), declared("1.1.0", "head/package.json"), Policy{})
+	r := classify(c, comps, declared("1.0.0", "base/package.json"), declared("1.1.0", "head/package.json"), Policy{})
 	n := 0
 	for _, f := range r.Changes {
 		if f.Rule == BumpInsufficient {

@@ -5,19 +5,6 @@ import (
 	"strings"
 )
 
-type family struct{ prefix, title, intro string }
-
-// families lists the rule families in the order the reference presents them.
-func families() []family {
-	return []family{
-		{"tray/", "Tray.io solution and project exports", "Slots are matched across versions by `external_id` (fallback: config `key`, auth `service_id`); workflows by `id`. A hidden or static slot never needs the end user: `user-input` becomes `system-input`."},
-		{"ckbk/", "FrontlineCloud recipe collection templates (`.ckbk`)", "Recipes are matched by `collectionRole`. Template updates reach every workspace automatically, so the upgrade consequence is what happens to queued work and statistics."},
-		{"vnext/", "vNext workflow packages", "Workflows are matched by (`domain`, `key`), states by `key`, transitions by (state, `key`)."},
-		{"version/", "Versioning", "The required bump follows SemVer: any breaking finding → major; any addition → minor; any other change → patch."},
-		{"input/", "Invalid input", "These stop the run with exit code 2 and a message naming file, line and column."},
-	}
-}
-
 // Reference renders the rule reference (docs/rules.md) from the catalogue,
 // so the documentation can never drift from what the code does.
 func (c *Catalogue) Reference() string {
@@ -28,12 +15,12 @@ func (c *Catalogue) Reference() string {
 	b.WriteString("Severity: `breaking` fails the check unless accepted; `warning` is shown but does not fail by default; `info` appears in the full report only; `error` means the input itself is invalid and always fails.\n\n")
 	b.WriteString("Upgrade: `lazy` instances update themselves; `system-input` the integration owner upgrades them without the end user; `user-input` the end user must act; `manual` no safe automation exists; `none` no effect on deployed instances.\n")
 	all := c.All()
-	for _, fam := range families() {
-		fmt.Fprintf(&b, "\n## %s\n\n%s\n\n", fam.title, fam.intro)
+	for _, fam := range c.families {
+		fmt.Fprintf(&b, "\n## %s\n\n%s\n\n", fam.Title, fam.Intro)
 		b.WriteString("| ID | severity | category | upgrade | fires when |\n|---|---|---|---|---|\n")
 		var detail strings.Builder
 		for _, r := range all {
-			if !strings.HasPrefix(r.ID, fam.prefix) {
+			if !strings.HasPrefix(r.ID, fam.Prefix) {
 				continue
 			}
 			fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s | %s | %s |\n", r.ID, anchor(r.ID), r.Severity, r.Category, r.Upgrade, cell(r.Condition()))
