@@ -51,6 +51,7 @@ const (
 	CatMetadata       Category = "metadata"
 	CatVersion        Category = "version"
 	CatInput          Category = "input"
+	CatArtifact       Category = "artifact" // a whole export: moved, removed
 )
 
 // Upgrade is what a change forces on deployed instances.
@@ -179,7 +180,11 @@ type Finding struct {
 	After   any    `json:"after,omitempty"`
 	// NoEndUser marks changes to hidden or static slots: they never need the
 	// end user, so classification turns user-input into system-input.
-	NoEndUser   bool        `json:"-"`
+	NoEndUser bool `json:"-"`
+	// HeadAnchor is, for a finding on the base side, the nearest enclosing
+	// value that still exists in the head version of the file: where a pull
+	// request annotation can land. Nil when the head has no such file.
+	HeadAnchor  *Location   `json:"-"`
 	Fingerprint string      `json:"fingerprint"`
 	Accepted    *Acceptance `json:"accepted,omitempty"`
 }

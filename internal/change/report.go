@@ -31,4 +31,23 @@ type Summary struct {
 	FailOn string `json:"failOn"`
 	// OK is the verdict: false exactly when the check fails (exit code 1).
 	OK bool `json:"ok"`
+	// Compared is what the run compared, so that no report can pass on
+	// nothing without saying so.
+	Compared Compared `json:"compared"`
+}
+
+// Compared counts what a run compared.
+type Compared struct {
+	// Base and Head say where the sides came from: directories as given, a
+	// git ref, a commit.
+	Base string `json:"base,omitempty"`
+	Head string `json:"head,omitempty"`
+	// Artifacts are the exports compared: pairs, and those only on one side.
+	Artifacts int `json:"artifacts"`
+	// BaseFiles and HeadFiles are the files those artifacts are made of.
+	BaseFiles int `json:"baseFiles"`
+	HeadFiles int `json:"headFiles"`
+	// Skipped are files the artifact globs matched whose content is of no
+	// known format (a settings file under **/*.json): read, not compared.
+	Skipped int `json:"skipped"`
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -48,6 +49,17 @@ type Env struct {
 	Getenv func(string) string
 	// Version is the binary's version, set at build time.
 	Version string
+	// Dir is the working directory relative paths are read from; empty
+	// means the process's own.
+	Dir string
+}
+
+// path resolves a path from the command line against Dir.
+func (e Env) path(p string) string {
+	if e.Dir == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(e.Dir, p)
 }
 
 // OSEnv is the real process environment.

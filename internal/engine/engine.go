@@ -1,83 +1,31 @@
-// Package engine runs a comparison: it groups the files of both sides into
-// artifacts, detects each artifact's format from its content, runs that
-// format's differ and classifies the findings under the policy. It reads no
-// files itself: adapters (the CLI, the Action) hand it bytes.
+// Package engine is the input pipeline every face shares: from two trees
+// (directories, a git ref, a commit read through the GitHub API) and the
+// configuration it resolves what to compare — which files are exports, of
+// which format, how base and head pair up (by identity, then by path), where
+// the declared versions live — then parses, diffs and classifies one
+// artifact at a time under the policy. Faces provide trees and render the
+// result; they never build the comparison themselves.
 package engine
 
 import (
-	"bytes"
+	"context"
 	"fmt"
-	"path"
-	"slices"
-	"sort"
-	"strings"
-	"sync"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
+	"github.com/breakwater-dev/breakwater/internal/config"
 	"github.com/breakwater-dev/breakwater/internal/formats"
 	"github.com/breakwater-dev/breakwater/internal/formats/registry"
-	"github.com/breakwater-dev/breakwater/internal/jsonpos"
 	"github.com/breakwater-dev/breakwater/internal/rules"
 )
-
-// File is one file of one side of a comparison.
-type File struct {
-	// Path is slash-separated and relative to the side's root; it pairs the
-	// base and head versions of a file.
-	Path string
-	// Name is what reports show: the repository-relative path in the Action,
-	// the path as given on the command line in the CLI.
-	Name string
-	Data []byte
-
-	unchanged bool // same bytes on the base side; set by Compare
-}
-
-// markUnchanged flags the head files whose bytes equal the base file at the
-// same path: the base was accepted before, so only what the change touches
-// is validated against vendor schemas.
-func markUnchanged(base, head []File) []File {
-	byPath := make(map[string][]byte, len(base))
-	for _, f := range base {
-		byPath[f.Path] = f.Data
-	}
-	out := make([]File, len(head))
-	for i, f := range head {
-		b, ok := byPath[f.Path]
-		f.unchanged = ok && bytes.Equal(b, f.Data)
-		out[i] = f
-	}
-	return out
-}
-
-// Options tune a comparison.
-type Options struct {
-	Policy rules.Policy
-	// Explicit means the files were named by the user or matched configured
-	// globs: a file of no known format is then input/unknown-format instead of
-	// being skipped.
-	Explicit bool
-	// VersionFile and VersionPointer say where the declared version lives for
-	// artifacts that declare none themselves. Defaults: "package.json" at the
-	// root and "/version".
-	VersionFile    string
-	VersionPointer string
-	// Formats forces the format of files by path glob ("tray", "ckbk",
-	// "vnext"); unmatched files are detected from their content.
-	Formats []FormatOverride
-}
-
-// FormatOverride forces a format for the files matching a glob.
-type FormatOverride struct {
-	Glob   string
-	Format string
-}
 
 // Engine holds what is expensive to build once: the formats (with their
 // compiled schemas) and the rule catalogue. It is safe for concurrent use.
 type Engine struct {
 	formats *formats.Registry
 	rules   *rules.Catalogue
+	// workers bounds the artifacts in flight at once, and so the parsed
+	// documents held in memory.
+	workers int
 }
 
 // preparer is a format with set-up that can fail (compiling schemas).
@@ -93,215 +41,84 @@ func New() (*Engine, error) {
 			}
 		}
 	}
-	return &Engine{formats: reg, rules: rules.ForFormats(reg)}, nil
+	return &Engine{formats: reg, rules: rules.ForFormats(reg), workers: 4}, nil
 }
 
 // Rules is the engine's rule catalogue.
 func (e *Engine) Rules() *rules.Catalogue { return e.rules }
 
-// Compare diffs base against head and classifies the result. An error is an
-// input the tool cannot compare (*change.InputError) and means exit code 2.
-func (e *Engine) Compare(base, head []File, opts Options) (*change.Report, error) {
-	var bs, hs *side
-	var berr, herr error
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { // the two sides are independent: parse them on two cores
-		defer wg.Done()
-		bs, berr = e.parseSide(base, opts, true)
-	}()
-	hs, herr = e.parseSide(markUnchanged(base, head), opts, false)
-	wg.Wait()
-	if berr != nil {
-		return nil, berr
-	}
-	if herr != nil {
-		return nil, herr
-	}
+// Formats is the engine's format registry.
+func (e *Engine) Formats() *formats.Registry { return e.formats }
 
-	var comps []change.Comparison
-	for _, key := range unionKeys(bs.artifacts, hs.artifacts) {
-		b, h := bs.artifacts[key], hs.artifacts[key]
-		if b != nil && h != nil && b.format.Name() != h.format.Name() {
-			// The file changed platform: that is a removal and an addition.
-			comps = append(comps, b.diff(nil), h.diff(nil))
-			continue
-		}
-		if b != nil {
-			comps = append(comps, b.diff(h))
-		} else {
-			comps = append(comps, h.diff(nil))
-		}
-	}
-	return e.rules.Classify(comps, bs.version, hs.version, opts.Policy), nil
+// Request is one comparison.
+type Request struct {
+	Base, Head Tree
+	// Config says which files are exports (artifacts globs, relative to the
+	// trees' roots), their formats, where the declared version lives and
+	// the policy. Nil means config.Default().
+	Config *config.Config
+	// Changed, when not nil, limits the comparison to the artifacts with a
+	// file at one of these paths: a pull request's changed files, with both
+	// paths of a rename. A changed path that matches the globs must be in
+	// one of the trees.
+	Changed []string
+	// Pair says that Base and Head each hold one file the user named: they
+	// are one artifact whatever their names, and must be of a known format.
+	Pair bool
+	// RequireArtifacts makes it an error, naming what was searched, when a
+	// side holds no artifact or a configured artifacts entry matches no file:
+	// a comparison of nothing must not pass.
+	RequireArtifacts bool
+	// Accept accepts every breaking finding (the pull request carries the
+	// acceptance label); nil accepts only what the configuration records.
+	Accept *change.Acceptance
 }
 
-// artifact is one parsed artifact of one side.
-type artifact struct {
-	format formats.Format
-	parsed formats.Artifact
-	isBase bool
+// Result is a comparison's outcome.
+type Result struct {
+	// Report is the classified comparison; Report.Summary.Compared says
+	// what was compared.
+	Report *change.Report
 }
 
-// diff compares a (base, or head when alone) with other (the head).
-func (a *artifact) diff(other *artifact) change.Comparison {
-	if !a.isBase {
-		return a.format.Diff(nil, a.parsed)
-	}
-	if other == nil {
-		return a.format.Diff(a.parsed, nil)
-	}
-	return a.format.Diff(a.parsed, other.parsed)
-}
+// Compared is what was compared.
+func (r *Result) Compared() change.Compared { return r.Report.Summary.Compared }
 
-// side is one side of the comparison, parsed.
-type side struct {
-	artifacts map[string]*artifact // by artifact key (file path or package root)
-	version   *change.Declared     // from the version file, if any
-}
-
-func (e *Engine) parseSide(files []File, opts Options, isBase bool) (*side, error) {
-	s := &side{artifacts: map[string]*artifact{}}
-	versionFile := opts.VersionFile
-	if versionFile == "" {
-		versionFile = "package.json"
+// Run compares the request's trees. An error means the tool could not do
+// its job (exit code 2): an input it cannot read (*change.InputError, with
+// file, line and column), a tree it cannot list or read, a configuration the
+// engine cannot apply, or nothing to compare where something was required.
+func (e *Engine) Run(ctx context.Context, req Request) (*Result, error) {
+	cfg := req.Config
+	if cfg == nil {
+		cfg = config.Default()
 	}
-
-	// Packages are directories: every member below a marker belongs to that
-	// package (the innermost one when they nest).
-	type root struct {
-		dir string
-		fmt formats.Packager
-	}
-	var roots []root
-	for _, f := range files {
-		for _, p := range e.formats.Packagers() {
-			if path.Base(f.Path) == p.Marker() {
-				roots = append(roots, root{path.Dir(f.Path), p})
-			}
-		}
-	}
-	sort.Slice(roots, func(i, j int) bool { return len(roots[i].dir) > len(roots[j].dir) })
-	packages := map[string][]formats.File{}
-
-	for _, f := range files {
-		if f.Path == versionFile {
-			d, err := declaredVersion(f, opts.VersionPointer)
-			if err != nil {
-				return nil, err
-			}
-			s.version = d
-		}
-		if i := slices.IndexFunc(roots, func(r root) bool { return r.dir == "." || strings.HasPrefix(f.Path, r.dir+"/") }); i >= 0 {
-			r := roots[i]
-			rel := strings.TrimPrefix(strings.TrimPrefix(f.Path, r.dir), "/")
-			if r.dir == "." {
-				rel = f.Path
-			}
-			if !r.fmt.Member(rel) {
-				continue
-			}
-			doc, err := formats.ParseJSON(f.Name, f.Data)
-			if err != nil {
-				return nil, err
-			}
-			packages[r.dir] = append(packages[r.dir], formats.File{Path: rel, Doc: doc, Unchanged: f.unchanged})
-			continue
-		}
-		// Manifests are read beside exports, never compared as exports.
-		if f.Path == versionFile || path.Base(f.Path) == "package.json" || (!opts.Explicit && !e.formats.Readable(f.Path)) {
-			continue
-		}
-		a, err := e.parseFile(f, opts, isBase)
-		if err != nil {
-			return nil, err
-		}
-		if a != nil {
-			a.isBase = isBase
-			s.artifacts[f.Path] = a
-		}
-	}
-	for _, r := range roots {
-		pfiles, ok := packages[r.dir]
-		if !ok {
-			continue
-		}
-		delete(packages, r.dir)
-		pkg, err := r.fmt.Parse(formats.Input{Files: pfiles, Trusted: isBase})
-		if err != nil {
-			return nil, err
-		}
-		s.artifacts[path.Join(r.dir, r.fmt.Marker())] = &artifact{format: r.fmt, parsed: pkg, isBase: isBase}
-	}
-	return s, nil
-}
-
-// parseFile detects a single file's format and parses it; nil when the file
-// is of no known format and was not named explicitly.
-func (e *Engine) parseFile(f File, opts Options, isBase bool) (*artifact, error) {
-	doc, err := formats.ParseJSON(f.Name, f.Data)
+	sel, err := e.newSelector(cfg, req)
 	if err != nil {
 		return nil, err
 	}
-	name := ""
-	for _, o := range opts.Formats {
-		if rules.MatchGlob(o.Glob, f.Path) && o.Format != "auto" {
-			name = o.Format
-		}
+	c := &comparison{e: e, req: req, sel: sel}
+	c.compared.Base, c.compared.Head = req.Base.String(), req.Head.String()
+	if req.Changed != nil && !sel.mayTouch(req.Changed) {
+		// Nothing the pull request changes can be an export: no listing.
+		return c.result(nil), nil
 	}
-	var format formats.Format
-	if name != "" {
-		var ok bool
-		if format, ok = e.formats.Lookup(name); !ok {
-			return nil, fmt.Errorf("%s: unknown format %q in the configuration (want one of %s)", f.Name, name, strings.Join(e.formats.Names(), ", "))
-		}
-	} else if format, _ = e.formats.Detect(doc.Root); format == nil {
-		if !opts.Explicit {
-			return nil, nil
-		}
-		return nil, &change.InputError{
-			Rule:     change.RuleUnknownFormat,
-			Location: change.Location{File: f.Name, Line: 1, Column: 1},
-			Msg:      "unknown format: not " + e.formats.Nouns(),
-		}
+	if err := c.plan(ctx); err != nil {
+		return nil, err
 	}
-	parsed, err := format.Parse(formats.Input{Files: []formats.File{{Path: f.Path, Doc: doc, Unchanged: f.unchanged}}, Trusted: isBase})
+	comps, err := c.compare(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &artifact{format: format, parsed: parsed}, nil
+	return c.result(comps), nil
 }
 
-// declaredVersion reads the version at pointer in a package.json-like file.
-func declaredVersion(f File, pointer string) (*change.Declared, error) {
-	if pointer == "" {
-		pointer = "/version"
-	}
-	doc, err := formats.ParseJSON(f.Name, f.Data)
-	if err != nil {
-		return nil, err
-	}
-	v := doc.Root.Find(pointer)
-	if v == nil {
-		return nil, nil
-	}
-	s, ok := v.Str()
-	if !ok {
-		return nil, formats.WrongType(doc, v, pointer, jsonpos.String)
-	}
-	return &change.Declared{Version: s, Location: formats.LocateValue(doc, v, pointer)}, nil
-}
-
-func unionKeys(a, b map[string]*artifact) []string {
-	keys := make([]string, 0, len(a)+len(b))
-	for k := range a {
-		keys = append(keys, k)
-	}
-	for k := range b {
-		if _, ok := a[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	return keys
+// result classifies the comparisons under the policy.
+func (c *comparison) result(comps []change.Comparison) *Result {
+	policy := c.sel.cfg.Policy(false)
+	policy.AcceptAll = c.req.Accept
+	comps = append(comps, c.extra...)
+	rep := c.e.rules.Classify(comps, c.version[0], c.version[1], policy)
+	rep.Summary.Compared = c.compared
+	return &Result{Report: rep}
 }

@@ -7,9 +7,7 @@ import (
 
 	"github.com/breakwater-dev/breakwater/internal/actions"
 	"github.com/breakwater-dev/breakwater/internal/change"
-	"github.com/breakwater-dev/breakwater/internal/formats"
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
-	"github.com/breakwater-dev/breakwater/internal/jsonpos"
 )
 
 // maxCheckAnnotations bounds the annotations of one check run (20 requests
@@ -33,11 +31,10 @@ type annotation struct {
 // breaking changes (accepted ones as notices) and warnings — most serious
 // first. Info findings stay in the report. A removal's location is in the
 // base file, whose lines mean nothing in the head: it is marked on the
-// nearest enclosing value that still exists in the head, with a link to the
-// line in the base.
-func (r *run) annotations(rep *change.Report, files *sideFiles) []annotation {
+// nearest enclosing value that still exists in the head (the engine's
+// anchor), with a link to the line in the base.
+func (r *run) annotations(rep *change.Report) []annotation {
 	var byLevel [4][]annotation
-	docs := map[string]*jsonpos.Doc{}
 	for _, f := range rep.Changes {
 		var rank int
 		a := annotation{title: f.Rule, message: f.Message, path: f.File, line: f.Line, column: f.Column}
@@ -60,18 +57,10 @@ func (r *run) annotations(rep *change.Report, files *sideFiles) []annotation {
 		if a.line < 1 {
 			a.line, a.column = 1, 0
 		}
-		if f.Side == change.Base && files != nil {
+		if f.Side == change.Base {
 			a.message += " (removed from " + r.baseLink(f.Location) + ")"
-			if data, ok := files.headData[f.File]; ok {
-				doc := docs[f.File]
-				if doc == nil {
-					doc, _ = jsonpos.Parse(f.File, data)
-					docs[f.File] = doc
-				}
-				if doc != nil {
-					loc := formats.Locate(doc, f.Pointer)
-					a.line, a.column = max(loc.Line, 1), loc.Column
-				}
+			if h := f.HeadAnchor; h != nil {
+				a.path, a.line, a.column = h.File, max(h.Line, 1), h.Column
 			}
 		}
 		if len(a.message) > maxAnnotationMessage {

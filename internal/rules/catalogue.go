@@ -12,10 +12,15 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/formats/registry"
 )
 
-// Version and input rule IDs (the format packages own their own IDs).
+// Rule IDs of the families this package owns (the format packages own
+// theirs).
 const (
 	BumpInsufficient = "version/bump-insufficient"
 	NotSemver        = "version/not-semver"
+
+	ArtifactMoved       = "artifact/moved"
+	ArtifactRemoved     = "artifact/removed"
+	ArtifactBaseInvalid = "artifact/base-invalid"
 )
 
 // Catalogue is the set of rules, looked up by ID, and the families they
@@ -39,6 +44,7 @@ func ForFormats(reg *formats.Registry) *Catalogue {
 		all = append(all, f.Rules()...)
 	}
 	fams = append(fams, ownFamilies()...)
+	all = append(all, artifactRules()...)
 	all = append(all, versionRules()...)
 	all = append(all, inputRules()...)
 	return New(all, fams...)
@@ -75,6 +81,7 @@ func (c *Catalogue) family(id string) *change.Family {
 // ownFamilies are the families of the rules this package owns.
 func ownFamilies() []change.Family {
 	return []change.Family{
+		{Prefix: "artifact/", Title: "Whole artifacts, all formats", Intro: "An artifact is one export file, or one package directory. Artifacts are paired across versions by their identity (a Tray solution or project id, a `.ckbk` template's name, a vNext package's name) before their path, like git's rename detection, so a moved file is compared with its old version."},
 		{Prefix: "version/", Title: "Versioning", Intro: "The required bump follows SemVer: any breaking finding → major; any addition → minor; any other change → patch."},
 		{Prefix: "input/", Title: "Invalid input", Intro: "These stop the run with exit code 2 and a message naming file, line and column."},
 	}
@@ -97,6 +104,33 @@ func (c *Catalogue) All() []change.Rule {
 	out := append([]change.Rule(nil), c.all...)
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// ArtifactRules are the artifact/… rules: the engine, which pairs the
+// artifacts of both sides, reports them.
+func ArtifactRules() []change.Rule { return artifactRules() }
+
+func artifactRules() []change.Rule {
+	return []change.Rule{
+		{
+			ID: ArtifactMoved, Severity: change.Info, Category: change.CatArtifact, Upgrade: change.NoUpgrade, Bump: change.BumpNone,
+			FiresWhen: "an artifact is found at another path than before, by its identity; it is compared with its old version as one artifact",
+			Why:       "Moving or renaming a file changes nothing that is deployed; the changes inside it are reported as for a file that stayed put.",
+			Fix:       "Nothing to do.",
+		},
+		{
+			ID: ArtifactRemoved, Severity: change.Breaking, Category: change.CatArtifact, Upgrade: change.Manual, Bump: change.BumpPatch,
+			FiresWhen: "a whole artifact disappears: no head file has its identity, nor its path",
+			Why:       "Whatever was deployed from it (solution instances, workspace recipes, running workflow instances) is left without the definition it was released from, and nothing in the release says what should become of it.",
+			Fix:       "If the file only moved, keep its identity (solution or project id, template name, package name) so that it is paired as a move. If the artifact is retired, retire what was deployed from it first, then accept the break.",
+		},
+		{
+			ID: ArtifactBaseInvalid, Severity: change.Info, Category: change.CatArtifact, Upgrade: change.NoUpgrade, Bump: change.BumpNone,
+			FiresWhen: "the base version of a file cannot be read (invalid JSON, a schema violation, not of its configured format) while the head can: the head is compared as a new artifact",
+			Why:       "The base could not have been released as it is, so nothing deployed can break against it; a change that fixes the file must be able to pass.",
+			Fix:       "Nothing to do about the base. Review the head as a whole: no change inside it was compared with the base.",
+		},
+	}
 }
 
 func versionRules() []change.Rule {
