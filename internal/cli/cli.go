@@ -94,6 +94,9 @@ func commands() []*command {
 // Run executes the command line args (without the program name).
 func Run(ctx context.Context, args []string, env Env) ExitCode {
 	cmds := commands()
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		args = []string{"version"}
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		if len(args) > 1 {
 			for _, c := range cmds {

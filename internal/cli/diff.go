@@ -20,7 +20,7 @@ type diffOptions struct {
 	baseRef string
 	output  string
 	verbose bool
-	failOn  string
+	failOn  change.FailOn
 }
 
 func newDiffCmd() *command {
@@ -49,7 +49,7 @@ command annotations).`,
 	c.flags.StringVar(&o.baseRef, "base-ref", "", "read the base from git at this `ref` instead of a BASE path")
 	c.flags.StringVar(&o.output, "output", "", "write the report to this `file` instead of standard output")
 	c.flags.BoolVar(&o.verbose, "verbose", false, "list info findings in the text report too")
-	c.flags.StringVar(&o.failOn, "fail-on", "", "override the configuration's fail-on: breaking, warning or never")
+	c.flags.Var(&o.failOn, "fail-on", "what fails the check (`level`), overriding the configuration: breaking (unaccepted breaking\nand error findings; the default), warning (warnings too) or never (nothing: exit code 0\nunless the tool itself fails, 2)")
 	c.run = func(ctx context.Context, env Env, args []string) error { return runDiff(ctx, env, o, args) }
 	return c
 }

@@ -29,13 +29,6 @@ const FormatAuto = "auto"
 // format of the registry.
 func Formats() []string { return append([]string{FormatAuto}, registry.Default().Names()...) }
 
-// Values of fail-on.
-const (
-	FailOnBreaking = "breaking"
-	FailOnWarning  = "warning"
-	FailOnNever    = "never"
-)
-
 // Values of runtime.variant.
 const (
 	// VariantDefault deploys with POST /publish/package {"package","version"}.
@@ -86,9 +79,8 @@ type Config struct {
 	Labels Labels `yaml:"labels"`
 	// Comment turns the sticky pull request comment on or off.
 	Comment bool `yaml:"comment"`
-	// FailOn is the least severe finding that fails the check: FailOnBreaking,
-	// FailOnWarning or FailOnNever.
-	FailOn string `yaml:"fail-on"`
+	// FailOn is the least severe finding that fails the check.
+	FailOn change.FailOn `yaml:"fail-on"`
 	// Packages map runtime package names to npm names.
 	Packages []Package `yaml:"packages"`
 	// Runtime is the deploy endpoint.
@@ -285,7 +277,7 @@ func Default() *Config {
 			SemverPatch:    "semver:patch",
 		},
 		Comment:  true,
-		FailOn:   FailOnBreaking,
+		FailOn:   change.FailOnBreaking,
 		Runtime:  Runtime{Variant: VariantDefault, Path: DefaultRuntimePath, Timeout: 10 * time.Minute},
 		Registry: Registry{URL: "https://npm.pkg.github.com"},
 		Signing:  Signing{Mode: SigningKeyless, Policy: SigningPolicy{Issuer: GitHubActionsIssuer}},

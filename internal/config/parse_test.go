@@ -69,7 +69,7 @@ var validCases = []struct {
 	{"empty document", "---\n", func(c *Config) {}},
 	{"null values keep the defaults", "artifacts:\nrules:\nlabels:\nsigning:\n  policy: ~\n", func(c *Config) {}},
 	{"fail-on and comment", "fail-on: never\ncomment: false\n", func(c *Config) {
-		c.FailOn, c.Comment = FailOnNever, false
+		c.FailOn, c.Comment = change.FailOnNever, false
 	}},
 	{"some labels keep the other defaults", "labels:\n  breaking: api-break\n  semver-major: major\n", func(c *Config) {
 		c.Labels.Breaking, c.Labels.SemverMajor = "api-break", "major"
@@ -106,7 +106,7 @@ var validCases = []struct {
 		c.Accepted = []Accepted{{Fingerprint: "3f2a9c0d4e5b6a71", By: "octocat", Reason: "2024-05-01"}}
 	}},
 	{"flow style", "{fail-on: warning, registry: {url: 'http://127.0.0.1:4873'}}", func(c *Config) {
-		c.FailOn, c.Registry.URL = FailOnWarning, "http://127.0.0.1:4873"
+		c.FailOn, c.Registry.URL = change.FailOnWarning, "http://127.0.0.1:4873"
 	}},
 }
 
@@ -536,7 +536,7 @@ func TestLoad(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.FailOn != FailOnNever || c.Path != valid {
+		if c.FailOn != change.FailOnNever || c.Path != valid {
 			t.Errorf("Load = FailOn %q Path %q, want never and %q", c.FailOn, c.Path, valid)
 		}
 	})

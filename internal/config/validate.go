@@ -90,7 +90,7 @@ func (d *decoder) validate(c *Config) {
 	}
 
 	d.labels(c.Labels)
-	d.oneOf("fail-on", c.FailOn, FailOnBreaking, FailOnWarning, FailOnNever)
+	d.oneOf("fail-on", string(c.FailOn), change.FailOnValues()...)
 
 	runtimes, npms := map[string]string{}, map[string]string{}
 	for i, p := range c.Packages {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/breakwater-dev/breakwater/internal/actions"
+	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/config"
 )
 
@@ -25,7 +26,7 @@ type inputs struct {
 	configPath string
 	configSet  bool
 	paths      []string
-	failOn     string
+	failOn     change.FailOn
 	comment    *bool
 	checkRun   bool
 	labelNames map[string]string // label-names key → name
@@ -45,12 +46,13 @@ var labelKeys = map[string]func(*config.Labels) *string{
 }
 
 func readInputs(rn *actions.Runner) (inputs, error) {
-	in := inputs{configPath: rn.Input(InputConfig), paths: rn.ListInput(InputPaths), failOn: rn.Input(InputFailOn)}
+	in := inputs{configPath: rn.Input(InputConfig), paths: rn.ListInput(InputPaths)}
 	in.configSet = in.configPath != "" && in.configPath != config.DefaultPath
-	switch in.failOn {
-	case "", config.FailOnBreaking, config.FailOnWarning, config.FailOnNever:
-	default:
-		return in, fmt.Errorf("input fail-on is %q: want breaking, warning or never", in.failOn)
+	if s := rn.Input(InputFailOn); s != "" {
+		var err error
+		if in.failOn, err = change.ParseFailOn(s); err != nil {
+			return in, fmt.Errorf("input %w", err)
+		}
 	}
 	if rn.Input(InputComment) != "" {
 		c, err := rn.BoolInput(InputComment, true)

@@ -26,7 +26,8 @@ func WorkflowCommands(w io.Writer, r *change.Report) error {
 	}
 	bw := bufio.NewWriter(w)
 	_, line := verdict(r)
-	fmt.Fprintf(bw, "breakwater: %s. Required bump: %s, declared: %s; findings: %s.\n", line, r.Summary.RequiredBump, r.Summary.DeclaredBump, countsLine(r))
+	fmt.Fprintf(bw, "breakwater: %s. Required bump: %s, declared: %s; findings: %s; compared: %s.\n", line, r.Summary.RequiredBump, r.Summary.DeclaredBump, countsLine(r),
+		comparedLine(r.Summary.Compared, cmdData))
 
 	groups := partition(r)
 	emitted := map[string]int{}

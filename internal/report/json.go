@@ -27,9 +27,7 @@ func JSON(w io.Writer, r *change.Report) error {
 	if out.Summary.Categories == nil {
 		out.Summary.Categories = map[change.Category]int{}
 	}
-	if out.Summary.FailOn == "" {
-		out.Summary.FailOn = "breaking"
-	}
+	out.Summary.FailOn = failOn(out.Summary)
 	if out.Changes == nil {
 		out.Changes = []change.Finding{}
 	}

@@ -6,6 +6,7 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -119,7 +120,7 @@ func verdict(r *change.Report) (outcome, string) {
 	if errs > 0 {
 		parts = append(parts, fmt.Sprintf("%s must be fixed", plural(errs, "error", "errors")))
 	}
-	if s.FailOn == "warning" {
+	if s.FailOn == change.FailOnWarning {
 		if w := severityCounts(r)[change.Warning]; w > 0 {
 			parts = append(parts, fmt.Sprintf("%s (fail-on: warning)", plural(w, "warning", "warnings")))
 		}
@@ -130,18 +131,15 @@ func verdict(r *change.Report) (outcome, string) {
 	case !s.OK:
 		return fail, capitalize(strings.Join(parts, "; "))
 	case len(parts) > 0:
-		return warn, capitalize(strings.Join(parts, "; ")) + " — not failing (fail-on: " + failOn(s) + ")"
+		return warn, capitalize(strings.Join(parts, "; ")) + " — not failing (fail-on: " + string(failOn(s)) + ")"
 	case s.Accepted > 0:
 		return pass, fmt.Sprintf("No unaccepted breaking changes (%d accepted)", s.Accepted)
 	}
 	return pass, "No breaking changes"
 }
 
-func failOn(s change.Summary) string {
-	if s.FailOn == "" {
-		return "breaking"
-	}
-	return s.FailOn
+func failOn(s change.Summary) change.FailOn {
+	return cmp.Or(s.FailOn, change.FailOnBreaking)
 }
 
 // countsLine lists the findings per severity, e.g.
@@ -169,6 +167,26 @@ func countsLine(r *change.Report) string {
 		parts = append(parts, fmt.Sprintf("%d info", n))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// comparedLine says what the run compared, e.g. "1 artifact: 2 files in
+// base/, 2 in head/"; quote renders the sides' names for the output.
+func comparedLine(c change.Compared, quote func(string) string) string {
+	side := func(name, fallback string) string {
+		if name == "" {
+			return fallback
+		}
+		return quote(truncate(name, maxName))
+	}
+	s := fmt.Sprintf("%s: %s in %s, %d in %s", plural(c.Artifacts, "artifact", "artifacts"),
+		plural(c.BaseFiles, "file", "files"), side(c.Base, "the base"), c.HeadFiles, side(c.Head, "the head"))
+	if c.Artifacts == 0 {
+		s = "no artifact"
+	}
+	if c.Skipped > 0 {
+		s += fmt.Sprintf("; %s the globs matched %s of no known format", plural(c.Skipped, "file", "files"), verb(c.Skipped, "is", "are"))
+	}
+	return s
 }
 
 // upgradeMeaning says what an upgrade consequence means for deployed

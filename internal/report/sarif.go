@@ -38,6 +38,12 @@ type (
 		Tool       sarifTool     `json:"tool"`
 		Results    []sarifResult `json:"results"`
 		ColumnKind string        `json:"columnKind"`
+		Properties sarifRunProps `json:"properties"`
+	}
+	sarifRunProps struct {
+		// Compared says what was compared: a log with no results must not
+		// read as a pass when nothing was.
+		Compared change.Compared `json:"compared"`
 	}
 	sarifTool struct {
 		Driver sarifDriver `json:"driver"`
@@ -168,6 +174,7 @@ func SARIF(w io.Writer, r *change.Report, book RuleBook, tool ToolInfo) error {
 			Results: results,
 			// jsonpos counts columns in characters.
 			ColumnKind: "unicodeCodePoints",
+			Properties: sarifRunProps{Compared: r.Summary.Compared},
 		}},
 	}
 	enc := json.NewEncoder(w)

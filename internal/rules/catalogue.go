@@ -17,6 +17,7 @@ import (
 const (
 	BumpInsufficient = "version/bump-insufficient"
 	NotSemver        = "version/not-semver"
+	Downgrade        = "version/downgrade"
 
 	ArtifactMoved       = "artifact/moved"
 	ArtifactRemoved     = "artifact/removed"
@@ -140,6 +141,12 @@ func versionRules() []change.Rule {
 			FiresWhen: "the declared version bump is smaller than the bump the changes require (SemVer: breaking → major, additions → minor, other changes → patch)",
 			Why:       "Deployed instances and the people who upgrade them read the version to judge the risk: a breaking change released as a minor or patch version is upgraded without the care it needs.",
 			Fix:       "Raise the declared version (the artifact's own version, else package.json) to at least the required bump, or, if a finding is not really breaking, re-grade its rule in .github/breakwater.yml.",
+		},
+		{
+			ID: Downgrade, Severity: change.Error, Category: change.CatVersion, Upgrade: change.NoUpgrade,
+			FiresWhen: "the head declares a lower version than the base",
+			Why:       "Registries, runtimes and the people who upgrade order releases by version: a lower version is taken for an older release, so it is not installed as an upgrade, or it is refused because a higher one exists.",
+			Fix:       "Declare a version above the base's, raised by at least the bump the changes require.",
 		},
 		{
 			ID: NotSemver, Severity: change.Error, Category: change.CatVersion, Upgrade: change.NoUpgrade,

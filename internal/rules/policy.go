@@ -10,8 +10,9 @@ type Policy struct {
 	Accepted  []Accepted
 	// AcceptAll accepts every breaking finding (the acceptance label is set).
 	AcceptAll *change.Acceptance
-	// FailOn is "breaking" (default), "warning" or "never".
-	FailOn string
+	// FailOn is the least severe finding that fails the check; empty means
+	// change.FailOnBreaking.
+	FailOn change.FailOn
 }
 
 // Override ignores or re-grades one rule, everywhere or under some paths.
