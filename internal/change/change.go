@@ -38,6 +38,25 @@ func (s Severity) Rank() int {
 	return -1
 }
 
+// Meaning says what the severity does to the check: the one wording every
+// output uses (explain, the reports, docs/rules.md).
+func (s Severity) Meaning() string {
+	switch s {
+	case Breaking:
+		return "fails the check unless accepted"
+	case Warning:
+		return "shown, but does not fail the check unless fail-on is warning"
+	case Info:
+		return "listed in the full report only"
+	case Error:
+		return "the input itself is invalid: fails the check unless fail-on is never"
+	}
+	return ""
+}
+
+// Severities are the severities in the order the documents present them.
+func Severities() []Severity { return []Severity{Breaking, Warning, Info, Error} }
+
 // Category groups rules; it drives the pull request labels.
 type Category string
 
@@ -64,6 +83,29 @@ const (
 	Manual      Upgrade = "manual"       // no safe automation exists
 	NoUpgrade   Upgrade = "none"         // no effect on deployed instances
 )
+
+// Meaning says what an upgrade consequence means for deployed instances:
+// the one wording every output uses (explain, the reports, SARIF help,
+// docs/rules.md).
+func (u Upgrade) Meaning() string {
+	switch u {
+	case Lazy:
+		return "instances pick the new version up automatically"
+	case SystemInput:
+		return "an upgrade is required; the integration owner can do it without the end user"
+	case UserInput:
+		return "an upgrade is required and the end user must act (e.g. re-run the Config Wizard)"
+	case Manual:
+		return "no safe automation exists: plan the migration by hand"
+	case NoUpgrade:
+		return "no effect on deployed instances"
+	}
+	return ""
+}
+
+// Upgrades are the upgrade consequences in the order the documents present
+// them.
+func Upgrades() []Upgrade { return []Upgrade{Lazy, SystemInput, UserInput, Manual, NoUpgrade} }
 
 // Bump is a SemVer increment.
 type Bump int

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/breakwater-dev/breakwater"
 	"github.com/breakwater-dev/breakwater/internal/cli"
 	"github.com/breakwater-dev/breakwater/internal/testenv"
 )
@@ -161,7 +162,8 @@ func TestBinary(t *testing.T) {
 		{[]string{"diff", sampleBase, sampleBase}, 0, "No breaking changes"},
 		{[]string{"diff", sampleBase, sampleHead}, 1, "tray/auth-scopes-added"},
 		{[]string{"diff", sampleBase, "testdata/missing"}, 2, "testdata/missing"},
-		{[]string{"--version"}, 0, "breakwater "},
+		// go build stamps no version: the VERSION file's, never "dev".
+		{[]string{"--version"}, 0, "breakwater v" + breakwater.VersionFile() + "-dev"},
 	} {
 		r := runBinary(t, "", []string{"NO_COLOR=1"}, tc.args...)
 		if r.code != tc.code || !strings.Contains(r.stdout+r.stderr, tc.want) {
@@ -176,6 +178,10 @@ func TestHelpEverywhere(t *testing.T) {
 		if r.code != 0 || !strings.Contains(r.stdout, "Usage: breakwater "+cmd) {
 			t.Errorf("%s --help: exit %d, stdout %q, stderr %q", cmd, r.code, r.stdout, r.stderr)
 		}
+	}
+	// Flags are shown the way users type them.
+	if r := run(t, "", "diff", "--help"); !strings.Contains(r.stdout, "\n  --format format\n") || strings.Contains(r.stdout, "\n  -format") {
+		t.Errorf("diff --help shows flags with one dash:\n%s", r.stdout)
 	}
 	if r := run(t, "", "--help"); r.code != 0 || !strings.Contains(r.stdout, "Exit codes") {
 		t.Errorf("--help: exit %d, %q", r.code, r.stdout)

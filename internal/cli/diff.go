@@ -142,7 +142,7 @@ func renderer(format string) (renderFunc, error) {
 	switch format {
 	case "text":
 		return func(w io.Writer, r *change.Report, book report.RuleBook, env Env, o *diffOptions) error {
-			return report.Text(w, r, book, report.TextOptions{Verbose: o.verbose, Color: o.output == "" && isTerminal(env.Stdout)})
+			return report.Text(w, r, book, report.TextOptions{Verbose: o.verbose, Color: o.output == "" && env.color(env.Stdout)})
 		}, nil
 	case "markdown":
 		return func(w io.Writer, r *change.Report, book report.RuleBook, _ Env, _ *diffOptions) error {

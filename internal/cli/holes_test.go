@@ -1,11 +1,17 @@
 package cli_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/breakwater-dev/breakwater/internal/change"
+	"github.com/breakwater-dev/breakwater/internal/cli"
 )
 
 // No layout may make the CLI pass without comparing: each case is one way
@@ -228,4 +234,49 @@ func mustRead(t *testing.T, p string) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// Colours only on a terminal, and never with NO_COLOR set.
+func TestNoColor(t *testing.T) {
+	for _, tc := range []struct {
+		noColor string
+		want    bool
+	}{{"", true}, {"1", false}} {
+		var out bytes.Buffer
+		env := cli.Env{
+			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &bytes.Buffer{}, Dir: "../..",
+			Getenv:     func(k string) string { return map[string]string{"NO_COLOR": tc.noColor}[k] },
+			IsTerminal: func(io.Writer) bool { return true },
+		}
+		cli.Run(context.Background(), []string{"diff", sampleBase, sampleHead}, env)
+		if got := strings.Contains(out.String(), "\x1b["); got != tc.want {
+			t.Errorf("NO_COLOR=%q: colours %v, want %v", tc.noColor, got, tc.want)
+		}
+	}
+}
+
+// explain and every report describe an upgrade in the same words.
+func TestOneWordingForUpgrades(t *testing.T) {
+	want := change.UserInput.Meaning()
+	for _, args := range [][]string{
+		{"explain", "tray/auth-scopes-added"},
+		{"diff", "--format", "markdown", sampleBase, sampleHead},
+		{"diff", "--format", "sarif", sampleBase, sampleHead},
+	} {
+		if r := run(t, "", args...); !strings.Contains(r.stdout, want) {
+			t.Errorf("%v does not say %q:\n%s", args, want, r.stdout)
+		}
+	}
+}
+
+// A change that fixes an invalid base file can pass: the head is compared
+// as a new export, and the report says why.
+func TestFixingAnInvalidBaseCanPass(t *testing.T) {
+	good := sample(t, "base", sampleExport)
+	base := tree(t, map[string][]byte{"a.json": good[:len(good)/2]})
+	head := tree(t, map[string][]byte{"a.json": good})
+	r := run(t, "", "diff", "--verbose", base, head)
+	if r.code != 0 || !strings.Contains(r.stdout, "artifact/base-invalid") {
+		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 }

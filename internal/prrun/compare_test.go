@@ -110,3 +110,19 @@ func TestMovedExportIsOneMove(t *testing.T) {
 		t.Errorf("rules %v, failed %v", rules, o.res.Failed)
 	}
 }
+
+// A pull request that fixes an export the base could not even read passes:
+// the head is compared as a new export, and the report says why.
+func TestFixingAnInvalidBaseCanPass(t *testing.T) {
+	base, _ := exportOnly(t)
+	broken := map[string][]byte{exportFile: base[exportFile][:len(base[exportFile])/2]}
+	s := prruntest.New(t, broken, base)
+	o := mustRun(t, s)
+	found := false
+	for _, f := range o.res.Report.Changes {
+		found = found || f.Rule == "artifact/base-invalid"
+	}
+	if o.res.Failed || !o.res.Touched || !found {
+		t.Errorf("failed %v, touched %v, base-invalid reported %v", o.res.Failed, o.res.Touched, found)
+	}
+}

@@ -196,17 +196,3 @@ func termText(s string) string {
 	}
 	return b.String()
 }
-
-// Workflow commands (::error file=…::message) are parsed line by line by the
-// runner; these are the escapes of GitHub's own toolkit (@actions/core), so
-// a message can neither end the command nor start a new one.
-
-// Other control characters (terminal escapes in the log) become spaces.
-
-func cmdData(s string) string {
-	return oneLine(strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s))
-}
-
-func cmdProperty(s string) string {
-	return oneLine(strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s))
-}

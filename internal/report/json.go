@@ -28,9 +28,7 @@ func JSON(w io.Writer, r *change.Report) error {
 		out.Summary.Categories = map[change.Category]int{}
 	}
 	out.Summary.FailOn = failOn(out.Summary)
-	if out.Changes == nil {
-		out.Changes = []change.Finding{}
-	}
+	out.Changes = capValues(out.Changes)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	// Messages quote exports verbatim; "<" and "&" stay readable.

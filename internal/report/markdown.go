@@ -293,7 +293,7 @@ func mdRuleHeader(id string, cat change.Category, upgrades []change.Upgrade, boo
 		var parts []string
 		for _, u := range upgrades {
 			p := mdCode(string(u))
-			if m := upgradeMeaning(u); m != "" {
+			if m := u.Meaning(); m != "" {
 				p += " — " + m
 			}
 			parts = append(parts, p)

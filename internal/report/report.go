@@ -189,22 +189,32 @@ func comparedLine(c change.Compared, quote func(string) string) string {
 	return s
 }
 
-// upgradeMeaning says what an upgrade consequence means for deployed
-// instances (../shared/spec/rules.md).
-func upgradeMeaning(u change.Upgrade) string {
-	switch u {
-	case change.Lazy:
-		return "instances pick the new version up automatically"
-	case change.SystemInput:
-		return "an upgrade is required; the integration owner can do it without the end user"
-	case change.UserInput:
-		return "an upgrade is required and the end user must act"
-	case change.Manual:
-		return "no safe automation exists: plan the migration by hand"
-	case change.NoUpgrade:
-		return "no effect on deployed instances"
+// maxValueJSON caps a before or after value in the JSON and SARIF reports:
+// a 50 MB default value must not be copied whole into every report. The
+// fingerprint was computed from the whole value.
+const maxValueJSON = 4 << 10
+
+// capValue is v, or, when v is longer than maxValueJSON as JSON, a string
+// that shows its start and says it was cut and how long it was.
+func capValue(v any) any {
+	if v == nil {
+		return nil
 	}
-	return ""
+	b, err := json.Marshal(v)
+	if err != nil || len(b) <= maxValueJSON {
+		return v
+	}
+	return fmt.Sprintf("%s [cut by Breakwater: %d bytes of JSON in all]", truncate(string(b), 200), len(b))
+}
+
+// capValues is a copy of the findings with their values capped.
+func capValues(fs []change.Finding) []change.Finding {
+	out := make([]change.Finding, len(fs))
+	for i, f := range fs {
+		f.Before, f.After = capValue(f.Before), capValue(f.After)
+		out[i] = f
+	}
+	return out
 }
 
 // where is a finding's position for people: file:line:col, the file alone

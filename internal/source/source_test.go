@@ -155,9 +155,9 @@ func git(t *testing.T, dir string, args ...string) {
 }
 
 func TestGitReadsARef(t *testing.T) {
-	repo := gitRepo(t, map[string]string{"exports/a.json": `{"v": 1}`, "exports/sub/b.json": "{}", "other/c.json": "{}", "shared/s.json": `{"s": 1}`})
+	repo := gitRepo(t, map[string]string{"exports/a.json": `{"v": 1}`, "exports/sub/b.json": "{}", "other/c.json": "{}", "common/s.json": `{"s": 1}`})
 	symlink(t, "a.json", filepath.Join(repo, "exports", "link.json"))
-	symlink(t, "../shared", filepath.Join(repo, "exports", "shared"))
+	symlink(t, "../common", filepath.Join(repo, "exports", "common"))
 	git(t, repo, "add", ".")
 	git(t, repo, "commit", "-qm", "links")
 	// The working tree moves on; the ref keeps what was committed.
@@ -171,13 +171,13 @@ func TestGitReadsARef(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"a.json", "link.json", "shared/s.json", "sub/b.json"}, paths(es)); diff != "" {
+	if diff := cmp.Diff([]string{"a.json", "common/s.json", "link.json", "sub/b.json"}, paths(es)); diff != "" {
 		t.Errorf("paths (-want +got):\n%s", diff)
 	}
-	if es[0].Name != "main:exports/a.json" || len(es[0].Blob) != 40 || es[0].Blob != es[1].Blob {
+	if es[0].Name != "main:exports/a.json" || len(es[0].Blob) != 40 || es[0].Blob != es[2].Blob {
 		t.Errorf("entries %+v", es[:2])
 	}
-	for p, want := range map[string]string{"a.json": `{"v": 1}`, "link.json": `{"v": 1}`, "shared/s.json": `{"s": 1}`} {
+	for p, want := range map[string]string{"a.json": `{"v": 1}`, "link.json": `{"v": 1}`, "common/s.json": `{"s": 1}`} {
 		if data, err := g.Read(context.Background(), p); err != nil || string(data) != want {
 			t.Errorf("%s = %q, %v; want %q", p, data, err, want)
 		}

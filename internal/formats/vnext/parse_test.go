@@ -280,7 +280,7 @@ func TestParseDefinition(t *testing.T) {
 }
 
 func TestRulesMatchCatalogue(t *testing.T) {
-	// From ../shared/spec/rules.md, vnext/… table.
+	// The vnext/… table of docs/rules.md, copied by hand.
 	want := map[string][3]string{
 		"vnext/workflow-removed":           {"breaking", "workflow", "manual"},
 		"vnext/state-removed":              {"breaking", "workflow", "manual"},
