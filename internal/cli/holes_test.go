@@ -140,7 +140,7 @@ func TestNothingToCompareIsAnError(t *testing.T) {
 	}{
 		{"empty base", map[string][]byte{"README.md": []byte("x")}, map[string][]byte{"a.json": export}, nil, "no export found in "},
 		{"head without an export", map[string][]byte{"a.json": export}, map[string][]byte{"settings.json": []byte(`{"a": 1}`)}, nil, "searched **/*.json, **/*.ckbk (1 of its 1 files matched), none is a Tray.io export"},
-		{"globs that match nothing", map[string][]byte{"a.json": export}, map[string][]byte{"a.json": export}, []string{"--config", cfg}, "matches no file in"},
+		{"globs that match nothing", map[string][]byte{"a.json": export}, map[string][]byte{"a.json": export}, []string{"--config", cfg}, "match no file in"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append(append([]string{"diff"}, tc.args...), tree(t, tc.base), tree(t, tc.head))

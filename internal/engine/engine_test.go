@@ -462,7 +462,7 @@ func TestNothingToCompare(t *testing.T) {
 	}{
 		{"empty base", files{"notes.txt": "x"}, files{"s.json": trayBase}, nil, "no export found in base: searched **/*.json, **/*.ckbk (0 of its 1 files matched)"},
 		{"no export in the head", files{"s.json": trayBase}, files{"notes.json": "{}"}, nil, "no export found in head"},
-		{"globs match nothing", files{"s.json": trayBase}, files{"s.json": trayHead}, cfg, "artifacts[0] of the configuration (paths exports/**/*.json, relative to the compared directories) matches no file in base or head"},
+		{"globs match nothing", files{"s.json": trayBase}, files{"s.json": trayHead}, cfg, "the artifacts globs of the configuration (exports/**/*.json, relative to the compared directories) match no file in base or head"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -168,7 +168,7 @@ func (c *comparison) plan(ctx context.Context) error {
 		return fmt.Errorf("comparing two files needs one file on each side, got %d in %s and %d in %s", len(base), c.req.Base, len(head), c.req.Head)
 	}
 	if c.req.RequireArtifacts {
-		if err := c.everyGlobMatches(base, head); err != nil {
+		if err := c.globsMatch(base, head); err != nil {
 			return err
 		}
 	}
@@ -288,25 +288,24 @@ func (c *comparison) keepChanged() error {
 	return nil
 }
 
-// everyGlobMatches: a configured artifacts entry that matches no file on
-// either side is a mistake in the configuration, not a clean result.
-func (c *comparison) everyGlobMatches(base, head []Entry) error {
-	if !c.sel.cfg.ArtifactsSet {
+// globsMatch: configured artifacts globs that match no file on either side
+// are a mistake in the configuration (or the wrong directories), not a
+// clean result.
+func (c *comparison) globsMatch(base, head []Entry) error {
+	if !c.sel.cfg.ArtifactsSet || c.req.Pair {
 		return nil
 	}
-	for i, a := range c.sel.cfg.Artifacts {
-		found := false
-		for _, e := range slices.Concat(base, head) {
-			for _, g := range a.Paths {
-				found = found || rules.MatchGlob(g, e.Path)
-			}
-		}
-		if !found {
-			return fmt.Errorf("artifacts[%d] of %s (paths %s, relative to the compared directories) matches no file in %s or %s",
-				i, configName(c.sel.cfg), strings.Join(a.Paths, ", "), c.req.Base, c.req.Head)
+	var globs []string
+	for _, a := range c.sel.cfg.Artifacts {
+		globs = append(globs, a.Paths...)
+	}
+	for _, e := range slices.Concat(base, head) {
+		if c.sel.matches(e.Path) {
+			return nil
 		}
 	}
-	return nil
+	return fmt.Errorf("the artifacts globs of %s (%s, relative to the compared directories) match no file in %s or %s",
+		configName(c.sel.cfg), strings.Join(globs, ", "), c.req.Base, c.req.Head)
 }
 
 // requireArtifacts: a side without any export compares nothing.
