@@ -29,6 +29,8 @@ type comparison struct {
 	mu       sync.Mutex
 	compared change.Compared
 	exports  [2]int // artifacts found on each side
+	// paths maps the names of the files read to their paths in the tree.
+	paths map[string]string
 }
 
 // candidate is an artifact of one side that did not pair up by path with

@@ -117,6 +117,14 @@ func (e *Engine) Run(ctx context.Context, req Request) (*Result, error) {
 func (c *comparison) result(comps []change.Comparison) *Result {
 	policy := c.sel.cfg.Policy(false)
 	policy.AcceptAll = c.req.Accept
+	// Override globs match paths in the tree, as the artifacts globs do,
+	// whatever the names reports show.
+	policy.PathOf = func(name string) string {
+		if p, ok := c.paths[name]; ok {
+			return p
+		}
+		return name
+	}
 	comps = append(comps, c.extra...)
 	rep := c.e.rules.Classify(comps, c.version[0], c.version[1], policy)
 	rep.Summary.Compared = c.compared

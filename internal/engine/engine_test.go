@@ -530,3 +530,17 @@ func (t *countingTree) Read(ctx context.Context, p string) ([]byte, error) {
 	t.reads.Add(1)
 	return t.MemTree.Read(ctx, p)
 }
+
+// Override globs match paths in the tree, like the artifacts globs, not the
+// names reports show (which carry the directory given on the command line).
+func TestOverridePathsAreRelativeToTheTree(t *testing.T) {
+	e := newEngine(t)
+	cfg := config.Default()
+	cfg.Rules = []config.RuleOverride{{Rule: "tray/auth-scopes-added", Ignore: true, Paths: []string{"legacy/**"}}}
+	base := files{"legacy/a.json": trayBase, "current/b.json": traySolution("s2")}
+	head := files{"legacy/a.json": trayHead, "current/b.json": strings.Replace(traySolution("s2"), `["chat:write"]`, `["chat:write", "users:read"]`, 1)}
+	r := mustRun(t, e, base, head, Request{Config: cfg})
+	if len(r.Report.Changes) != 1 || r.Report.Changes[0].File != "side/current/b.json" {
+		t.Errorf("findings %+v, want only current/b.json's", r.Report.Changes)
+	}
+}

@@ -131,6 +131,7 @@ func (c *comparison) parse(side int, u *unit, data [][]byte, same []bool) (*load
 		return x, nil
 	}
 	x.files = len(u.files)
+	c.named(u.files...)
 	x.rels = make(map[string]string, len(u.files))
 	x.docs = make(map[string]*jsonpos.Doc, len(u.files))
 	files := make([]formats.File, len(u.files))
@@ -208,6 +209,18 @@ func (c *comparison) unreadable(x *loaded, err error) (*loaded, error) {
 		return x, nil
 	}
 	return nil, err
+}
+
+// named records the paths of files by their names.
+func (c *comparison) named(es ...Entry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.paths == nil {
+		c.paths = map[string]string{}
+	}
+	for _, e := range es {
+		c.paths[e.Name] = e.Path
+	}
 }
 
 func (c *comparison) found(side int) {

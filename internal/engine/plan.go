@@ -345,6 +345,7 @@ func (c *comparison) readVersions(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		c.named(*l.version)
 		d, err := declaredVersion(l.version.Name, data, c.sel.cfg.Version.Pointer)
 		var ie *change.InputError
 		switch {

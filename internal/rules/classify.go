@@ -63,7 +63,7 @@ func (c *Catalogue) overridden(comps []change.Comparison, fallbackBase, fallback
 	var groups []*versionGroup
 	byKey := map[string]*versionGroup{}
 	for _, comp := range comps {
-		findings := c.applyOverrides(comp.Findings, p.Overrides)
+		findings := c.applyOverrides(comp.Findings, p)
 		bump := c.requiredBump(findings)
 		required = max(required, bump)
 		all = append(all, findings...)
@@ -93,7 +93,7 @@ func (c *Catalogue) versions(groups []*versionGroup, p Policy) ([]change.Finding
 	var from [2]*change.Declared
 	for _, g := range groups {
 		vf, bump := c.versionFindings(g.artifact, g.base, g.head, g.required, g.changed)
-		out = append(out, c.applyOverrides(vf, p.Overrides)...)
+		out = append(out, c.applyOverrides(vf, p)...)
 		if bump != change.BumpUnknown && (declared == change.BumpUnknown || bump < declared) {
 			declared, from = bump, [2]*change.Declared{g.base, g.head}
 		}
@@ -144,7 +144,8 @@ func (c *Catalogue) verdict(r *change.Report) bool {
 // applyOverrides drops ignored findings and re-grades the rest; the last
 // matching override wins, so a path-specific entry after a global one
 // refines it.
-func (c *Catalogue) applyOverrides(in []change.Finding, overrides []Override) []change.Finding {
+func (c *Catalogue) applyOverrides(in []change.Finding, p Policy) []change.Finding {
+	overrides := p.Overrides
 	if len(overrides) == 0 {
 		return in
 	}
@@ -152,7 +153,7 @@ func (c *Catalogue) applyOverrides(in []change.Finding, overrides []Override) []
 	for _, f := range in {
 		keep := true
 		for _, o := range overrides {
-			if o.Rule != f.Rule || !matchesAny(o.Paths, f.File) {
+			if o.Rule != f.Rule || !matchesAny(o.Paths, p.pathOf(f.File)) {
 				continue
 			}
 			keep = !o.Ignore
