@@ -230,9 +230,6 @@ func TestGoldenReports(t *testing.T) {
 // exports/, and whose working tree holds the sample head.
 func gitRepo(t *testing.T) string {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		testenv.Require(t, "git is not installed")
-	}
 	repo := t.TempDir()
 	copyDir := func(from string) {
 		for _, name := range []string{"bynder-dropbox.project.json", "package.json"} {
@@ -248,22 +245,12 @@ func gitRepo(t *testing.T) string {
 			}
 		}
 	}
-	gitIn(t, repo, "init", "-q", "-b", "main")
+	testenv.Git(t, repo, "init", "-q", "-b", "main")
 	copyDir(sampleBase)
-	gitIn(t, repo, "add", ".")
-	gitIn(t, repo, "commit", "-qm", "base")
+	testenv.Git(t, repo, "add", ".")
+	testenv.Git(t, repo, "commit", "-qm", "base")
 	copyDir(sampleHead)
 	return repo
-}
-
-func gitIn(t *testing.T, repo string, args ...string) {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = repo
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
 }
 
 // --base-ref reads the base from git, so a single checkout is enough.
@@ -284,7 +271,7 @@ func TestDiffAgainstGitRef(t *testing.T) {
 	if r := run(t, repo, "diff", "--base-ref", "HEAD", "exports"); r.code != 1 {
 		t.Errorf("HEAD vs working tree: exit %d: %s", r.code, r.stderr)
 	}
-	gitIn(t, repo, "commit", "-qam", "head")
+	testenv.Git(t, repo, "commit", "-qam", "head")
 	if r := run(t, repo, "diff", "--base-ref", "HEAD", "exports"); r.code != 0 {
 		t.Errorf("committed tree vs itself: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}

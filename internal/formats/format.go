@@ -196,3 +196,50 @@ func Single(format string, in Input) (File, error) {
 	}
 	return in.Files[0], nil
 }
+
+// FileFormat is a Format whose artifacts are single files, made from a
+// platform package's own functions; Tray.io and .ckbk are made this way.
+type FileFormat[T Artifact] struct {
+	Meta
+	// ParseDoc reads one parsed file.
+	ParseDoc func(*jsonpos.Doc) (T, error)
+	// DiffPair compares two versions; either may be nil.
+	DiffPair func(base, head T) change.Comparison
+}
+
+// Meta is what describes a format without reading anything.
+type Meta struct {
+	FormatName string
+	// NounPhrase names one artifact in messages: "a Tray.io export".
+	NounPhrase string
+	Doc        change.Family
+	RuleSet    func() []change.Rule
+	Exts       []string
+	// Recognise reports whether a parsed file is of the format.
+	Recognise func(root *jsonpos.Value) bool
+}
+
+func (m Meta) Name() string                    { return m.FormatName }
+func (m Meta) Noun() string                    { return m.NounPhrase }
+func (m Meta) Family() change.Family           { return m.Doc }
+func (m Meta) Rules() []change.Rule            { return m.RuleSet() }
+func (m Meta) Extensions() []string            { return slices.Clone(m.Exts) }
+func (m Meta) Detect(root *jsonpos.Value) bool { return m.Recognise(root) }
+
+// Parse parses the input's one file.
+func (f FileFormat[T]) Parse(in Input) (Artifact, error) {
+	file, err := Single(f.FormatName, in)
+	if err != nil {
+		return nil, err
+	}
+	a, err := f.ParseDoc(file.Doc)
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Diff compares two artifacts Parse returned.
+func (f FileFormat[T]) Diff(base, head Artifact) change.Comparison {
+	return f.DiffPair(As[T](base), As[T](head))
+}

@@ -3,8 +3,6 @@ package prrun_test
 import (
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -28,12 +26,7 @@ func TestExportTheAPICannotServeIsAToolError(t *testing.T) {
 	s := prruntest.New(t, base, head)
 	// The configuration comes from the checkout, so the first content read
 	// is the export's.
-	if err := os.MkdirAll(filepath.Join(s.Workspace, ".github"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(s.Workspace, ".github", "breakwater.yml"), []byte("comment: true\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	s.WriteWorkspace(".github/breakwater.yml", []byte("comment: true\n"))
 	s.Fake.Fail(githubtest.Fault{
 		Operation: "repos/get-content", Status: http.StatusForbidden,
 		Body: `{"message":"This API returns blobs up to 100 MB in size. The requested blob is too large to fetch via the API, but you can use the Git Data API to request blobs up to 100 MB in size."}`,
@@ -50,8 +43,7 @@ func TestExportTheAPICannotServeIsAToolError(t *testing.T) {
 func TestTruncatedTreeIsAToolError(t *testing.T) {
 	base, head := prruntest.SamplePair(t)
 	s := prruntest.New(t, base, head)
-	body, _ := json.Marshal(map[string]any{"sha": s.Head, "truncated": true, "tree": []any{}})
-	s.Fake.Fail(githubtest.Fault{Operation: "git/get-tree", Status: http.StatusOK, Body: string(body)})
+	s.TruncateTrees()
 	o := run(t, s)
 	if o.err == nil || !strings.Contains(o.err.Error(), "cut the file listing of "+prruntest.Owner+"/"+prruntest.Name+"@") {
 		t.Fatalf("err = %v, want the truncated listing named", o.err)

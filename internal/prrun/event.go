@@ -9,18 +9,8 @@ import (
 
 // event is what the run reads of the webhook payload that started it.
 type event struct {
-	Name   string // pull_request or pull_request_target
-	Action string // opened, synchronize, labeled, …
-	Number int
-	// HeadSHA and BaseSHA are the head commit and the base branch tip when
-	// the event fired.
-	HeadSHA, BaseSHA string
-	// HeadRepo and BaseRepo are owner/name; HeadRepo is "" when the fork
-	// was deleted.
-	HeadRepo, BaseRepo string
-	// Label is the label added or removed by a labeled/unlabeled event.
-	Label  string
-	Sender string
+	Name string // pull_request or pull_request_target
+	githubapi.PullRequestEvent
 }
 
 // fork reports whether the pull request comes from another repository.
@@ -39,10 +29,7 @@ func decodeEvent(eventName string, payload []byte) (*event, error) {
 	if err != nil {
 		return nil, err
 	}
-	ev := &event{
-		Name: eventName, Action: e.Action, Number: e.Number, HeadSHA: e.HeadSHA, BaseSHA: e.BaseSHA,
-		HeadRepo: e.HeadRepo, BaseRepo: e.BaseRepo, Label: e.Label, Sender: e.Sender,
-	}
+	ev := &event{Name: eventName, PullRequestEvent: *e}
 	if ev.Number == 0 || ev.HeadSHA == "" || ev.BaseSHA == "" {
 		return nil, fmt.Errorf("the %s event payload lacks the pull request number or its head and base commits", eventName)
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/breakwater-dev/breakwater/internal/workflowcmd"
 )
 
 // Everything a report prints that comes from an export or a pull request —
@@ -144,22 +146,11 @@ func mdURL(u string) (string, bool) {
 
 // oneLine replaces line breaks, tabs and other control or invisible
 // formatting characters with a space: a value can then never start a new
-// Markdown block, end a table row or a list item.
-func oneLine(s string) string {
-	if !strings.ContainsFunc(s, isBreaking) {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if isBreaking(r) {
-			return ' '
-		}
-		return r
-	}, s)
-}
+// Markdown block, end a table row or a list item (workflow commands need
+// the same, so the rule has one home).
+func oneLine(s string) string { return workflowcmd.OneLine(s) }
 
-func isBreaking(r rune) bool {
-	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || r == utf8.RuneError
-}
+func isBreaking(r rune) bool { return workflowcmd.BreaksLine(r) }
 
 // truncate shortens s to at most n runes, marking the cut with an ellipsis:
 // one absurdly long value must not eat a comment's whole budget.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -133,33 +132,20 @@ func TestDirSingleFile(t *testing.T) {
 // gitRepo makes a repository with one commit on main holding files.
 func gitRepo(t *testing.T, files map[string]string) string {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		testenv.Require(t, "git is not installed")
-	}
 	repo := t.TempDir()
 	write(t, repo, files)
-	git(t, repo, "init", "-q", "-b", "main")
-	git(t, repo, "add", ".")
-	git(t, repo, "commit", "-qm", "base")
+	testenv.Git(t, repo, "init", "-q", "-b", "main")
+	testenv.Git(t, repo, "add", ".")
+	testenv.Git(t, repo, "commit", "-qm", "base")
 	return repo
-}
-
-func git(t *testing.T, dir string, args ...string) {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
 }
 
 func TestGitReadsARef(t *testing.T) {
 	repo := gitRepo(t, map[string]string{"exports/a.json": `{"v": 1}`, "exports/sub/b.json": "{}", "other/c.json": "{}", "common/s.json": `{"s": 1}`})
 	symlink(t, "a.json", filepath.Join(repo, "exports", "link.json"))
 	symlink(t, "../common", filepath.Join(repo, "exports", "common"))
-	git(t, repo, "add", ".")
-	git(t, repo, "commit", "-qm", "links")
+	testenv.Git(t, repo, "add", ".")
+	testenv.Git(t, repo, "commit", "-qm", "links")
 	// The working tree moves on; the ref keeps what was committed.
 	write(t, repo, map[string]string{"exports/a.json": `{"v": 2}`})
 

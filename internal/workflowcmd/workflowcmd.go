@@ -46,26 +46,30 @@ func Format(name string, props []Prop, data string) string {
 
 // EscapeData escapes a command's message: %, CR and LF.
 func EscapeData(s string) string {
-	return controlsToSpaces(strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s))
+	return OneLine(strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s))
 }
 
 // EscapeProperty escapes a property value: what EscapeData escapes plus
 // ':' and ','.
 func EscapeProperty(s string) string {
-	return controlsToSpaces(strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s))
+	return OneLine(strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s))
 }
 
-func controlsToSpaces(s string) string {
-	bad := func(r rune) bool {
-		return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || r == utf8.RuneError
-	}
-	if !strings.ContainsFunc(s, bad) {
+// OneLine replaces line breaks, tabs and every other control character
+// (terminal escapes too) and invisible line separator with a space.
+func OneLine(s string) string {
+	if !strings.ContainsFunc(s, BreaksLine) {
 		return s
 	}
 	return strings.Map(func(r rune) rune {
-		if bad(r) {
+		if BreaksLine(r) {
 			return ' '
 		}
 		return r
 	}, s)
+}
+
+// BreaksLine reports the runes OneLine replaces.
+func BreaksLine(r rune) bool {
+	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || r == utf8.RuneError
 }

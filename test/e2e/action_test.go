@@ -347,8 +347,7 @@ func TestBadConfigurationIsExitCode2(t *testing.T) {
 func TestTruncatedTreeIsExitCode2(t *testing.T) {
 	base, head := prruntest.SamplePair(t)
 	s := prruntest.New(t, base, head)
-	body, _ := json.Marshal(map[string]any{"sha": s.Head, "truncated": true, "tree": []any{}})
-	s.Fake.Fail(githubtest.Fault{Operation: "git/get-tree", Status: http.StatusOK, Body: string(body)})
+	s.TruncateTrees()
 	r := runAction(t, s)
 	expectCode(t, r, 2)
 	if !strings.Contains(r.stderr, "cut the file listing of "+prruntest.Owner+"/"+prruntest.Name+"@") {
@@ -377,12 +376,7 @@ func TestExportTheAPICannotServeIsExitCode2(t *testing.T) {
 	base, head := prruntest.SamplePair(t)
 	s := prruntest.New(t, map[string][]byte{"exports/solution.json": base["bynder-dropbox.project.json"]},
 		map[string][]byte{"exports/solution.json": head["bynder-dropbox.project.json"]})
-	if err := os.MkdirAll(filepath.Join(s.Workspace, ".github"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(s.Workspace, ".github", "breakwater.yml"), []byte("comment: true\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	s.WriteWorkspace(".github/breakwater.yml", []byte("comment: true\n"))
 	s.Fake.Fail(githubtest.Fault{Operation: "repos/get-content", Status: http.StatusForbidden, Body: `{"message":"This API returns blobs up to 100 MB in size."}`})
 	r := runAction(t, s)
 	expectCode(t, r, 2)

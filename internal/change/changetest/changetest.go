@@ -86,3 +86,8 @@ func partial() bool {
 	}
 	return testing.Short()
 }
+
+// Recorded is diff, recording the rules of every comparison it returns.
+func Recorded[T any](fired *Fired, diff func(base, head T) change.Comparison) func(base, head T) change.Comparison {
+	return func(base, head T) change.Comparison { return fired.RecordComparison(diff(base, head)) }
+}

@@ -8,15 +8,29 @@ import (
 
 	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/formats"
-	"github.com/breakwater-dev/breakwater/internal/jsonpos"
 )
 
 // New is the vNext package format, for the registry. The vendor schemas are
 // compiled on first use (or by Prepare), so listing formats and rules costs
 // nothing.
-func New() formats.Format { return &format{} }
+func New() formats.Format {
+	return &format{Meta: formats.Meta{
+		FormatName: Format,
+		NounPhrase: "a vNext definition",
+		Doc: change.Family{
+			Prefix: Format + "/",
+			Title:  "vNext workflow packages",
+			Intro:  "Workflows are matched by (`domain`, `key`), states by `key`, transitions by (state, `key`).",
+		},
+		RuleSet: Rules,
+		Exts:    []string{".json"},
+		// A single definition; a package is recognised by its Marker.
+		Recognise: IsDefinition,
+	}}
+}
 
 type format struct {
+	formats.Meta
 	once    sync.Once
 	parser  *Parser // validates against the vendor schemas
 	trusted *Parser // the base side: no schema validation
@@ -33,26 +47,6 @@ func (f *format) Prepare() error {
 	})
 	return f.err
 }
-
-func (*format) Name() string { return Format }
-
-func (*format) Noun() string { return "a vNext definition" }
-
-func (*format) Family() change.Family {
-	return change.Family{
-		Prefix: Format + "/",
-		Title:  "vNext workflow packages",
-		Intro:  "Workflows are matched by (`domain`, `key`), states by `key`, transitions by (state, `key`).",
-	}
-}
-
-func (*format) Rules() []change.Rule { return Rules() }
-
-func (*format) Extensions() []string { return []string{".json"} }
-
-// Detect recognises a single definition; a package is recognised by its
-// Marker instead.
-func (*format) Detect(root *jsonpos.Value) bool { return IsDefinition(root) }
 
 // Marker is the file that makes a directory a vNext package.
 func (*format) Marker() string { return ConfigFile }
