@@ -13,13 +13,15 @@
 FROM --platform=$BUILDPLATFORM golang:1.26 AS build
 ARG TARGETOS=linux
 ARG TARGETARCH=amd64
-ARG VERSION=dev
+# Without --build-arg VERSION the binary reports the VERSION file's version
+# as a development build.
+ARG VERSION=
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
-    go build -trimpath -ldflags "-s -w -X main.version=v${VERSION}" -o /out/breakwater ./cmd/breakwater
+    go build -trimpath -ldflags "-s -w -X main.version=${VERSION:+v$VERSION}" -o /out/breakwater ./cmd/breakwater
 
 FROM scratch
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt

@@ -11,8 +11,9 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/cli"
 )
 
-// version is set at build time: -ldflags "-X main.version=v1.2.3".
-var version = "dev"
+// version is set at build time: -ldflags "-X main.version=v1.2.3". Without
+// it the CLI reports the module's version or the VERSION file's.
+var version string
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

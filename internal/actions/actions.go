@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/breakwater-dev/breakwater/internal/workflowcmd"
 )
 
 // Runner talks to the Actions runner through environment variables, files
@@ -264,47 +266,9 @@ func ensureNewline(s string) string {
 
 // command prints ::name props::data with data and properties escaped the way
 // the runner unescapes them, so no message can start a second command.
-func (r *Runner) command(name string, props []prop, data string) {
-	var b strings.Builder
-	b.WriteString("::")
-	b.WriteString(name)
-	first := true
-	for _, p := range props {
-		if p.value == "" {
-			continue
-		}
-		if first {
-			b.WriteByte(' ')
-			first = false
-		} else {
-			b.WriteByte(',')
-		}
-		b.WriteString(p.key)
-		b.WriteByte('=')
-		b.WriteString(EscapeProperty(p.value))
-	}
-	b.WriteString("::")
-	b.WriteString(EscapeData(data))
-	b.WriteByte('\n')
+func (r *Runner) command(name string, props []workflowcmd.Prop, data string) {
+	line := workflowcmd.Format(name, props, data)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	io.WriteString(r.out, b.String()) //nolint:errcheck // the log is best effort
+	io.WriteString(r.out, line) //nolint:errcheck // the log is best effort
 }
-
-type prop struct{ key, value string }
-
-// EscapeData escapes a workflow command's message: %, CR and LF.
-func EscapeData(s string) string {
-	return dataEscaper.Replace(s)
-}
-
-// EscapeProperty escapes a workflow command's property value: what
-// EscapeData escapes plus ':' and ','.
-func EscapeProperty(s string) string {
-	return propertyEscaper.Replace(s)
-}
-
-var (
-	dataEscaper     = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
-	propertyEscaper = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
-)

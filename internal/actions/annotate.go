@@ -3,6 +3,8 @@ package actions
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/breakwater-dev/breakwater/internal/workflowcmd"
 )
 
 // Level is an annotation's level.
@@ -57,14 +59,14 @@ func (r *Runner) Annotate(a Annotation) bool {
 	return true
 }
 
-func (a Annotation) props() []prop {
-	return []prop{
-		{"title", a.Title},
-		{"file", a.File},
-		{"line", itoa(a.Line)},
-		{"endLine", itoa(a.EndLine)},
-		{"col", itoa(a.Column)},
-		{"endColumn", itoa(a.EndColumn)},
+func (a Annotation) props() []workflowcmd.Prop {
+	return []workflowcmd.Prop{
+		{Key: "title", Value: a.Title},
+		{Key: "file", Value: a.File},
+		{Key: "line", Value: itoa(a.Line)},
+		{Key: "endLine", Value: itoa(a.EndLine)},
+		{Key: "col", Value: itoa(a.Column)},
+		{Key: "endColumn", Value: itoa(a.EndColumn)},
 	}
 }
 

@@ -38,6 +38,25 @@ func (s Severity) Rank() int {
 	return -1
 }
 
+// Meaning says what the severity does to the check: the one wording every
+// output uses (explain, the reports, docs/rules.md).
+func (s Severity) Meaning() string {
+	switch s {
+	case Breaking:
+		return "fails the check unless accepted"
+	case Warning:
+		return "shown, but does not fail the check unless fail-on is warning"
+	case Info:
+		return "listed in the full report only"
+	case Error:
+		return "the input itself is invalid: fails the check unless fail-on is never"
+	}
+	return ""
+}
+
+// Severities are the severities in the order the documents present them.
+func Severities() []Severity { return []Severity{Breaking, Warning, Info, Error} }
+
 // Category groups rules; it drives the pull request labels.
 type Category string
 
@@ -51,6 +70,7 @@ const (
 	CatMetadata       Category = "metadata"
 	CatVersion        Category = "version"
 	CatInput          Category = "input"
+	CatArtifact       Category = "artifact" // a whole export: moved, removed
 )
 
 // Upgrade is what a change forces on deployed instances.
@@ -63,6 +83,29 @@ const (
 	Manual      Upgrade = "manual"       // no safe automation exists
 	NoUpgrade   Upgrade = "none"         // no effect on deployed instances
 )
+
+// Meaning says what an upgrade consequence means for deployed instances:
+// the one wording every output uses (explain, the reports, SARIF help,
+// docs/rules.md).
+func (u Upgrade) Meaning() string {
+	switch u {
+	case Lazy:
+		return "instances pick the new version up automatically"
+	case SystemInput:
+		return "an upgrade is required; the integration owner can do it without the end user"
+	case UserInput:
+		return "an upgrade is required and the end user must act (e.g. re-run the Config Wizard)"
+	case Manual:
+		return "no safe automation exists: plan the migration by hand"
+	case NoUpgrade:
+		return "no effect on deployed instances"
+	}
+	return ""
+}
+
+// Upgrades are the upgrade consequences in the order the documents present
+// them.
+func Upgrades() []Upgrade { return []Upgrade{Lazy, SystemInput, UserInput, Manual, NoUpgrade} }
 
 // Bump is a SemVer increment.
 type Bump int
@@ -110,8 +153,14 @@ func (b *Bump) UnmarshalText(t []byte) error {
 	return nil
 }
 
-// Rule is one entry of the rule catalogue (../shared/spec/rules.md). Its ID
-// never changes meaning once shipped: users name it in their configuration.
+// Family is a group of rules that share an ID prefix ("tray/"), with the
+// title and introduction the rule reference (docs/rules.md) shows above them.
+type Family struct {
+	Prefix, Title, Intro string
+}
+
+// Rule is one entry of the rule catalogue (docs/rules.md). Its ID never
+// changes meaning once shipped: users name it in their configuration.
 type Rule struct {
 	ID       string
 	Severity Severity
@@ -176,7 +225,11 @@ type Finding struct {
 	NoEndUser bool `json:"-"`
 	// Slot names the integration slot the change is about, when it is
 	// about one; the upgrade plan reads it (which value an upgrade sends).
-	Slot        *SlotRef    `json:"slot,omitempty"`
+	Slot *SlotRef `json:"slot,omitempty"`
+	// HeadAnchor is, for a finding on the base side, the nearest enclosing
+	// value that still exists in the head version of the file: where a pull
+	// request annotation can land. Nil when the head has no such file.
+	HeadAnchor  *Location   `json:"-"`
 	Fingerprint string      `json:"fingerprint"`
 	Accepted    *Acceptance `json:"accepted,omitempty"`
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -48,11 +49,37 @@ type Env struct {
 	Getenv func(string) string
 	// Version is the binary's version, set at build time.
 	Version string
+	// Dir is the working directory relative paths are read from; empty
+	// means the process's own.
+	Dir string
+	// IsTerminal says whether w is a terminal; nil checks the file.
+	IsTerminal func(w io.Writer) bool
 }
 
-// OSEnv is the real process environment.
-func OSEnv(version string) Env {
-	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Version: version}
+// path resolves a path from the command line against Dir.
+func (e Env) path(p string) string {
+	if e.Dir == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(e.Dir, p)
+}
+
+// OSEnv is the real process environment. stamped is the version set at
+// build time, if any (see Version).
+func OSEnv(stamped string) Env {
+	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Version: Version(stamped)}
+}
+
+// color says whether a report to w may use colours: only on a terminal,
+// and never when NO_COLOR is set (https://no-color.org).
+func (e Env) color(w io.Writer) bool {
+	if e.Getenv != nil && e.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	if e.IsTerminal != nil {
+		return e.IsTerminal(w)
+	}
+	return isTerminal(w)
 }
 
 func (e Env) logger() *slog.Logger {
@@ -89,6 +116,9 @@ func commands() []*command {
 // Run executes the command line args (without the program name).
 func Run(ctx context.Context, args []string, env Env) ExitCode {
 	cmds := commands()
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		args = []string{"version"}
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		if len(args) > 1 {
 			for _, c := range cmds {
@@ -189,10 +219,27 @@ func newFlagSet(c *command) *flag.FlagSet {
 		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
 		if hasFlags {
 			fmt.Fprintf(w, "\nFlags:\n")
-			fs.PrintDefaults()
+			printFlags(w, fs)
 		}
 	}
 	return fs
+}
+
+// printFlags is flag.PrintDefaults with the "--name" users type (the flag
+// package accepts both, and prints "-name").
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		arg, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if arg != "" {
+			line += " " + arg
+		}
+		fmt.Fprintf(w, "%s\n    \t%s", line, strings.ReplaceAll(usage, "\n", "\n    \t"))
+		if f.DefValue != "" && f.DefValue != "false" {
+			fmt.Fprintf(w, " (default %q)", f.DefValue)
+		}
+		fmt.Fprintln(w)
+	})
 }
 
 func printMainUsage(w io.Writer, cmds []*command) {
@@ -213,7 +260,8 @@ Commands:
 Run "breakwater <command> --help" for a command's flags.
 
 Exit codes: 0 nothing fails the check; 1 breaking findings that are not
-accepted, error findings or an insufficient version bump; 2 the tool could
-not do its job (bad input or configuration, network or API failure).
+accepted, error findings or an insufficient version bump (with fail-on
+never, nothing fails the check); 2 the tool could not do its job (bad input
+or configuration, network or API failure, nothing to compare).
 `)
 }

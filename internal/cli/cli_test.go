@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -11,12 +12,17 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/breakwater-dev/breakwater"
+	"github.com/breakwater-dev/breakwater/internal/cli"
+	"github.com/breakwater-dev/breakwater/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-// binary is the real breakwater binary, built once: exit codes and output
-// are tested the way users and the Action runner meet them.
+// binary is the real breakwater binary, built once: TestBinary checks exit
+// codes the way users and the Action runner meet them; every other test
+// runs the command line in process.
 var binary string
 
 func TestMain(m *testing.M) {
@@ -42,15 +48,33 @@ type result struct {
 	stdout, stderr string
 }
 
-// run executes the binary in dir (the repository root by default).
+// run executes the command line in process, through cli.Run, in dir (the
+// repository root by default).
 func run(t *testing.T, dir string, args ...string) result {
+	t.Helper()
+	if dir == "" {
+		dir = "../.."
+	}
+	var out, errb bytes.Buffer
+	env := cli.Env{
+		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
+		Getenv:  func(k string) string { return map[string]string{"NO_COLOR": "1"}[k] },
+		Version: "v0.0.0-test", Dir: dir,
+	}
+	code := cli.Run(context.Background(), args, env)
+	return result{int(code), out.String(), errb.String()}
+}
+
+// runBinary executes the real binary in dir (the repository root by
+// default): exit codes as the shell and the Action runner see them.
+func runBinary(t *testing.T, dir string, env []string, args ...string) result {
 	t.Helper()
 	if dir == "" {
 		dir = "../.."
 	}
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	cmd.Env = append(os.Environ(), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -92,8 +116,12 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{"identical inputs pass", []string{"diff", sampleBase, sampleBase}, 0, "", "No breaking changes"},
 		{"breaking changes fail the check", []string{"diff", sampleBase, sampleHead}, 1, "", "tray/auth-scopes-added"},
-		{"fail-on never from the config", []string{"diff", "--config", acceptAll, sampleBase, sampleHead}, 1, "", "version/bump-insufficient"},
-		{"fail-on never from the flag, still failing on the version error", []string{"diff", "--fail-on", "never", sampleBase, sampleHead}, 1, "", ""},
+		// never means never: the breaking and the version error findings are
+		// reported, and nothing fails the check.
+		{"fail-on never from the config", []string{"diff", "--config", acceptAll, sampleBase, sampleHead}, 0, "", "version/bump-insufficient"},
+		{"fail-on never from the flag", []string{"diff", "--fail-on", "never", sampleBase, sampleHead}, 0, "", "not failing (fail-on: never)"},
+		{"fail-on is validated like the configuration", []string{"diff", "--fail-on", "sometimes", sampleBase, sampleHead}, 2, `fail-on must be one of breaking, warning, never, not "sometimes"`, ""},
+		{"--fail-on=warning", []string{"diff", "--fail-on=warning", sampleBase, sampleBase}, 0, "", "No breaking changes"},
 		{"invalid JSON is a tool error with file:line:column", []string{"diff", sampleFile, broken}, 2, broken + ":3:17: invalid JSON: unexpected ',', expected a value", ""},
 		{"unknown format named explicitly", []string{"diff", sampleFile, notes}, 2, notes + ":1:1: unknown format", ""},
 		{"configuration errors name key and line", []string{"diff", "--config", badConfig, sampleBase, sampleHead}, 2, badConfig + `:4:5: unknown key "severty"`, ""},
@@ -104,7 +132,8 @@ func TestExitCodes(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`, ""},
 		{"explain a rule", []string{"explain", "tray/auth-scopes-added"}, 0, "", "Upgrade:   user-input"},
 		{"explain an unknown rule", []string{"explain", "tray/scopes"}, 2, "no rule", ""},
-		{"version", []string{"version"}, 0, "", "breakwater "},
+		{"version", []string{"version"}, 0, "", "breakwater v0.0.0-test"},
+		{"--version", []string{"--version"}, 0, "", "breakwater v0.0.0-test"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -122,12 +151,37 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
+// TestBinary is the one test of the built binary: the process's exit codes
+// for a pass, a failed check and a tool error, and the version flag.
+func TestBinary(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"diff", sampleBase, sampleBase}, 0, "No breaking changes"},
+		{[]string{"diff", sampleBase, sampleHead}, 1, "tray/auth-scopes-added"},
+		{[]string{"diff", sampleBase, "testdata/missing"}, 2, "testdata/missing"},
+		// go build stamps no version: the VERSION file's, never "dev".
+		{[]string{"--version"}, 0, "breakwater v" + breakwater.VersionFile() + "-dev"},
+	} {
+		r := runBinary(t, "", []string{"NO_COLOR=1"}, tc.args...)
+		if r.code != tc.code || !strings.Contains(r.stdout+r.stderr, tc.want) {
+			t.Errorf("%v: exit %d, want %d with %q\nstdout:\n%s\nstderr:\n%s", tc.args, r.code, tc.code, tc.want, r.stdout, r.stderr)
+		}
+	}
+}
+
 func TestHelpEverywhere(t *testing.T) {
 	for _, cmd := range []string{"diff", "explain", "rules", "action", "version"} {
 		r := run(t, "", cmd, "--help")
 		if r.code != 0 || !strings.Contains(r.stdout, "Usage: breakwater "+cmd) {
 			t.Errorf("%s --help: exit %d, stdout %q, stderr %q", cmd, r.code, r.stdout, r.stderr)
 		}
+	}
+	// Flags are shown the way users type them.
+	if r := run(t, "", "diff", "--help"); !strings.Contains(r.stdout, "\n  --format format\n") || strings.Contains(r.stdout, "\n  -format") {
+		t.Errorf("diff --help shows flags with one dash:\n%s", r.stdout)
 	}
 	if r := run(t, "", "--help"); r.code != 0 || !strings.Contains(r.stdout, "Exit codes") {
 		t.Errorf("--help: exit %d, %q", r.code, r.stdout)
@@ -172,21 +226,11 @@ func TestGoldenReports(t *testing.T) {
 	}
 }
 
-// --base-ref reads the base from git, so a single checkout is enough.
-func TestDiffAgainstGitRef(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
-	}
+// gitRepo is a repository whose main branch holds the sample base under
+// exports/, and whose working tree holds the sample head.
+func gitRepo(t *testing.T) string {
+	t.Helper()
 	repo := t.TempDir()
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = repo
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
 	copyDir := func(from string) {
 		for _, name := range []string{"bynder-dropbox.project.json", "package.json"} {
 			data, err := os.ReadFile(filepath.Join("../..", from, name))
@@ -201,20 +245,33 @@ func TestDiffAgainstGitRef(t *testing.T) {
 			}
 		}
 	}
-	git("init", "-q", "-b", "main")
+	testenv.Git(t, repo, "init", "-q", "-b", "main")
 	copyDir(sampleBase)
-	git("add", ".")
-	git("commit", "-qm", "base")
+	testenv.Git(t, repo, "add", ".")
+	testenv.Git(t, repo, "commit", "-qm", "base")
 	copyDir(sampleHead)
+	return repo
+}
 
+// --base-ref reads the base from git, so a single checkout is enough.
+func TestDiffAgainstGitRef(t *testing.T) {
+	repo := gitRepo(t)
 	r := run(t, repo, "diff", "--format", "json", "--base-ref", "main", "exports")
 	if r.code != 1 || !strings.Contains(r.stdout, `"tray/auth-scopes-added"`) || !strings.Contains(r.stdout, `"file": "exports/bynder-dropbox.project.json"`) {
 		t.Errorf("exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
 	}
+	// The configured version file is read from the ref too.
+	if !strings.Contains(r.stdout, `"baseVersion": "1.4.0"`) {
+		t.Errorf("the base version was not read from main:\n%s", r.stdout)
+	}
+	// One file against its committed version.
+	if r := run(t, repo, "diff", "--base-ref", "main", "exports/bynder-dropbox.project.json"); r.code != 1 || !strings.Contains(r.stdout, "tray/auth-scopes-added") {
+		t.Errorf("single file: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	if r := run(t, repo, "diff", "--base-ref", "HEAD", "exports"); r.code != 1 {
 		t.Errorf("HEAD vs working tree: exit %d: %s", r.code, r.stderr)
 	}
-	git("commit", "-qam", "head")
+	testenv.Git(t, repo, "commit", "-qam", "head")
 	if r := run(t, repo, "diff", "--base-ref", "HEAD", "exports"); r.code != 0 {
 		t.Errorf("committed tree vs itself: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}

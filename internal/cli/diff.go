@@ -11,6 +11,7 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/config"
 	"github.com/breakwater-dev/breakwater/internal/engine"
 	"github.com/breakwater-dev/breakwater/internal/report"
+	"github.com/breakwater-dev/breakwater/internal/source"
 )
 
 type diffOptions struct {
@@ -19,7 +20,7 @@ type diffOptions struct {
 	baseRef string
 	output  string
 	verbose bool
-	failOn  string
+	failOn  change.FailOn
 }
 
 func newDiffCmd() *command {
@@ -28,11 +29,15 @@ func newDiffCmd() *command {
 		name:    "diff",
 		usage:   "BASE HEAD | --base-ref REF HEAD",
 		summary: "Compare two versions of exports and report what breaks deployed instances",
-		help: `BASE and HEAD are files or directories. A directory is searched for
-supported files (Tray.io exports, .ckbk templates, vNext packages) and a
-package.json holding the declared version; files are paired by their path
-relative to the directory. With --base-ref, the base is read from git at
-that ref (a branch, tag or commit) and HEAD is the working tree path.
+		help: `BASE and HEAD are two files, or two directories. Two files are compared as
+one artifact, whatever their names. A directory is searched (following
+symbolic links) for the files the configuration's artifacts globs match,
+relative to the directory; their format is detected from the content, and
+files of no known format are counted and passed over. Artifacts are paired
+by identity (Tray solution or project id, .ckbk name, vNext package name),
+then by path, so a moved file is compared with its old version. With
+--base-ref, the base is read from git at that ref (a branch, tag or commit)
+and HEAD is the working tree path. A side without any export is an error.
 
 Formats: text (terminal), markdown (PR comment), json (see
 schema/report.schema.json), sarif (GitHub code scanning), github (workflow
@@ -44,7 +49,7 @@ command annotations).`,
 	c.flags.StringVar(&o.baseRef, "base-ref", "", "read the base from git at this `ref` instead of a BASE path")
 	c.flags.StringVar(&o.output, "output", "", "write the report to this `file` instead of standard output")
 	c.flags.BoolVar(&o.verbose, "verbose", false, "list info findings in the text report too")
-	c.flags.StringVar(&o.failOn, "fail-on", "", "override the configuration's fail-on: breaking, warning or never")
+	c.flags.Var(&o.failOn, "fail-on", "what fails the check (`level`), overriding the configuration: breaking (unaccepted breaking\nand error findings; the default), warning (warnings too) or never (nothing: exit code 0\nunless the tool itself fails, 2)")
 	c.run = func(ctx context.Context, env Env, args []string) error { return runDiff(ctx, env, o, args) }
 	return c
 }
@@ -57,7 +62,7 @@ func runDiff(ctx context.Context, env Env, o *diffOptions, args []string) error 
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(ctx, o.config)
+	cfg, err := loadConfig(ctx, env, o.config)
 	if err != nil {
 		return err
 	}
@@ -71,33 +76,26 @@ func runDiff(ctx context.Context, env Env, o *diffOptions, args []string) error 
 	if err := cfg.CheckRules(eng.Rules().Has); err != nil {
 		return err
 	}
-	opts, globs := engineOptions(cfg)
-
-	headPath := args[len(args)-1]
-	var base, head []engine.File
-	if o.baseRef != "" {
-		base, err = loadGitRef(ctx, o.baseRef, headPath, globs)
-	} else {
-		base, err = loadPath(ctx, args[0], globs)
+	base, head, pair, err := trees(ctx, env, o, args)
+	if err != nil {
+		return err
+	}
+	res, err := eng.Run(ctx, engine.Request{Base: base, Head: head, Config: cfg, Pair: pair, RequireArtifacts: true})
+	for _, t := range []engine.Tree{base, head} {
+		if n, ok := t.(interface{ Notes() []string }); ok {
+			for _, note := range n.Notes() {
+				fmt.Fprintf(env.Stderr, "breakwater: note: %s\n", note)
+			}
+		}
 	}
 	if err != nil {
 		return err
 	}
-	if head, err = loadPath(ctx, headPath, globs); err != nil {
-		return err
-	}
-	// Files named one by one are meant to be exports: an unknown format is
-	// an error rather than something a directory scan passes over.
-	opts.Explicit = opts.Explicit || (isFile(headPath) && (o.baseRef != "" || isFile(args[0])))
-
-	rep, err := eng.Compare(base, head, opts)
-	if err != nil {
-		return err
-	}
+	rep := res.Report
 
 	w := env.Stdout
 	if o.output != "" {
-		f, err := os.Create(o.output)
+		f, err := os.Create(env.path(o.output))
 		if err != nil {
 			return fmt.Errorf("writing the report: %w", err)
 		}
@@ -113,13 +111,38 @@ func runDiff(ctx context.Context, env Env, o *diffOptions, args []string) error 
 	return nil
 }
 
+// trees opens the two sides: BASE and HEAD as files or directories, or the
+// base from git at --base-ref. Two files are one pair, whatever their names.
+func trees(ctx context.Context, env Env, o *diffOptions, args []string) (base, head engine.Tree, pair bool, err error) {
+	headArg := args[len(args)-1]
+	h, err := source.NewDir(env.path(headArg), headArg)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if o.baseRef != "" {
+		g, err := source.NewGit(ctx, env.path(headArg), headArg, o.baseRef)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		return g, h, h.IsFile(), nil
+	}
+	b, err := source.NewDir(env.path(args[0]), args[0])
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if b.IsFile() != h.IsFile() {
+		return nil, nil, false, fmt.Errorf("%s and %s are a file and a directory: compare two files or two directories", args[0], headArg)
+	}
+	return b, h, h.IsFile(), nil
+}
+
 type renderFunc func(w io.Writer, r *change.Report, book report.RuleBook, env Env, o *diffOptions) error
 
 func renderer(format string) (renderFunc, error) {
 	switch format {
 	case "text":
 		return func(w io.Writer, r *change.Report, book report.RuleBook, env Env, o *diffOptions) error {
-			return report.Text(w, r, book, report.TextOptions{Verbose: o.verbose, Color: o.output == "" && isTerminal(env.Stdout)})
+			return report.Text(w, r, book, report.TextOptions{Verbose: o.verbose, Color: o.output == "" && env.color(env.Stdout)})
 		}, nil
 	case "markdown":
 		return func(w io.Writer, r *change.Report, book report.RuleBook, _ Env, _ *diffOptions) error {
@@ -148,35 +171,11 @@ func toolInfo(env Env) report.ToolInfo {
 
 // loadConfig reads the configuration: the named file, else the default path
 // when it exists, else the defaults.
-func loadConfig(ctx context.Context, path string) (*config.Config, error) {
+func loadConfig(ctx context.Context, env Env, path string) (*config.Config, error) {
 	if path == "" {
 		path = config.DefaultPath
 	}
-	return config.Load(ctx, path)
-}
-
-// engineOptions maps the configuration onto a comparison, and returns the
-// globs a directory scan keeps.
-func engineOptions(cfg *config.Config) (engine.Options, []string) {
-	opts := engine.Options{
-		Policy:         cfg.Policy(false),
-		Explicit:       cfg.ArtifactsSet,
-		VersionFile:    cfg.Version.File,
-		VersionPointer: cfg.Version.Pointer,
-	}
-	var globs []string
-	for _, a := range cfg.Artifacts {
-		for _, p := range a.Paths {
-			globs = append(globs, p)
-			opts.Formats = append(opts.Formats, engine.FormatOverride{Glob: p, Format: a.Format})
-		}
-	}
-	return opts, globs
-}
-
-func isFile(p string) bool {
-	info, err := os.Stat(p)
-	return err == nil && !info.IsDir()
+	return config.Load(ctx, env.path(path))
 }
 
 func isTerminal(w io.Writer) bool {

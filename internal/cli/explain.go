@@ -49,24 +49,8 @@ Why it matters
 
 What to do
   %s
-`, r.ID, r.Severity, r.Category, r.Upgrade, upgradeMeaning(r.Upgrade), r.Condition(), wrap(r.Why, 76, "  "), wrap(r.Fix, 76, "  "))
+`, r.ID, r.Severity, r.Category, r.Upgrade, r.Upgrade.Meaning(), r.Condition(), wrap(r.Why, 76, "  "), wrap(r.Fix, 76, "  "))
 	return err
-}
-
-func upgradeMeaning(u change.Upgrade) string {
-	switch u {
-	case change.Lazy:
-		return "instances pick the new version up automatically"
-	case change.SystemInput:
-		return "the integration owner upgrades instances, no end user involved"
-	case change.UserInput:
-		return "the end user must act, e.g. re-run the config wizard"
-	case change.Manual:
-		return "no safe automation exists"
-	case change.NoUpgrade:
-		return "no effect on deployed instances"
-	}
-	return ""
 }
 
 // suggest names rules that share the ID's last part or family.

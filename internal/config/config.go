@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
+	"github.com/breakwater-dev/breakwater/internal/formats/registry"
 	"github.com/breakwater-dev/breakwater/internal/rules"
 )
 
@@ -21,20 +22,13 @@ import (
 // file there is not an error: Default applies.
 const DefaultPath = ".github/breakwater.yml"
 
-// Format names accepted by artifacts[].format.
-const (
-	FormatAuto  = "auto" // detect from the content
-	FormatTray  = "tray"
-	FormatCkbk  = "ckbk"
-	FormatVNext = "vnext"
-)
+// FormatAuto in artifacts[].format detects each file's format from its
+// content; the other values are the registry's format names.
+const FormatAuto = "auto"
 
-// Values of fail-on.
-const (
-	FailOnBreaking = "breaking"
-	FailOnWarning  = "warning"
-	FailOnNever    = "never"
-)
+// Formats are the values artifacts[].format accepts: FormatAuto and every
+// format of the registry.
+func Formats() []string { return append([]string{FormatAuto}, registry.Default().Names()...) }
 
 // Values of runtime.variant.
 const (
@@ -86,9 +80,8 @@ type Config struct {
 	Labels Labels `yaml:"labels"`
 	// Comment turns the sticky pull request comment on or off.
 	Comment bool `yaml:"comment"`
-	// FailOn is the least severe finding that fails the check: FailOnBreaking,
-	// FailOnWarning or FailOnNever.
-	FailOn string `yaml:"fail-on"`
+	// FailOn is the least severe finding that fails the check.
+	FailOn change.FailOn `yaml:"fail-on"`
 	// Packages map runtime package names to npm names.
 	Packages []Package `yaml:"packages"`
 	// Runtime is the deploy endpoint.
@@ -359,11 +352,11 @@ type Rollout struct {
 }
 
 // Default is the configuration of a repository without a configuration file.
-// It works on the samples: every .json and .ckbk file is considered and its
-// format detected from the content.
+// It works on the samples: every file with an extension some format reads
+// (.json, .ckbk) is considered and its format detected from the content.
 func Default() *Config {
 	return &Config{
-		Artifacts: []Artifact{{Paths: []string{"**/*.json", "**/*.ckbk"}, Format: FormatAuto}},
+		Artifacts: []Artifact{{Paths: DefaultGlobs(), Format: FormatAuto}},
 		Version:   VersionSource{File: "package.json", Pointer: "/version"},
 		Labels: Labels{
 			Breaking:       "breaking-change",
@@ -377,12 +370,22 @@ func Default() *Config {
 			SemverPatch:    "semver:patch",
 		},
 		Comment:  true,
-		FailOn:   FailOnBreaking,
+		FailOn:   change.FailOnBreaking,
 		Runtime:  Runtime{Variant: VariantDefault, Path: DefaultRuntimePath, Timeout: 10 * time.Minute},
 		Registry: Registry{URL: "https://npm.pkg.github.com"},
 		Signing:  Signing{Mode: SigningKeyless, Policy: SigningPolicy{Issuer: GitHubActionsIssuer}},
 		Rollout:  Rollout{Concurrency: 4, RateLimit: 30},
 	}
+}
+
+// DefaultGlobs match every file, at any depth, with an extension some format
+// reads: "**/*.json", "**/*.ckbk".
+func DefaultGlobs() []string {
+	var globs []string
+	for _, ext := range registry.Default().Extensions() {
+		globs = append(globs, "**/*"+ext)
+	}
+	return globs
 }
 
 // Policy is what the configuration says about findings. acceptedByLabel is

@@ -108,6 +108,7 @@ func syntaxError(name string, data []byte, err error) error {
 		if parserProblems[msg] {
 			e.Line++
 		}
+		e.Line = problemLine(data, e.Line, msg)
 	} else if m := unknownAnchor.FindStringSubmatch(msg); m != nil {
 		e.Line, e.Column = find(data, "*"+m[1])
 	} else if !strings.Contains(msg, "past the end") {
@@ -118,6 +119,38 @@ func syntaxError(name string, data []byte, err error) error {
 	e.Line = min(e.Line, lineCount(data))
 	e.Msg = "invalid YAML: " + msg
 	return e
+}
+
+// problemLine is where the problem is, not where the construct it is in
+// began: the library names the line a list or a scalar started on
+// ("rules:\n  - rule: x\n   severity: y" is wrong on line 3, not 2). It is
+// the first line, from the one the library named, at which the document
+// read so far fails with the same message.
+func problemLine(data []byte, line int, msg string) int {
+	const maxSearch = 200 // configurations are short; stop a pathological search
+	ends := lineEnds(data)
+	for l := max(line, 1); l <= len(ends) && l < line+maxSearch; l++ {
+		var n yaml.Node
+		err := yaml.Unmarshal(data[:ends[l-1]], &n)
+		if err != nil && strings.HasSuffix(err.Error(), ": "+msg) {
+			return l
+		}
+	}
+	return line
+}
+
+// lineEnds are the offsets just past each line's end.
+func lineEnds(data []byte) []int {
+	var ends []int
+	for i, c := range data {
+		if c == '\n' || c == '\r' && (i+1 == len(data) || data[i+1] != '\n') {
+			ends = append(ends, i+1)
+		}
+	}
+	if len(data) > 0 && (len(ends) == 0 || ends[len(ends)-1] != len(data)) {
+		ends = append(ends, len(data))
+	}
+	return ends
 }
 
 // lineCount counts lines as YAML does: \n, \r\n, a lone \r, NEL, LS and PS

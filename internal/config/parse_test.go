@@ -36,9 +36,9 @@ func TestParseExample(t *testing.T) {
 	want.Path = "testdata/breakwater.example.yml"
 	want.ArtifactsSet = true
 	want.Artifacts = []Artifact{
-		{Paths: []string{"exports/tray/**/*.json"}, Format: FormatTray},
+		{Paths: []string{"exports/tray/**/*.json"}, Format: "tray"},
 		{Paths: []string{"recipes/*.ckbk"}, Format: FormatAuto},
-		{Paths: []string{"packages/account/**/*.json"}, Format: FormatVNext},
+		{Paths: []string{"packages/account/**/*.json"}, Format: "vnext"},
 	}
 	want.Rules = []RuleOverride{
 		{Rule: "tray/auth-scopes-removed", Severity: change.Warning, Line: 24, Column: 11},
@@ -76,14 +76,14 @@ var validCases = []struct {
 	{"empty document", "---\n", func(c *Config) {}},
 	{"null values keep the defaults", "artifacts:\nrules:\nlabels:\nsigning:\n  policy: ~\n", func(c *Config) {}},
 	{"fail-on and comment", "fail-on: never\ncomment: false\n", func(c *Config) {
-		c.FailOn, c.Comment = FailOnNever, false
+		c.FailOn, c.Comment = change.FailOnNever, false
 	}},
 	{"some labels keep the other defaults", "labels:\n  breaking: api-break\n  semver-major: major\n", func(c *Config) {
 		c.Labels.Breaking, c.Labels.SemverMajor = "api-break", "major"
 	}},
 	{"artifact format defaults to auto", "artifacts:\n  - paths: [a/*.json]\n  - paths: ['b/**']\n    format: ckbk\n", func(c *Config) {
 		c.ArtifactsSet = true
-		c.Artifacts = []Artifact{{Paths: []string{"a/*.json"}, Format: FormatAuto}, {Paths: []string{"b/**"}, Format: FormatCkbk}}
+		c.Artifacts = []Artifact{{Paths: []string{"a/*.json"}, Format: FormatAuto}, {Paths: []string{"b/**"}, Format: "ckbk"}}
 	}},
 	{"api-package variant changes the default path", "runtime:\n  variant: api-package\n", func(c *Config) {
 		c.Runtime.Variant, c.Runtime.Path = VariantAPIPackage, APIPackageRuntimePath
@@ -121,7 +121,7 @@ var validCases = []struct {
 		c.Accepted = []Accepted{{Fingerprint: "3f2a9c0d4e5b6a71", By: "octocat", Reason: "2024-05-01"}}
 	}},
 	{"flow style", "{fail-on: warning, registry: {url: 'http://127.0.0.1:4873'}}", func(c *Config) {
-		c.FailOn, c.Registry.URL = FailOnWarning, "http://127.0.0.1:4873"
+		c.FailOn, c.Registry.URL = change.FailOnWarning, "http://127.0.0.1:4873"
 	}},
 }
 
@@ -242,6 +242,14 @@ var errorCases = []struct {
 	{name: "syntax",
 		yaml: "comment: true\nlabels: [breaking\nfail-on: never\n",
 		want: `.github/breakwater.yml:2: invalid YAML: did not find expected ',' or ']'`},
+	// The line of the problem, not the line the list or value it is in
+	// began on.
+	{name: "list entry indented wrong",
+		yaml: "rules:\n  - rule: tray/auth-scopes-added\n   severity: warning\n",
+		want: `.github/breakwater.yml:3: invalid YAML: did not find expected '-' indicator`},
+	{name: "tab after a value",
+		yaml: "comment: true\nfail-on: never\n\tlabels: x\n",
+		want: `.github/breakwater.yml:3: invalid YAML: found a tab character that violates indentation`},
 	{name: "tab indentation",
 		yaml: "labels:\n\tbreaking: x\n",
 		want: `.github/breakwater.yml:2: invalid YAML: found character that cannot start any token`},
@@ -396,6 +404,15 @@ var errorCases = []struct {
 	{name: "signing mode",
 		yaml: "signing:\n  mode: gpg\n",
 		want: `.github/breakwater.yml:2:9: signing.mode must be one of keyless, key, none, not "gpg"`},
+	{name: "packages: a path that is no glob",
+		yaml: "packages:\n  - runtime: vNext.Account\n    npm: \"@owner/account\"\n    paths: [\"/abs/**\"]\n",
+		want: `.github/breakwater.yml:4:13: packages[0].paths[0] must be a glob relative to the repository root such as "exports/**/*.json", not "/abs/**"`},
+	{name: "signing: an empty key",
+		yaml: "signing:\n  mode: key\n  key: \" \"\n",
+		want: `.github/breakwater.yml:3:8: signing.key must not be empty`},
+	{name: "signing: an empty public key",
+		yaml: "signing:\n  policy:\n    public-key: \"\"\n",
+		want: `.github/breakwater.yml:3:17: signing.policy.public-key must not be empty`},
 	{name: "key signing without key",
 		yaml: "signing:\n  mode: key\n",
 		want: `.github/breakwater.yml:2:9: signing.mode is key but signing.key is not set`},
@@ -590,7 +607,7 @@ func TestLoad(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.FailOn != FailOnNever || c.Path != valid {
+		if c.FailOn != change.FailOnNever || c.Path != valid {
 			t.Errorf("Load = FailOn %q Path %q, want never and %q", c.FailOn, c.Path, valid)
 		}
 	})

@@ -17,6 +17,8 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/breakwater-dev/breakwater/internal/change"
 )
 
 const schemaPath = "../../schema/breakwater.schema.json"
@@ -210,8 +212,8 @@ func TestSchemaPatternsMatchParser(t *testing.T) {
 		}
 	}
 	for pointer, want := range map[string][]string{
-		"/properties/fail-on/enum":                               {FailOnBreaking, FailOnWarning, FailOnNever},
-		"/properties/artifacts/items/properties/format/enum":     {FormatAuto, FormatTray, FormatCkbk, FormatVNext},
+		"/properties/fail-on/enum":                               change.FailOnValues(),
+		"/properties/artifacts/items/properties/format/enum":     Formats(),
 		"/properties/rules/items/properties/severity/enum":       severities,
 		"/properties/runtime/properties/variant/enum":            {VariantDefault, VariantAPIPackage},
 		"/properties/signing/properties/mode/enum":               {SigningKeyless, SigningKey, SigningNone},

@@ -42,7 +42,7 @@ func (d *decoder) validate(c *Config) {
 		where := fmt.Sprintf("artifacts[%d]", i)
 		d.required(where, "paths")
 		d.globs(where+".paths", a.Paths, true)
-		d.oneOf(where+".format", a.Format, FormatAuto, FormatTray, FormatCkbk, FormatVNext)
+		d.oneOf(where+".format", a.Format, Formats()...)
 	}
 
 	if f := c.Version.File; !isRelativePath(f) {
@@ -88,7 +88,7 @@ func (d *decoder) validate(c *Config) {
 	}
 
 	d.labels(c.Labels)
-	d.oneOf("fail-on", c.FailOn, FailOnBreaking, FailOnWarning, FailOnNever)
+	d.oneOf("fail-on", string(c.FailOn), change.FailOnValues()...)
 
 	runtimes, npms := map[string]string{}, map[string]string{}
 	for i, p := range c.Packages {

@@ -1,11 +1,14 @@
 package engine
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"runtime"
 	"runtime/metrics"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -184,25 +187,24 @@ func BenchmarkTrayDecodeBaseline50MB(b *testing.B) {
 
 func BenchmarkTrayDiff50MB(b *testing.B) {
 	base, head := trayPair()
-	ratioBench(b,
-		[]File{{Path: "export.json", Name: "base/export.json", Data: base}},
-		[]File{{Path: "export.json", Name: "head/export.json", Data: head}})
+	ratioBench(b, files{"export.json": string(base)}, files{"export.json": string(head)})
 }
 
 // ratioBench times Compare on a pair against decoding every file of both
 // sides into any with encoding/json, in the same run, and reports the
 // ratios of time and peak heap.
-func ratioBench(b *testing.B, base, head []File) {
+func ratioBench(b *testing.B, base, head files) {
 	eng, err := New()
 	if err != nil {
 		b.Fatal(err)
 	}
+	bt, ht := base.tree("base"), head.tree("head")
 	compare := func() {
-		rep, err := eng.Compare(base, head, Options{})
+		res, err := eng.Run(context.Background(), Request{Base: bt, Head: ht})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if len(rep.Changes) == 0 {
+		if len(res.Report.Changes) == 0 {
 			b.Fatal("the generated pair must produce findings")
 		}
 	}
@@ -210,10 +212,10 @@ func ratioBench(b *testing.B, base, head []File) {
 	// must hold both sides.
 	decode := func() {
 		var all []any
-		for _, side := range [][]File{base, head} {
-			for _, f := range side {
+		for _, side := range []*MemTree{bt, ht} {
+			for _, data := range side.Files {
 				var v any
-				if err := json.Unmarshal(f.Data, &v); err != nil {
+				if err := json.Unmarshal(data, &v); err != nil {
 					b.Fatal(err)
 				}
 				all = append(all, v)
@@ -222,8 +224,8 @@ func ratioBench(b *testing.B, base, head []File) {
 		runtime.KeepAlive(all)
 	}
 	var size int64
-	for _, f := range base {
-		size += int64(len(f.Data))
+	for _, data := range bt.Files {
+		size += int64(len(data))
 	}
 	b.SetBytes(2 * size)
 	var diffTime, baseTime time.Duration
@@ -240,6 +242,9 @@ func ratioBench(b *testing.B, base, head []File) {
 		diffMem = max(diffMem, m)
 	}
 	b.ReportMetric(float64(size)/(1<<20), "MB/side")
+	// The absolute figures the ratios are made of, so that they add up.
+	b.ReportMetric(diffTime.Seconds()/float64(b.N), "diff-s")
+	b.ReportMetric(baseTime.Seconds()/float64(b.N), "baseline-s")
 	b.ReportMetric(diffTime.Seconds()/baseTime.Seconds(), "time-ratio")
 	b.ReportMetric(float64(diffMem)/float64(baseMem), "mem-ratio")
 	b.ReportMetric(float64(baseMem)/(1<<20), "baseline-peak-MB")
@@ -288,28 +293,27 @@ func BenchmarkCkbkDiff3000Recipes(b *testing.B) {
 		}
 		return data
 	}
-	ratioBench(b,
-		[]File{{Path: "poll.ckbk", Name: "base/poll.ckbk", Data: build(false)}},
-		[]File{{Path: "poll.ckbk", Name: "head/poll.ckbk", Data: build(true)}})
+	ratioBench(b, files{"poll.ckbk": string(build(false))}, files{"poll.ckbk": string(build(true))})
 }
 
 // BenchmarkVNextDiff300Workflows: the real core package with 300 workflow
 // definitions (its workflows copied under new keys); the head removes
 // states and retargets transitions in some.
 func BenchmarkVNextDiff300Workflows(b *testing.B) {
-	var base []File
-	var protos [][]byte
-	for _, f := range readTree(b, "../formats/vnext/testdata/core-package", "pkg") {
-		if strings.HasPrefix(f.Path, "pkg/core/Workflows/") {
-			protos = append(protos, f.Data)
+	base := files{}
+	var protos []string
+	for p, data := range readTree(b, "../formats/vnext/testdata/core-package", "pkg") {
+		if strings.HasPrefix(p, "pkg/core/Workflows/") {
+			protos = append(protos, data)
 			continue
 		}
-		base = append(base, f)
+		base[p] = data
 	}
-	head := append([]File(nil), base...)
+	slices.Sort(protos)
+	head := maps.Clone(base)
 	for i := 0; i < 300; i++ {
 		var wf map[string]any
-		if err := json.Unmarshal(protos[i%len(protos)], &wf); err != nil {
+		if err := json.Unmarshal([]byte(protos[i%len(protos)]), &wf); err != nil {
 			b.Fatal(err)
 		}
 		wf["key"] = fmt.Sprintf("%v-%d", wf["key"], i)
@@ -319,7 +323,7 @@ func BenchmarkVNextDiff300Workflows(b *testing.B) {
 			b.Fatal(err)
 		}
 		name := fmt.Sprintf("pkg/core/Workflows/wf-%03d.json", i)
-		base = append(base, File{Path: name, Name: name, Data: data})
+		base[name] = string(data)
 		if i%20 == 0 {
 			attrs := wf["attributes"].(map[string]any)
 			if states, ok := attrs["states"].([]any); ok && len(states) > 1 {
@@ -329,7 +333,7 @@ func BenchmarkVNextDiff300Workflows(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		head = append(head, File{Path: name, Name: name, Data: data})
+		head[name] = string(data)
 	}
 	ratioBench(b, base, head)
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"runtime"
 	"testing"
@@ -61,9 +62,7 @@ func benchCoverage(b *testing.B, base, head []byte) {
 	be, he := parse("base/export.json", base), parse("head/export.json", head)
 	findings := tray.Diff(be, he).Findings
 	pairs := []coverage.Pair{{Base: structdiff.Input{Doc: be.Doc, At: be.Pointer}, Head: structdiff.Input{Doc: he.Doc, At: he.Pointer}}}
-	files := func(side string, data []byte) []File {
-		return []File{{Path: "export.json", Name: side + "/export.json", Data: data}}
-	}
+	bt, ht := files{"export.json": string(base)}.tree("base"), files{"export.json": string(head)}.tree("head")
 	var baseTime, compareTime, coverTime time.Duration
 	var coverMem uint64
 	var items, uncovered int
@@ -76,7 +75,7 @@ func benchCoverage(b *testing.B, base, head []byte) {
 		t, _ := measure(func() { decodeBaseline(base, head) })
 		baseTime += t
 		t, _ = measure(func() {
-			if _, err := eng.Compare(files("base", base), files("head", head), Options{}); err != nil {
+			if _, err := eng.Run(context.Background(), Request{Base: bt, Head: ht}); err != nil {
 				b.Fatal(err)
 			}
 		})

@@ -1,18 +1,40 @@
 package engine
 
 import (
+	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
+	"github.com/breakwater-dev/breakwater/internal/change/changetest"
+	"github.com/breakwater-dev/breakwater/internal/config"
+	"github.com/breakwater-dev/breakwater/internal/rules"
 )
 
-func newEngine(t *testing.T) *Engine {
+// fired collects the rules the tests saw fire; TestMain fails the run when
+// an artifact/… or input/… rule, which the engine reports, never did.
+var fired changetest.Fired
+
+func TestMain(m *testing.M) {
+	os.Exit(changetest.Main(m, &fired, func() []change.Rule {
+		var own []change.Rule
+		for _, r := range rules.Default().All() {
+			if strings.HasPrefix(r.ID, "artifact/") || strings.HasPrefix(r.ID, "input/") {
+				own = append(own, r)
+			}
+		}
+		return own
+	}))
+}
+
+func newEngine(t testing.TB) *Engine {
 	t.Helper()
 	e, err := New()
 	if err != nil {
@@ -21,8 +43,37 @@ func newEngine(t *testing.T) *Engine {
 	return e
 }
 
-func file(path, data string) File {
-	return File{Path: path, Name: "side/" + path, Data: []byte(data)}
+// files is one side of a comparison in memory, named "side/<path>".
+type files map[string]string
+
+func (f files) tree(label string) *MemTree {
+	t := &MemTree{Label: label, Files: map[string][]byte{}, NamePrefix: "side/"}
+	for p, data := range f {
+		t.Files[p] = []byte(data)
+	}
+	return t
+}
+
+// run compares base and head under req (its trees are filled in) and
+// records the rules that fired.
+func run(t testing.TB, e *Engine, base, head files, req Request) (*Result, error) {
+	t.Helper()
+	req.Base, req.Head = base.tree("base"), head.tree("head")
+	res, err := e.Run(context.Background(), req)
+	fired.RecordError(err)
+	if res != nil {
+		fired.Record(res.Report.Changes...)
+	}
+	return res, err
+}
+
+func mustRun(t testing.TB, e *Engine, base, head files, req Request) *Result {
+	t.Helper()
+	res, err := run(t, e, base, head, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
 
 const trayBase = `{"tray_export_version": 4, "export_type": "project", "workflows": [{"id": "w1", "title": "Sync", "steps": {}, "steps_structure": []}], "projects": [{"id": "p1", "name": "P"}],
@@ -30,75 +81,99 @@ const trayBase = `{"tray_export_version": 4, "export_type": "project", "workflow
 
 var trayHead = strings.Replace(trayBase, `["chat:write"]`, `["chat:write", "users:read"]`, 1)
 
+// traySolution is trayBase as another solution.
+func traySolution(id string) string {
+	return strings.Replace(trayBase, `"id": "s1"`, `"id": "`+id+`"`, 1)
+}
+
 const ckbkBase = `{"name": "Poll", "version": "1.0.0", "recipes": [{"id": 1, "name": "Entry", "collectionRole": "Entry", "triggers": [], "conditions": [], "actions": [], "elseActions": []}]}`
 
 var ckbkHead = strings.Replace(strings.Replace(ckbkBase, `"collectionRole": "Entry"`, `"collectionRole": "Start"`, 1), `"1.0.0"`, `"2.0.0"`, 1)
 
-func rulesOf(r *change.Report) []string {
+func rulesOf(r *Result) []string {
 	var ids []string
-	for _, f := range r.Changes {
+	for _, f := range r.Report.Changes {
 		ids = append(ids, f.Rule)
 	}
 	return ids
 }
 
-func TestCompareDetectsAndPairsByPath(t *testing.T) {
+func explicitConfig() *config.Config {
+	c := config.Default()
+	c.ArtifactsSet = true
+	return c
+}
+
+func TestDetectsAndPairsByPath(t *testing.T) {
 	e := newEngine(t)
-	base := []File{file("tray/solution.json", trayBase), file("poll.ckbk", ckbkBase), file("notes.json", `{"hello": "world"}`)}
-	head := []File{file("tray/solution.json", trayHead), file("poll.ckbk", ckbkHead), file("notes.json", `{"hello": "there"}`)}
-	r, err := e.Compare(base, head, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	base := files{"tray/solution.json": trayBase, "poll.ckbk": ckbkBase, "notes.json": `{"hello": "world"}`, ".vscode/settings.json": `{"editor.tabSize": 2}`}
+	head := files{"tray/solution.json": trayHead, "poll.ckbk": ckbkHead, "notes.json": `{"hello": "there"}`, ".vscode/settings.json": `{"editor.tabSize": 4}`}
+	r := mustRun(t, e, base, head, Request{})
 	want := []string{"ckbk/role-renamed", "tray/auth-scopes-added"}
 	if diff := cmp.Diff(want, rulesOf(r)); diff != "" {
 		t.Errorf("rules (-want +got):\n%s", diff)
 	}
-	for _, f := range r.Changes {
+	for _, f := range r.Report.Changes {
 		if !strings.HasPrefix(f.File, "side/") || f.Line == 0 {
 			t.Errorf("%s: location %v does not name the head file and line", f.Rule, f.Location)
 		}
 	}
 	// The .ckbk declares 1.0.0 → 2.0.0, a major bump: no version finding.
-	if r.Summary.DeclaredBump != change.BumpMajor || r.Summary.RequiredBump != change.BumpMajor {
-		t.Errorf("bumps: %+v", r.Summary)
+	if s := r.Report.Summary; s.DeclaredBump != change.BumpMajor || s.RequiredBump != change.BumpMajor {
+		t.Errorf("bumps: %+v", s)
+	}
+	// Files that are not exports by content are read and passed over, and
+	// counted as such.
+	want2 := change.Compared{Base: "base", Head: "head", Artifacts: 2, BaseFiles: 2, HeadFiles: 2, Skipped: 4}
+	if diff := cmp.Diff(want2, r.Compared()); diff != "" {
+		t.Errorf("compared (-want +got):\n%s", diff)
 	}
 }
 
-func TestComparePackageJSONVersion(t *testing.T) {
+func TestPackageJSONVersion(t *testing.T) {
 	e := newEngine(t)
-	base := []File{file("s.json", trayBase), file("package.json", `{"name": "x", "version": "1.0.0"}`)}
-	head := []File{file("s.json", trayHead), file("package.json", `{"name": "x",
-  "version": "1.1.0"}`)}
-	r, err := e.Compare(base, head, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	base := files{"s.json": trayBase, "package.json": `{"name": "x", "version": "1.0.0"}`}
+	head := files{"s.json": trayHead, "package.json": "{\"name\": \"x\",\n  \"version\": \"1.1.0\"}"}
+	r := mustRun(t, e, base, head, Request{})
 	if diff := cmp.Diff([]string{"version/bump-insufficient", "tray/auth-scopes-added"}, rulesOf(r)); diff != "" {
 		t.Fatalf("rules (-want +got):\n%s", diff)
 	}
-	got := r.Changes[0].Location
+	got := r.Report.Changes[0].Location
 	if want := (change.Location{File: "side/package.json", Pointer: "/version", Line: 2, Column: 14}); got != want {
 		t.Errorf("bump finding at %+v, want %+v", got, want)
 	}
 }
 
-func TestCompareInputErrors(t *testing.T) {
+// The configured version file is read wherever it is, whatever the globs.
+func TestConfiguredVersionFile(t *testing.T) {
+	e := newEngine(t)
+	cfg := config.Default()
+	cfg.Artifacts = []config.Artifact{{Paths: []string{"exports/*.json"}, Format: config.FormatAuto}}
+	cfg.Version = config.VersionSource{File: "release/meta.json", Pointer: "/release/version"}
+	base := files{"exports/s.json": trayBase, "release/meta.json": `{"release": {"version": "1.0.0"}}`}
+	head := files{"exports/s.json": trayHead, "release/meta.json": `{"release": {"version": "1.0.1"}}`}
+	r := mustRun(t, e, base, head, Request{Config: cfg})
+	if s := r.Report.Summary; s.BaseVersion != "1.0.0" || s.HeadVersion != "1.0.1" || s.DeclaredBump != change.BumpPatch {
+		t.Errorf("summary = %+v, want the versions of release/meta.json", s)
+	}
+}
+
+func TestInputErrors(t *testing.T) {
 	e := newEngine(t)
 	tests := []struct {
 		name     string
-		head     []File
-		explicit bool
+		head     files
+		cfg      *config.Config
 		wantRule string
 		wantMsg  string
 	}{
-		{"invalid JSON names file:line:column", []File{file("s.json", "{\n  \"a\": [1,\n}")}, false, change.RuleInvalidJSON, "side/s.json:3:1: invalid JSON"},
-		{"unknown format when named explicitly", []File{file("notes.json", `{"a": 1}`)}, true, change.RuleUnknownFormat, "side/notes.json:1:1: unknown format"},
-		{"schema violation", []File{file("s.json", strings.Replace(trayBase, `"scopes": ["chat:write"]`, `"scopes": "chat:write"`, 1))}, false, change.RuleSchemaViolation, "/solution/auth_slots/0/scopes"},
+		{"invalid JSON names file:line:column", files{"s.json": "{\n  \"a\": [1,\n}"}, nil, change.RuleInvalidJSON, "side/s.json:3:1: invalid JSON"},
+		{"unknown format when the globs are configured", files{"notes.json": `{"a": 1}`}, explicitConfig(), change.RuleUnknownFormat, "side/notes.json:1:1: unknown format"},
+		{"schema violation", files{"s.json": strings.Replace(trayBase, `"scopes": ["chat:write"]`, `"scopes": "chat:write"`, 1)}, nil, change.RuleSchemaViolation, "/solution/auth_slots/0/scopes"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := e.Compare(nil, tc.head, Options{Explicit: tc.explicit})
+			_, err := run(t, e, nil, tc.head, Request{Config: tc.cfg})
 			var ie *change.InputError
 			if !errors.As(err, &ie) {
 				t.Fatalf("err = %v, want an InputError", err)
@@ -108,60 +183,79 @@ func TestCompareInputErrors(t *testing.T) {
 			}
 		})
 	}
-	// The same unknown file is passed over by a directory scan.
-	if _, err := e.Compare(nil, []File{file("notes.json", `{"a": 1}`)}, Options{}); err != nil {
+	// The same unknown file is passed over by a scan with the default globs.
+	if _, err := run(t, e, nil, files{"notes.json": `{"a": 1}`}, Request{}); err != nil {
 		t.Errorf("scan: %v", err)
+	}
+}
+
+// Every format forced by the configuration on a file of another format is
+// a tool error, never an empty export.
+func TestForcedFormatMustMatch(t *testing.T) {
+	e := newEngine(t)
+	for _, name := range e.Formats().Names() {
+		t.Run(name, func(t *testing.T) {
+			cfg := config.Default()
+			cfg.ArtifactsSet = true
+			cfg.Artifacts = []config.Artifact{{Paths: []string{"*.json"}, Format: name}}
+			_, err := run(t, e, nil, files{"notes.json": `{"hello": "world"}`}, Request{Config: cfg})
+			var ie *change.InputError
+			if !errors.As(err, &ie) || ie.Rule != change.RuleUnknownFormat || !strings.Contains(ie.Msg, "format "+name) {
+				t.Errorf("err = %v, want input/unknown-format naming %s", err, name)
+			}
+		})
 	}
 }
 
 // A vNext package is a directory: its files compare as one artifact, and a
 // transition retargeted in one definition is found.
-func TestCompareVNextPackage(t *testing.T) {
+func TestVNextPackage(t *testing.T) {
 	e := newEngine(t)
 	base := corePackage(t, "", "", "")
 	head := corePackage(t, "Workflows/sys-flows.json", `"target": "active"`, `"target": "draft"`)
-	r, err := e.Compare(base, head, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := mustRun(t, e, base, head, Request{})
 	// The package keeps version 1.0.0 in vnext.config.json, so the breaking
 	// change also fails the bump check.
 	if diff := cmp.Diff([]string{"version/bump-insufficient", "vnext/transition-target-changed"}, rulesOf(r)); diff != "" {
 		t.Fatalf("rules (-want +got):\n%s", diff)
 	}
-	if f := r.Changes[0]; f.File != "pkg/vnext.config.json" {
+	if f := r.Report.Changes[0]; f.File != "side/pkg/vnext.config.json" {
 		t.Errorf("bump finding in %s, want the package's vnext.config.json", f.File)
 	}
-	if r2, err := e.Compare(base, base, Options{}); err != nil || len(r2.Changes) != 0 {
-		t.Errorf("identical package: %v %v", rulesOf(r2), err)
+	if c := r.Compared(); c.Artifacts != 1 || c.BaseFiles != len(base) || c.HeadFiles != len(head) {
+		t.Errorf("compared %+v, want 1 artifact of %d files", c, len(base))
+	}
+	if r2 := mustRun(t, e, base, base, Request{}); len(r2.Report.Changes) != 0 {
+		t.Errorf("identical package: %v", rulesOf(r2))
 	}
 }
 
 // corePackage is the real vNext core package under pkg/; with an edit, the
-// first occurrence of old in the file ending in suffix becomes new.
-func corePackage(t testing.TB, suffix, old, new string) []File {
+// first occurrence of old in the file ending in suffix becomes new. Names
+// are the paths themselves.
+func corePackage(t testing.TB, suffix, old, new string) files {
 	t.Helper()
-	files := readTree(t, "../formats/vnext/testdata/core-package", "pkg")
+	fs := readTree(t, "../formats/vnext/testdata/core-package", "pkg")
 	if suffix == "" {
-		return files
+		return fs
 	}
-	for i, f := range files {
-		if strings.HasSuffix(f.Path, suffix) {
-			edited := strings.Replace(string(f.Data), old, new, 1)
-			if edited == string(f.Data) {
-				t.Fatalf("fixture edit %q → %q did not apply to %s", old, new, f.Path)
+	for p, data := range fs {
+		if strings.HasSuffix(p, suffix) {
+			edited := strings.Replace(data, old, new, 1)
+			if edited == data {
+				t.Fatalf("fixture edit %q → %q did not apply to %s", old, new, p)
 			}
-			files[i].Data = []byte(edited)
-			return files
+			fs[p] = edited
+			return fs
 		}
 	}
 	t.Fatalf("no file ends in %s", suffix)
 	return nil
 }
 
-func readTree(t testing.TB, root, prefix string) []File {
+func readTree(t testing.TB, root, prefix string) files {
 	t.Helper()
-	var files []File
+	out := files{}
 	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -171,38 +265,35 @@ func readTree(t testing.TB, root, prefix string) []File {
 			return err
 		}
 		rel, _ := filepath.Rel(root, p)
-		rel = prefix + "/" + filepath.ToSlash(rel)
-		files = append(files, File{Path: rel, Name: rel, Data: data})
+		out[prefix+"/"+filepath.ToSlash(rel)] = string(data)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return files
+	return out
 }
 
-func TestCompareFormatChangeIsRemovalAndAddition(t *testing.T) {
+// Names of package files are their paths here (the tree's prefix is "side/"
+// for every file, and findings in a package name the parsed document).
+func TestFormatChangeIsRemovalAndAddition(t *testing.T) {
 	e := newEngine(t)
-	r, err := e.Compare([]File{file("x.json", trayBase)}, []File{file("x.json", ckbkBase)}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := strings.Join(rulesOf(r), " ")
-	if !strings.Contains(got, "tray/workflow-removed") || !strings.Contains(got, "ckbk/role-added") {
-		t.Errorf("rules = %s, want the Tray export removed and the template added", got)
+	r := mustRun(t, e, files{"x.json": trayBase}, files{"x.json": ckbkBase}, Request{})
+	if diff := cmp.Diff([]string{"artifact/removed", "ckbk/role-added"}, rulesOf(r)); diff != "" {
+		t.Errorf("rules (-want +got):\n%s", diff)
 	}
 }
 
 // A base that violates the vendor schema does not stop a pull request that
 // fixes it; a head that violates it does.
-func TestCompareValidatesOnlyTheHead(t *testing.T) {
+func TestValidatesOnlyTheHead(t *testing.T) {
 	e := newEngine(t)
 	good := corePackage(t, "", "", "")
 	bad := corePackage(t, "Workflows/sys-flows.json", `"stateType": 1`, `"stateType": 9`)
-	if _, err := e.Compare(bad, good, Options{}); err != nil {
+	if _, err := run(t, e, bad, good, Request{}); err != nil {
 		t.Errorf("invalid base, valid head: %v", err)
 	}
-	_, err := e.Compare(good, bad, Options{})
+	_, err := run(t, e, good, bad, Request{})
 	var ie *change.InputError
 	if !errors.As(err, &ie) || ie.Rule != change.RuleSchemaViolation || !strings.Contains(ie.File, "sys-flows.json") || ie.Line == 0 {
 		t.Errorf("valid base, invalid head: %v", err)
@@ -211,17 +302,245 @@ func TestCompareValidatesOnlyTheHead(t *testing.T) {
 
 // Only what the change touches is validated: a violation already in the
 // base, left untouched, does not fail a pull request about something else.
-func TestCompareValidatesOnlyChangedFiles(t *testing.T) {
+func TestValidatesOnlyChangedFiles(t *testing.T) {
 	e := newEngine(t)
 	base := corePackage(t, "Workflows/sys-flows.json", `"stateType": 1`, `"stateType": 9`)
-	head := append([]File(nil), base...)
+	head := maps.Clone(base)
 	edited := corePackage(t, "Workflows/sys-tasks.json", `"versionStrategy": "Minor"`, `"versionStrategy": "Major"`)
-	for i, f := range edited {
-		if strings.HasSuffix(f.Path, "Workflows/sys-tasks.json") {
-			head[i] = f
+	for p, data := range edited {
+		if strings.HasSuffix(p, "Workflows/sys-tasks.json") {
+			head[p] = data
 		}
 	}
-	if _, err := e.Compare(base, head, Options{}); err != nil {
+	if _, err := run(t, e, base, head, Request{}); err != nil {
 		t.Errorf("untouched invalid file failed the comparison: %v", err)
+	}
+}
+
+// A base file that cannot be read at all (invalid JSON, a schema violation)
+// does not stop the change that fixes it: the head is compared as new, and
+// the report says so.
+func TestFixingAnInvalidBasePasses(t *testing.T) {
+	e := newEngine(t)
+	for name, broken := range map[string]string{
+		"invalid JSON":     trayBase[:len(trayBase)/2],
+		"schema violation": strings.Replace(trayBase, `"scopes": ["chat:write"]`, `"scopes": "chat:write"`, 1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := mustRun(t, e, files{"s.json": broken}, files{"s.json": trayBase}, Request{})
+			if !r.Report.Summary.OK {
+				t.Errorf("the fix fails the check: %v", rulesOf(r))
+			}
+			var got *change.Finding
+			for i, f := range r.Report.Changes {
+				if f.Rule == rules.ArtifactBaseInvalid {
+					got = &r.Report.Changes[i]
+				}
+			}
+			if got == nil || got.Side != change.Base || got.File != "side/s.json" || got.Line == 0 {
+				t.Errorf("no located %s finding: %+v", rules.ArtifactBaseInvalid, r.Report.Changes)
+			}
+		})
+	}
+}
+
+// A file that moved is paired by its identity, before its path, and shown
+// as one move with the changes inside it.
+func TestMovesArePairedByIdentity(t *testing.T) {
+	e := newEngine(t)
+	tests := []struct {
+		name       string
+		base, head files
+		want       []string
+	}{
+		{"renamed file", files{"old/solution.json": trayBase}, files{"new/renamed.json": trayHead},
+			[]string{"tray/auth-scopes-added", "artifact/moved"}},
+		{"two files swap places", files{"a.json": traySolution("s1"), "b.json": traySolution("s2")}, files{"a.json": traySolution("s2"), "b.json": traySolution("s1")},
+			[]string{"artifact/moved", "artifact/moved"}},
+		{"a template renamed on disk", files{"poll.ckbk": ckbkBase}, files{"poll-v2.ckbk": ckbkHead},
+			[]string{"ckbk/role-renamed", "artifact/moved"}},
+		{"a vNext package moved", prefixed(corePackage(t, "", "", ""), "pkg/", "packages/core/"), corePackage(t, "", "", ""),
+			[]string{"artifact/moved"}},
+		// Same path, another identity, and no partner elsewhere: the same
+		// file, compared as such.
+		{"identity changed in place", files{"s.json": traySolution("s1")}, files{"s.json": traySolution("s9")}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := mustRun(t, e, tc.base, tc.head, Request{})
+			if diff := cmp.Diff(tc.want, rulesOf(r)); diff != "" {
+				t.Errorf("rules (-want +got):\n%s", diff)
+			}
+			for _, f := range r.Report.Changes {
+				if f.Rule == rules.ArtifactMoved && (f.Side != change.Head || f.Before == nil || f.After == nil || !strings.Contains(f.Message, "moved from")) {
+					t.Errorf("move finding %+v does not say from where to where", f)
+				}
+			}
+		})
+	}
+}
+
+func prefixed(f files, old, new string) files {
+	out := files{}
+	for p, d := range f {
+		out[new+strings.TrimPrefix(p, old)] = d
+	}
+	return out
+}
+
+// Removing a whole artifact is one finding with one meaning, whatever the
+// format.
+func TestRemovingAnArtifactIsOneFinding(t *testing.T) {
+	e := newEngine(t)
+	for name, base := range map[string]files{
+		"tray":  {"s.json": trayBase},
+		"ckbk":  {"poll.ckbk": ckbkBase},
+		"vnext": corePackage(t, "", "", ""),
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := mustRun(t, e, base, files{"README.json.txt": "x"}, Request{})
+			if diff := cmp.Diff([]string{"artifact/removed"}, rulesOf(r)); diff != "" {
+				t.Fatalf("rules (-want +got):\n%s", diff)
+			}
+			f := r.Report.Changes[0]
+			if f.Severity != change.Breaking || f.Side != change.Base || f.Line == 0 || !strings.HasPrefix(f.Artifact, name+":") {
+				t.Errorf("removal finding %+v", f)
+			}
+			if r.Compared().Artifacts != 1 || r.Compared().HeadFiles != 0 {
+				t.Errorf("compared %+v", r.Compared())
+			}
+		})
+	}
+}
+
+// A finding about a removed value is anchored in the head file too, at the
+// nearest value that is still there.
+func TestBaseFindingsAreAnchoredInTheHead(t *testing.T) {
+	e := newEngine(t)
+	head := strings.Replace(trayBase, `"config_slots": []`, `"config_slots": [],"x":1`, 1)
+	head = strings.Replace(head, `{"id": "w1", "title": "Sync", "steps": {}, "steps_structure": []}`, ``, 1)
+	r := mustRun(t, e, files{"a.json": trayBase}, files{"b.json": head}, Request{})
+	var removal *change.Finding
+	for i, f := range r.Report.Changes {
+		if f.Rule == "tray/workflow-removed" {
+			removal = &r.Report.Changes[i]
+		}
+	}
+	if removal == nil || removal.HeadAnchor == nil {
+		t.Fatalf("no anchored removal in %+v", r.Report.Changes)
+	}
+	if a := removal.HeadAnchor; a.File != "side/b.json" || a.Line != 1 || a.Pointer != removal.Pointer {
+		t.Errorf("anchor %+v, want the moved head file", a)
+	}
+}
+
+func TestTwoNamedFilesAreOnePair(t *testing.T) {
+	e := newEngine(t)
+	r := mustRun(t, e, files{"v1.json": trayBase}, files{"export-2025.json": trayHead}, Request{Pair: true})
+	if diff := cmp.Diff([]string{"tray/auth-scopes-added"}, rulesOf(r)); diff != "" {
+		t.Errorf("rules (-want +got):\n%s", diff)
+	}
+	// Named files must be exports.
+	_, err := run(t, e, files{"a.json": trayBase}, files{"b.json": `{"x": 1}`}, Request{Pair: true})
+	var ie *change.InputError
+	if !errors.As(err, &ie) || ie.Rule != change.RuleUnknownFormat {
+		t.Errorf("err = %v, want input/unknown-format", err)
+	}
+}
+
+// A comparison that would compare nothing is an error that says what was
+// searched, when the face requires artifacts.
+func TestNothingToCompare(t *testing.T) {
+	e := newEngine(t)
+	cfg := explicitConfig()
+	cfg.Artifacts = []config.Artifact{{Paths: []string{"exports/**/*.json"}, Format: config.FormatAuto}}
+	tests := []struct {
+		name       string
+		base, head files
+		cfg        *config.Config
+		want       string
+	}{
+		{"empty base", files{"notes.txt": "x"}, files{"s.json": trayBase}, nil, "no export found in base: searched **/*.json, **/*.ckbk (0 of its 1 files matched)"},
+		{"no export in the head", files{"s.json": trayBase}, files{"notes.json": "{}"}, nil, "no export found in head"},
+		{"globs match nothing", files{"s.json": trayBase}, files{"s.json": trayHead}, cfg, "the artifacts globs of the configuration (exports/**/*.json, relative to the compared directories) match no file in base or head"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := run(t, e, tc.base, tc.head, Request{Config: tc.cfg, RequireArtifacts: true})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// A change set limits the comparison to what it touches; a changed export
+// no tree lists is an error, never left out.
+func TestChangedFiles(t *testing.T) {
+	e := newEngine(t)
+	base := files{"a.json": trayBase, "b.json": traySolution("s2"), "docs/readme.md": "x"}
+	head := files{"a.json": trayHead, "b.json": strings.Replace(traySolution("s2"), `"chat:write"`, `"admin"`, 1), "docs/readme.md": "y"}
+	r := mustRun(t, e, base, head, Request{Changed: []string{"a.json", "docs/readme.md"}})
+	if diff := cmp.Diff([]string{"tray/auth-scopes-added"}, rulesOf(r)); diff != "" {
+		t.Errorf("rules (-want +got):\n%s", diff)
+	}
+	if r := mustRun(t, e, base, head, Request{Changed: []string{"docs/readme.md"}}); r.Compared().Artifacts != 0 {
+		t.Errorf("a change to no export compared %+v", r.Compared())
+	}
+	_, err := run(t, e, base, head, Request{Changed: []string{"exports/gone.json"}})
+	if err == nil || !strings.Contains(err.Error(), "exports/gone.json is changed") {
+		t.Errorf("err = %v, want the unlisted changed export named", err)
+	}
+	// Only files that are exports by content count.
+	r = mustRun(t, e, files{".vscode/settings.json": "{}"}, files{".vscode/settings.json": `{"a": 1}`}, Request{Changed: []string{".vscode/settings.json"}})
+	if c := r.Compared(); c.Artifacts != 0 || c.Skipped != 2 || len(r.Report.Changes) != 0 {
+		t.Errorf("settings file: %+v %v", c, rulesOf(r))
+	}
+}
+
+// Blobs the trees know to be equal are read once.
+func TestEqualBlobsAreReadOnce(t *testing.T) {
+	e := newEngine(t)
+	pkg := corePackage(t, "", "", "")
+	bt, ht := &countingTree{MemTree: pkg.tree("base")}, &countingTree{MemTree: pkg.tree("head")}
+	if _, err := e.Run(context.Background(), Request{Base: bt, Head: ht}); err != nil {
+		t.Fatal(err)
+	}
+	if n := bt.reads.Load() + ht.reads.Load(); n != int64(len(pkg)) {
+		t.Errorf("%d reads for %d distinct files", n, len(pkg))
+	}
+}
+
+// countingTree is a MemTree whose entries carry blob IDs (the content) and
+// that counts reads.
+type countingTree struct {
+	*MemTree
+	reads atomic.Int64
+}
+
+func (t *countingTree) List(ctx context.Context) ([]Entry, error) {
+	es, err := t.MemTree.List(ctx)
+	for i := range es {
+		es[i].Blob = string(t.Files[es[i].Path])
+	}
+	return es, err
+}
+
+func (t *countingTree) Read(ctx context.Context, p string) ([]byte, error) {
+	t.reads.Add(1)
+	return t.MemTree.Read(ctx, p)
+}
+
+// Override globs match paths in the tree, like the artifacts globs, not the
+// names reports show (which carry the directory given on the command line).
+func TestOverridePathsAreRelativeToTheTree(t *testing.T) {
+	e := newEngine(t)
+	cfg := config.Default()
+	cfg.Rules = []config.RuleOverride{{Rule: "tray/auth-scopes-added", Ignore: true, Paths: []string{"legacy/**"}}}
+	base := files{"legacy/a.json": trayBase, "current/b.json": traySolution("s2")}
+	head := files{"legacy/a.json": trayHead, "current/b.json": strings.Replace(traySolution("s2"), `["chat:write"]`, `["chat:write", "users:read"]`, 1)}
+	r := mustRun(t, e, base, head, Request{Config: cfg})
+	if len(r.Report.Changes) != 1 || r.Report.Changes[0].File != "side/current/b.json" {
+		t.Errorf("findings %+v, want only current/b.json's", r.Report.Changes)
 	}
 }

@@ -93,3 +93,10 @@ func article(k jsonpos.Kind) string {
 	}
 	return "a"
 }
+
+// NewFinding is how every format builds a finding: rule r about subject,
+// located at v (or, when v is not in hand, wherever pointer leads) in doc,
+// the file of the side the finding is about.
+func NewFinding(r change.Rule, artifact, subject string, side change.Side, doc *jsonpos.Doc, v *jsonpos.Value, pointer, message string) change.Finding {
+	return r.New(artifact, subject, LocateValue(doc, v, pointer), side, message)
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/breakwater-dev/breakwater/internal/actions"
+	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/config"
 )
 
@@ -27,7 +28,7 @@ type inputs struct {
 	configPath string
 	configSet  bool
 	paths      []string
-	failOn     string
+	failOn     change.FailOn
 	comment    *bool
 	checkRun   bool
 	labelNames map[string]string // label-names key → name
@@ -39,12 +40,13 @@ type inputs struct {
 var loginPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(\[bot\])?$`)
 
 func readInputs(rn *actions.Runner) (inputs, error) {
-	in := inputs{configPath: rn.Input(InputConfig), paths: rn.ListInput(InputPaths), failOn: rn.Input(InputFailOn)}
+	in := inputs{configPath: rn.Input(InputConfig), paths: rn.ListInput(InputPaths)}
 	in.configSet = in.configPath != "" && in.configPath != config.DefaultPath
-	switch in.failOn {
-	case "", config.FailOnBreaking, config.FailOnWarning, config.FailOnNever:
-	default:
-		return in, fmt.Errorf("input fail-on is %q: want breaking, warning or never", in.failOn)
+	if s := rn.Input(InputFailOn); s != "" {
+		var err error
+		if in.failOn, err = change.ParseFailOn(s); err != nil {
+			return in, fmt.Errorf("input %w", err)
+		}
 	}
 	if rn.Input(InputComment) != "" {
 		c, err := rn.BoolInput(InputComment, true)

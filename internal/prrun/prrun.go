@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/breakwater-dev/breakwater/internal/actions"
@@ -135,73 +134,53 @@ func Run(ctx context.Context, env Env) (*Result, error) {
 	return r.execute(ctx)
 }
 
+// execute runs the three steps: what the pull request is, what it changes
+// (compare, in fetch.go), and what to tell it.
 func (r *run) execute(ctx context.Context) (*Result, error) {
+	if err := r.prepare(ctx); err != nil {
+		return nil, err
+	}
+	res, err := r.compare(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.publish(ctx, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// prepare reads the pull request, its merge base and the configuration, and
+// decides whether the run may write.
+func (r *run) prepare(ctx context.Context) error {
 	var err error
 	if r.pr, err = r.gh.PullRequest(ctx, r.repo, r.ev.Number); err != nil {
-		return nil, err
+		return err
 	}
 	// Diff what this run was started for: a newer push starts its own run.
-	headSHA := r.ev.HeadSHA
-	if r.mergeBase, err = r.gh.MergeBase(ctx, r.repo, r.ev.BaseSHA, headSHA); err != nil {
-		return nil, err
+	if r.mergeBase, err = r.gh.MergeBase(ctx, r.repo, r.ev.BaseSHA, r.ev.HeadSHA); err != nil {
+		return err
 	}
-	if r.cfg, err = r.loadConfig(ctx, headSHA); err != nil {
-		return nil, err
+	if r.cfg, err = r.loadConfig(ctx, r.ev.HeadSHA); err != nil {
+		return err
 	}
 	if err := r.in.apply(r.cfg); err != nil {
-		return nil, err
+		return err
 	}
 	r.decideWrites()
+	return nil
+}
 
-	changed, err := r.gh.PullRequestFiles(ctx, r.repo, r.ev.Number)
-	if err != nil {
-		return nil, err
-	}
-	files, err := r.collect(ctx, changed, headSHA)
-	if err != nil {
-		return nil, err
-	}
-
-	acceptedByLabel := prsurface.CarriesLabel(r.pr.Labels, r.cfg.Labels.Accepted)
-	policy := r.cfg.Policy(acceptedByLabel)
-	if policy.AcceptAll != nil && r.ev.Action == "labeled" && strings.EqualFold(r.ev.Label, r.cfg.Labels.Accepted) {
-		policy.AcceptAll.By = r.ev.Sender
-	}
-	opts := engine.Options{
-		Policy:         policy,
-		Explicit:       r.cfg.ArtifactsSet || len(r.in.paths) > 0,
-		VersionFile:    r.cfg.Version.File,
-		VersionPointer: r.cfg.Version.Pointer,
-	}
-	for _, a := range r.cfg.Artifacts {
-		if a.Format != config.FormatAuto && a.Format != "" {
-			for _, p := range a.Paths {
-				opts.Formats = append(opts.Formats, engine.FormatOverride{Glob: p, Format: a.Format})
-			}
-		}
-	}
-	var base, head []engine.File
-	if files != nil {
-		base, head = files.base, files.head
-	}
-	rep, err := r.env.Engine.Compare(base, head, opts)
-	if err != nil {
-		var ie *change.InputError
-		if errors.As(err, &ie) {
-			r.annotateInputError(ie)
-		}
-		return nil, fmt.Errorf("comparing the export files: %w", err)
-	}
-
-	res := &Result{Report: rep, Touched: files != nil}
-	res.Labels = prsurface.LabelsFor(rep, r.cfg.Labels)
-	res.Failed = !rep.Summary.OK
-	out := r.render(rep, res.Touched, files)
+// publish reports the result: the log, the report file, the outputs and the
+// summary first, then the writes to the pull request.
+func (r *run) publish(ctx context.Context, res *Result) error {
+	rep := res.Report
+	out := r.render(rep, res.Touched)
 
 	// What works with any token comes first: the log, the report file, the
 	// outputs and the summary survive a failed write below.
 	if err := r.localOutputs(rep, res, out); err != nil {
-		return nil, err
+		return err
 	}
 	// The verdict goes before any finding's annotation, so that the per-step
 	// caps can never hide it.
@@ -214,7 +193,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	} else if err := r.writes(ctx, res, out); err != nil {
 		var forbidden *forbiddenError
 		if !errors.As(err, &forbidden) || !r.ev.fork() {
-			return nil, err
+			return err
 		}
 		// A fork's pull_request_target run whose token turned out read-only.
 		r.readOnly, r.why = true, "GitHub refused the write ("+forbidden.Error()+")"
@@ -222,7 +201,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 		r.annotateWithCommands(out.annotations)
 	}
 	res.ReadOnly = r.readOnly
-	return res, nil
+	return nil
 }
 
 // decideWrites skips writes that would fail: the GITHUB_TOKEN of a
@@ -275,7 +254,7 @@ type rendered struct {
 	json        []byte
 }
 
-func (r *run) render(rep *change.Report, touched bool, files *sideFiles) rendered {
+func (r *run) render(rep *change.Report, touched bool) rendered {
 	book := r.env.Engine.Rules()
 	var out rendered
 	howTo := prsurface.AcceptHowTo(rep, r.cfg.Labels.Accepted, configPathOr(r.cfg))
@@ -290,11 +269,7 @@ func (r *run) render(rep *change.Report, touched bool, files *sideFiles) rendere
 	if r.readOnly {
 		out.summary += "\n> [!NOTE]\n> Labels, the pull request comment and the check run were skipped: " + r.why + ". The Breakwater GitHub App posts them on pull requests from forks too.\n"
 	}
-	src := prsurface.Sources{BaseURL: prsurface.BlobURL(r.actx.ServerURL, r.repo, r.mergeBase)}
-	if files != nil {
-		src.Head = files.headData
-	}
-	out.annotations = prsurface.Annotations(rep, src)
+	out.annotations = prsurface.Annotations(rep, prsurface.Sources{BaseURL: prsurface.BlobURL(r.actx.ServerURL, r.repo, r.mergeBase)})
 	var tb bytes.Buffer
 	report.Text(&tb, rep, book, report.TextOptions{}) //nolint:errcheck // a bytes.Buffer does not fail
 	out.text = tb.String()

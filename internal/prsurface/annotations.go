@@ -6,9 +6,7 @@ import (
 	"strings"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
-	"github.com/breakwater-dev/breakwater/internal/formats"
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
-	"github.com/breakwater-dev/breakwater/internal/jsonpos"
 )
 
 // maxCheckAnnotations bounds the annotations of one check run (20 requests
@@ -38,11 +36,8 @@ type Annotation struct {
 	Column  int
 }
 
-// Sources place findings on lines.
+// Sources link findings to lines they no longer have.
 type Sources struct {
-	// Head is the content of the compared head files by repository path: a
-	// removal is marked on the nearest value that still exists there.
-	Head map[string][]byte
 	// BaseURL is the web address of a line in the base version, which a
 	// removal links to; nil links nothing.
 	BaseURL func(change.Location) string
@@ -69,13 +64,12 @@ func BlobURL(serverURL string, repo githubapi.Repo, sha string) func(change.Loca
 // first. Info findings stay in the report. A removal's location is in the
 // base file, whose lines mean nothing in the head: it is marked on the
 // nearest enclosing value that still exists in the head, with a link to the
-// line in the base.
+// line in the base. The pipeline finds that value (change.Finding.HeadAnchor).
 func Annotations(rep *change.Report, src Sources) []Annotation {
 	if rep == nil {
 		return nil
 	}
 	var byRank [4][]Annotation
-	docs := map[string]*jsonpos.Doc{}
 	for _, f := range rep.Changes {
 		var rank int
 		a := Annotation{Title: f.Rule, Message: f.Message, Path: f.File, Line: f.Line, Column: f.Column}
@@ -102,16 +96,8 @@ func Annotations(rep *change.Report, src Sources) []Annotation {
 			if src.BaseURL != nil {
 				a.Message += " (removed from " + src.BaseURL(f.Location) + ")"
 			}
-			if data, ok := src.Head[f.File]; ok {
-				doc := docs[f.File]
-				if doc == nil {
-					doc, _ = jsonpos.Parse(f.File, data)
-					docs[f.File] = doc
-				}
-				if doc != nil {
-					loc := formats.Locate(doc, f.Pointer)
-					a.Line, a.Column = max(loc.Line, 1), loc.Column
-				}
+			if h := f.HeadAnchor; h != nil {
+				a.Path, a.Line, a.Column = h.File, max(h.Line, 1), h.Column
 			}
 		}
 		if len(a.Message) > maxAnnotationMessage {

@@ -103,12 +103,12 @@ func TestRemovalsAreMarkedOnTheHead(t *testing.T) {
 	rep := &change.Report{Changes: []change.Finding{{
 		Rule: "tray/config-slot-removed", Severity: change.Breaking, Side: change.Base, Message: "Slot removed.",
 		Location: change.Location{File: "dir/a b.json", Pointer: "/slots/1", Line: 40, Column: 5},
+		// The pipeline anchors a removal on the nearest value the head still has.
+		HeadAnchor: &change.Location{File: "dir/a b.json", Pointer: "/slots", Line: 2, Column: 12},
 	}, {
 		Rule: "tray/info", Severity: change.Info, Location: change.Location{File: "dir/a b.json", Line: 2},
 	}}}
-	head := []byte("{\n  \"slots\": [\n    {\"key\": \"kept\"}\n  ]\n}\n")
 	got := prsurface.Annotations(rep, prsurface.Sources{
-		Head:    map[string][]byte{"dir/a b.json": head},
 		BaseURL: prsurface.BlobURL("https://github.example/", githubapi.Repo{Owner: "o", Name: "r"}, "abc123"),
 	})
 	want := []prsurface.Annotation{{

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/breakwater-dev/breakwater/internal/workflowcmd"
 )
 
 // Everything a report prints that comes from an export or a pull request —
@@ -149,22 +151,11 @@ func mdURL(u string) (string, bool) {
 
 // oneLine replaces line breaks, tabs and other control or invisible
 // formatting characters with a space: a value can then never start a new
-// Markdown block, end a table row or a list item.
-func oneLine(s string) string {
-	if !strings.ContainsFunc(s, isBreaking) {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if isBreaking(r) {
-			return ' '
-		}
-		return r
-	}, s)
-}
+// Markdown block, end a table row or a list item (workflow commands need
+// the same, so the rule has one home).
+func oneLine(s string) string { return workflowcmd.OneLine(s) }
 
-func isBreaking(r rune) bool {
-	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || r == utf8.RuneError
-}
+func isBreaking(r rune) bool { return workflowcmd.BreaksLine(r) }
 
 // truncate shortens s to at most n runes, marking the cut with an ellipsis:
 // one absurdly long value must not eat a comment's whole budget.
@@ -200,18 +191,4 @@ func termText(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-// Workflow commands (::error file=…::message) are parsed line by line by the
-// runner; these are the escapes of GitHub's own toolkit (@actions/core), so
-// a message can neither end the command nor start a new one.
-
-// Other control characters (terminal escapes in the log) become spaces.
-
-func cmdData(s string) string {
-	return oneLine(strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s))
-}
-
-func cmdProperty(s string) string {
-	return oneLine(strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s))
 }

@@ -193,18 +193,6 @@ func TestTermText(t *testing.T) {
 	}
 }
 
-func TestWorkflowCommandEscapes(t *testing.T) {
-	if got, want := cmdData("50% done\r\n::error::pwned"), "50%25 done%0D%0A::error::pwned"; got != want {
-		t.Errorf("cmdData = %q, want %q", got, want)
-	}
-	if got, want := cmdProperty("a,b:c%\nd"), "a%2Cb%3Ac%25%0Ad"; got != want {
-		t.Errorf("cmdProperty = %q, want %q", got, want)
-	}
-	if got := cmdData("\x1b[31m"); strings.Contains(got, "\x1b") {
-		t.Errorf("cmdData keeps an escape sequence: %q", got)
-	}
-}
-
 // FuzzMdText: whatever an export contains, as a list item's text it stays
 // one list item of plain text.
 func FuzzMdText(f *testing.F) {

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
+	"github.com/breakwater-dev/breakwater/internal/workflowcmd"
 )
 
 // AnnotationsPerLevel is how many annotations of one level GitHub shows per
@@ -26,7 +26,8 @@ func WorkflowCommands(w io.Writer, r *change.Report) error {
 	}
 	bw := bufio.NewWriter(w)
 	_, line := verdict(r)
-	fmt.Fprintf(bw, "breakwater: %s. Required bump: %s, declared: %s; findings: %s.\n", line, r.Summary.RequiredBump, r.Summary.DeclaredBump, countsLine(r))
+	fmt.Fprintf(bw, "breakwater: %s. Required bump: %s, declared: %s; findings: %s; compared: %s.\n", line, r.Summary.RequiredBump, r.Summary.DeclaredBump, countsLine(r),
+		comparedLine(r.Summary.Compared, workflowcmd.EscapeData))
 
 	groups := partition(r)
 	emitted := map[string]int{}
@@ -58,22 +59,22 @@ func WorkflowCommands(w io.Writer, r *change.Report) error {
 }
 
 func writeCommand(w io.Writer, level string, f *change.Finding, msg string) {
-	props := []string{}
+	var props []workflowcmd.Prop
 	if f.File != "" {
-		props = append(props, "file="+cmdProperty(f.File))
+		props = append(props, workflowcmd.Prop{Key: "file", Value: f.File})
 		if f.Side == change.Base && f.Line > 0 {
 			// The line is in the base version: annotate the file and say
 			// where it was instead of marking an unrelated head line.
 			msg += fmt.Sprintf(" (base version, line %d)", f.Line)
 		} else if f.Line > 0 {
-			props = append(props, "line="+strconv.Itoa(f.Line))
+			props = append(props, workflowcmd.Prop{Key: "line", Value: strconv.Itoa(f.Line)})
 			if f.Column > 0 {
-				props = append(props, "col="+strconv.Itoa(f.Column))
+				props = append(props, workflowcmd.Prop{Key: "col", Value: strconv.Itoa(f.Column)})
 			}
 		}
 	}
-	props = append(props, "title="+cmdProperty(f.Rule))
-	fmt.Fprintf(w, "::%s %s::%s\n", level, strings.Join(props, ","), cmdData(msg))
+	props = append(props, workflowcmd.Prop{Key: "title", Value: f.Rule})
+	io.WriteString(w, workflowcmd.Format(level, props, msg)) //nolint:errcheck // the bufio.Writer's Flush reports it
 }
 
 func plainAcceptance(a *change.Acceptance) string {

@@ -27,12 +27,8 @@ func JSON(w io.Writer, r *change.Report) error {
 	if out.Summary.Categories == nil {
 		out.Summary.Categories = map[change.Category]int{}
 	}
-	if out.Summary.FailOn == "" {
-		out.Summary.FailOn = "breaking"
-	}
-	if out.Changes == nil {
-		out.Changes = []change.Finding{}
-	}
+	out.Summary.FailOn = failOn(out.Summary)
+	out.Changes = capValues(out.Changes)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	// Messages quote exports verbatim; "<" and "&" stay readable.

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -174,5 +175,34 @@ func TestJSONDoesNotMutateReport(t *testing.T) {
 	}
 	if r.Version != "" || r.Changes != nil || r.Summary.Severities != nil || r.Summary.FailOn != "" {
 		t.Errorf("JSON changed its input: %+v", r)
+	}
+}
+
+// A huge value is cut with a visible marker in JSON and SARIF, not copied
+// whole; the fingerprint still speaks for the whole value.
+func TestHugeValuesAreCut(t *testing.T) {
+	huge := strings.Repeat("x", 50<<20)
+	f := book["tray/config-default-changed"].New("a", "s", change.Location{File: "f.json", Line: 1, Column: 1}, change.Head, "m").
+		With("small", map[string]any{"default": huge})
+	f.Fingerprint = f.ComputeFingerprint()
+	r := &change.Report{Changes: []change.Finding{f}}
+	for name, render := range map[string]func(*bytes.Buffer) error{
+		"json":  func(b *bytes.Buffer) error { return JSON(b, r) },
+		"sarif": func(b *bytes.Buffer) error { return SARIF(b, r, book, tool) },
+	} {
+		var b bytes.Buffer
+		if err := render(&b); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if b.Len() > 64<<10 || !strings.Contains(out, fmt.Sprintf("[cut by Breakwater: %d bytes of JSON in all]", len(huge)+len(`{"default":""}`))) || !strings.Contains(out, `"small"`) {
+			t.Errorf("%s: %d bytes, marker present: %v", name, b.Len(), strings.Contains(out, "cut by Breakwater"))
+		}
+		if !strings.Contains(out, f.Fingerprint) {
+			t.Errorf("%s: the fingerprint is gone", name)
+		}
+	}
+	if r.Changes[0].After.(map[string]any)["default"] != huge {
+		t.Error("rendering changed the report's own value")
 	}
 }

@@ -183,7 +183,8 @@ func mdHeader(r *change.Report, opts MarkdownOptions) string {
 	if s.BaseVersion != "" || s.HeadVersion != "" {
 		fmt.Fprintf(&b, " (%s → %s)", mdVersion(s.BaseVersion), mdVersion(s.HeadVersion))
 	}
-	fmt.Fprintf(&b, " · **findings:** %s\n", countsLine(r))
+	fmt.Fprintf(&b, " · **findings:** %s\n\n", countsLine(r))
+	fmt.Fprintf(&b, "**Compared:** %s\n", comparedLine(r.Summary.Compared, func(s string) string { return mdCode(s) }))
 	return b.String()
 }
 
@@ -292,7 +293,7 @@ func mdRuleHeader(id string, cat change.Category, upgrades []change.Upgrade, boo
 		var parts []string
 		for _, u := range upgrades {
 			p := mdCode(string(u))
-			if m := upgradeMeaning(u); m != "" {
+			if m := u.Meaning(); m != "" {
 				p += " — " + m
 			}
 			parts = append(parts, p)

@@ -6,6 +6,7 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -119,7 +120,7 @@ func verdict(r *change.Report) (outcome, string) {
 	if errs > 0 {
 		parts = append(parts, fmt.Sprintf("%s must be fixed", plural(errs, "error", "errors")))
 	}
-	if s.FailOn == "warning" {
+	if s.FailOn == change.FailOnWarning {
 		if w := severityCounts(r)[change.Warning]; w > 0 {
 			parts = append(parts, fmt.Sprintf("%s (fail-on: warning)", plural(w, "warning", "warnings")))
 		}
@@ -130,18 +131,15 @@ func verdict(r *change.Report) (outcome, string) {
 	case !s.OK:
 		return fail, capitalize(strings.Join(parts, "; "))
 	case len(parts) > 0:
-		return warn, capitalize(strings.Join(parts, "; ")) + " — not failing (fail-on: " + failOn(s) + ")"
+		return warn, capitalize(strings.Join(parts, "; ")) + " — not failing (fail-on: " + string(failOn(s)) + ")"
 	case s.Accepted > 0:
 		return pass, fmt.Sprintf("No unaccepted breaking changes (%d accepted)", s.Accepted)
 	}
 	return pass, "No breaking changes"
 }
 
-func failOn(s change.Summary) string {
-	if s.FailOn == "" {
-		return "breaking"
-	}
-	return s.FailOn
+func failOn(s change.Summary) change.FailOn {
+	return cmp.Or(s.FailOn, change.FailOnBreaking)
 }
 
 // countsLine lists the findings per severity, e.g.
@@ -171,22 +169,52 @@ func countsLine(r *change.Report) string {
 	return strings.Join(parts, ", ")
 }
 
-// upgradeMeaning says what an upgrade consequence means for deployed
-// instances (../shared/spec/rules.md).
-func upgradeMeaning(u change.Upgrade) string {
-	switch u {
-	case change.Lazy:
-		return "instances pick the new version up automatically"
-	case change.SystemInput:
-		return "an upgrade is required; the integration owner can do it without the end user"
-	case change.UserInput:
-		return "an upgrade is required and the end user must act"
-	case change.Manual:
-		return "no safe automation exists: plan the migration by hand"
-	case change.NoUpgrade:
-		return "no effect on deployed instances"
+// comparedLine says what the run compared, e.g. "1 artifact: 2 files in
+// base/, 2 in head/"; quote renders the sides' names for the output.
+func comparedLine(c change.Compared, quote func(string) string) string {
+	side := func(name, fallback string) string {
+		if name == "" {
+			return fallback
+		}
+		return quote(truncate(name, maxName))
 	}
-	return ""
+	s := fmt.Sprintf("%s: %s in %s, %d in %s", plural(c.Artifacts, "artifact", "artifacts"),
+		plural(c.BaseFiles, "file", "files"), side(c.Base, "the base"), c.HeadFiles, side(c.Head, "the head"))
+	if c.Artifacts == 0 {
+		s = "no artifact"
+	}
+	if c.Skipped > 0 {
+		s += fmt.Sprintf("; %s the globs matched %s of no known format", plural(c.Skipped, "file", "files"), verb(c.Skipped, "is", "are"))
+	}
+	return s
+}
+
+// maxValueJSON caps a before or after value in the JSON and SARIF reports:
+// a 50 MB default value must not be copied whole into every report. The
+// fingerprint was computed from the whole value.
+const maxValueJSON = 4 << 10
+
+// capValue is v, or, when v is longer than maxValueJSON as JSON, a string
+// that shows its start and says it was cut and how long it was.
+func capValue(v any) any {
+	if v == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil || len(b) <= maxValueJSON {
+		return v
+	}
+	return fmt.Sprintf("%s [cut by Breakwater: %d bytes of JSON in all]", truncate(string(b), 200), len(b))
+}
+
+// capValues is a copy of the findings with their values capped.
+func capValues(fs []change.Finding) []change.Finding {
+	out := make([]change.Finding, len(fs))
+	for i, f := range fs {
+		f.Before, f.After = capValue(f.Before), capValue(f.After)
+		out[i] = f
+	}
+	return out
 }
 
 // where is a finding's position for people: file:line:col, the file alone

@@ -104,7 +104,7 @@ func summarize(r *change.Report, required, declared change.Bump, failOn string) 
 			}
 		}
 	}
-	s.RequiredBump, s.DeclaredBump, s.FailOn = required, declared, failOn
+	s.RequiredBump, s.DeclaredBump, s.FailOn = required, declared, change.FailOn(failOn)
 	s.OK = s.Breaking == 0 && s.Severities[change.Error] == 0 && !(failOn == "warning" && s.Severities[change.Warning] > 0)
 	if failOn == "never" {
 		s.OK = true
@@ -162,11 +162,14 @@ func fixtureReport() *change.Report {
 			`new UserData entry reminderHour`, nil, "9"),
 	}}
 	r.Summary.BaseVersion, r.Summary.HeadVersion = "1.4.0", "1.5.0"
+	r.Summary.Compared = change.Compared{Base: "octo-org/integrations@1a2b3c4", Head: "octo-org/integrations@5d6e7f8", Artifacts: 4, BaseFiles: 14, HeadFiles: 14, Skipped: 2}
 	return summarize(r, change.BumpMajor, change.BumpMinor, "breaking")
 }
 
 func cleanReport() *change.Report {
-	return summarize(&change.Report{Version: change.ReportFormatVersion}, change.BumpNone, change.BumpNone, "breaking")
+	r := &change.Report{Version: change.ReportFormatVersion}
+	r.Summary.Compared = change.Compared{Base: "exports-v1", Head: "exports-v2", Artifacts: 1, BaseFiles: 1, HeadFiles: 1}
+	return summarize(r, change.BumpNone, change.BumpNone, "breaking")
 }
 
 // hostileReport carries markup, mentions, references, HTML and control
@@ -180,6 +183,7 @@ func hostileReport() *change.Report {
 	a.Accepted = &change.Acceptance{By: "@octocat", Reason: "</details><details open>#1 **now**", Via: "label"}
 	r := &change.Report{Version: change.ReportFormatVersion, Changes: []change.Finding{f, a}}
 	r.Summary.BaseVersion, r.Summary.HeadVersion = "1.0.0 <b>", "@octocat"
+	r.Summary.Compared = change.Compared{Base: "`x` <b>@octocat</b>\n::error::pwned", Head: "\x1b[31mred", Artifacts: 2, BaseFiles: 2, HeadFiles: 2}
 	return summarize(r, change.BumpMajor, change.BumpUnknown, "breaking")
 }
 

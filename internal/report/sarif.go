@@ -38,6 +38,12 @@ type (
 		Tool       sarifTool     `json:"tool"`
 		Results    []sarifResult `json:"results"`
 		ColumnKind string        `json:"columnKind"`
+		Properties sarifRunProps `json:"properties"`
+	}
+	sarifRunProps struct {
+		// Compared says what was compared: a log with no results must not
+		// read as a pass when nothing was.
+		Compared change.Compared `json:"compared"`
 	}
 	sarifTool struct {
 		Driver sarifDriver `json:"driver"`
@@ -168,6 +174,7 @@ func SARIF(w io.Writer, r *change.Report, book RuleBook, tool ToolInfo) error {
 			Results: results,
 			// jsonpos counts columns in characters.
 			ColumnKind: "unicodeCodePoints",
+			Properties: sarifRunProps{Compared: r.Summary.Compared},
 		}},
 	}
 	enc := json.NewEncoder(w)
@@ -197,8 +204,9 @@ func sarifRuleFor(id string, findings []change.Finding, book RuleBook) sarifRule
 	if rule.Category != "" {
 		out.Properties.Tags = []string{string(rule.Category)}
 	}
-	if rule.FiresWhen != "" {
-		out.ShortDescription.Text = capitalize(rule.FiresWhen) + "."
+	if c := rule.Condition(); c != "" {
+		// Condition has no final stop, whichever way the rule was written.
+		out.ShortDescription.Text = capitalize(c) + "."
 	}
 	if rule.Why != "" {
 		out.FullDescription = &sarifText{Text: rule.Why}
@@ -209,7 +217,7 @@ func sarifRuleFor(id string, findings []change.Finding, book RuleBook) sarifRule
 			text = append(text, rule.Why)
 			md = append(md, "**What it means for deployed instances:** "+mdTrusted(rule.Why))
 		}
-		if m := upgradeMeaning(rule.Upgrade); m != "" {
+		if m := rule.Upgrade.Meaning(); m != "" {
 			text = append(text, "Upgrade: "+string(rule.Upgrade)+" — "+m+".")
 			md = append(md, "**Upgrade:** "+mdCode(string(rule.Upgrade))+" — "+m+".")
 		}
@@ -236,8 +244,8 @@ func sarifResultFor(f *change.Finding, ruleIndex int) sarifResult {
 			Subject:  f.Subject,
 			Pointer:  f.Pointer,
 			Side:     string(f.Side),
-			Before:   f.Before,
-			After:    f.After,
+			Before:   capValue(f.Before),
+			After:    capValue(f.After),
 			Accepted: f.Accepted,
 		},
 	}

@@ -5,47 +5,87 @@ package rules
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
-	"github.com/breakwater-dev/breakwater/internal/formats/ckbk"
-	"github.com/breakwater-dev/breakwater/internal/formats/tray"
-	"github.com/breakwater-dev/breakwater/internal/formats/vnext"
+	"github.com/breakwater-dev/breakwater/internal/formats"
+	"github.com/breakwater-dev/breakwater/internal/formats/registry"
 )
 
-// Version and input rule IDs (the format packages own their own IDs).
+// Rule IDs of the families this package owns (the format packages own
+// theirs).
 const (
 	BumpInsufficient = "version/bump-insufficient"
 	NotSemver        = "version/not-semver"
+	Downgrade        = "version/downgrade"
+
+	ArtifactMoved       = "artifact/moved"
+	ArtifactRemoved     = "artifact/removed"
+	ArtifactBaseInvalid = "artifact/base-invalid"
 )
 
-// Catalogue is the set of rules, looked up by ID.
+// Catalogue is the set of rules, looked up by ID, and the families they
+// belong to.
 type Catalogue struct {
-	byID map[string]change.Rule
-	all  []change.Rule
+	byID     map[string]change.Rule
+	all      []change.Rule
+	families []change.Family
 }
 
-// Default is the catalogue of ../shared/spec/rules.md: every format's rules
-// plus the version and input rules.
-func Default() *Catalogue {
+// Default is the catalogue of docs/rules.md for the registry's formats.
+func Default() *Catalogue { return ForFormats(registry.Default()) }
+
+// ForFormats is every format's rules plus the rules of the pipeline itself:
+// versions and input.
+func ForFormats(reg *formats.Registry) *Catalogue {
+	var fams []change.Family
 	var all []change.Rule
-	all = append(all, tray.Rules()...)
-	all = append(all, ckbk.Rules()...)
-	all = append(all, vnext.Rules()...)
+	for _, f := range reg.All() {
+		fams = append(fams, f.Family())
+		all = append(all, f.Rules()...)
+	}
+	fams = append(fams, ownFamilies()...)
+	all = append(all, artifactRules()...)
 	all = append(all, versionRules()...)
 	all = append(all, inputRules()...)
-	return New(all)
+	return New(all, fams...)
 }
 
-// New builds a catalogue; a duplicate ID is a programming error.
-func New(all []change.Rule) *Catalogue {
-	c := &Catalogue{byID: make(map[string]change.Rule, len(all)), all: all}
+// New builds a catalogue; a duplicate ID, or a rule outside every family
+// (when families are given), is a programming error.
+func New(all []change.Rule, families ...change.Family) *Catalogue {
+	c := &Catalogue{byID: make(map[string]change.Rule, len(all)), all: all, families: families}
 	for _, r := range all {
 		if _, dup := c.byID[r.ID]; dup {
 			panic("rules: duplicate rule ID " + r.ID)
 		}
+		if len(families) > 0 && c.family(r.ID) == nil {
+			panic("rules: rule " + r.ID + " belongs to no family")
+		}
 		c.byID[r.ID] = r
 	}
 	return c
+}
+
+// Families are the rule families in the order the reference shows them.
+func (c *Catalogue) Families() []change.Family { return append([]change.Family(nil), c.families...) }
+
+func (c *Catalogue) family(id string) *change.Family {
+	for i := range c.families {
+		if strings.HasPrefix(id, c.families[i].Prefix) {
+			return &c.families[i]
+		}
+	}
+	return nil
+}
+
+// ownFamilies are the families of the rules this package owns.
+func ownFamilies() []change.Family {
+	return []change.Family{
+		{Prefix: "artifact/", Title: "Whole artifacts, all formats", Intro: "An artifact is one export file, or one package directory. Artifacts are paired across versions by their identity (a Tray solution or project id, a `.ckbk` template's name, a vNext package's name) before their path, like git's rename detection, so a moved file is compared with its old version."},
+		{Prefix: "version/", Title: "Versioning", Intro: "The required bump follows SemVer: any breaking finding → major; any addition → minor; any other change → patch."},
+		{Prefix: "input/", Title: "Invalid input", Intro: "These stop the run with exit code 2 and a message naming file, line and column."},
+	}
 }
 
 // Rule looks a rule up by ID.
@@ -67,6 +107,33 @@ func (c *Catalogue) All() []change.Rule {
 	return out
 }
 
+// ArtifactRules are the artifact/… rules: the engine, which pairs the
+// artifacts of both sides, reports them.
+func ArtifactRules() []change.Rule { return artifactRules() }
+
+func artifactRules() []change.Rule {
+	return []change.Rule{
+		{
+			ID: ArtifactMoved, Severity: change.Info, Category: change.CatArtifact, Upgrade: change.NoUpgrade, Bump: change.BumpNone,
+			FiresWhen: "an artifact is found at another path than before, by its identity; it is compared with its old version as one artifact",
+			Why:       "Moving or renaming a file changes nothing that is deployed; the changes inside it are reported as for a file that stayed put.",
+			Fix:       "Nothing to do.",
+		},
+		{
+			ID: ArtifactRemoved, Severity: change.Breaking, Category: change.CatArtifact, Upgrade: change.Manual, Bump: change.BumpPatch,
+			FiresWhen: "a whole artifact disappears: no head file has its identity, nor its path",
+			Why:       "Whatever was deployed from it (solution instances, workspace recipes, running workflow instances) is left without the definition it was released from, and nothing in the release says what should become of it.",
+			Fix:       "If the file only moved, keep its identity (solution or project id, template name, package name) so that it is paired as a move. If the artifact is retired, retire what was deployed from it first, then accept the break.",
+		},
+		{
+			ID: ArtifactBaseInvalid, Severity: change.Info, Category: change.CatArtifact, Upgrade: change.NoUpgrade, Bump: change.BumpNone,
+			FiresWhen: "the base version of a file cannot be read (invalid JSON, a schema violation, not of its configured format) while the head can: the head is compared as a new artifact",
+			Why:       "The base could not have been released as it is, so nothing deployed can break against it; a change that fixes the file must be able to pass.",
+			Fix:       "Nothing to do about the base. Review the head as a whole: no change inside it was compared with the base.",
+		},
+	}
+}
+
 func versionRules() []change.Rule {
 	return []change.Rule{
 		{
@@ -74,6 +141,12 @@ func versionRules() []change.Rule {
 			FiresWhen: "the declared version bump is smaller than the bump the changes require (SemVer: breaking → major, additions → minor, other changes → patch)",
 			Why:       "Deployed instances and the people who upgrade them read the version to judge the risk: a breaking change released as a minor or patch version is upgraded without the care it needs.",
 			Fix:       "Raise the declared version (the artifact's own version, else package.json) to at least the required bump, or, if a finding is not really breaking, re-grade its rule in .github/breakwater.yml.",
+		},
+		{
+			ID: Downgrade, Severity: change.Error, Category: change.CatVersion, Upgrade: change.NoUpgrade,
+			FiresWhen: "the head declares a lower version than the base",
+			Why:       "Registries, runtimes and the people who upgrade order releases by version: a lower version is taken for an older release, so it is not installed as an upgrade, or it is refused because a higher one exists.",
+			Fix:       "Declare a version above the base's, raised by at least the bump the changes require.",
 		},
 		{
 			ID: NotSemver, Severity: change.Error, Category: change.CatVersion, Upgrade: change.NoUpgrade,

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"fmt"
 	"path"
 	"sort"
@@ -12,26 +13,57 @@ import (
 )
 
 // Classify applies the policy to the comparisons of one run and produces the
-// report: overrides, upgrade adjustments, fingerprints, version findings,
-// acceptances, counts and the verdict. fallback is the declared version pair
-// for artifacts that declare none themselves (a package.json); either side
-// may be nil.
+// report. fallback is the declared version pair for artifacts that declare
+// none themselves (a package.json); either side may be nil. The steps:
+//
+//  1. overrides: ignore or re-grade findings, and group artifacts by the
+//     version they declare;
+//  2. versions: check each group's declared bump against what it requires;
+//  3. settle: upgrade adjustments, fingerprints and acceptances, in report
+//     order;
+//  4. summary: the bumps, the counts and the verdict.
 func (c *Catalogue) Classify(comps []change.Comparison, fallbackBase, fallbackHead *change.Declared, p Policy) *change.Report {
+	all, groups, required := c.overridden(comps, fallbackBase, fallbackHead, p)
+	vf, declared, from := c.versions(groups, p)
+	all = append(all, vf...)
+	c.settle(all, p)
+
+	r := &change.Report{Version: change.ReportFormatVersion, Changes: all}
+	if all == nil {
+		r.Changes = []change.Finding{}
+	}
+	s := &r.Summary
+	s.RequiredBump, s.DeclaredBump = required, declared
+	if from[0] != nil {
+		s.BaseVersion = from[0].Version
+	}
+	if from[1] != nil {
+		s.HeadVersion = from[1].Version
+	}
+	s.FailOn = cmp.Or(p.FailOn, change.FailOnBreaking)
+	s.OK = c.verdict(r)
+	return r
+}
+
+// versionGroup is the artifacts that share a declared version (one
+// package.json for several exports): the bump is checked once per version.
+type versionGroup struct {
+	artifact   string
+	base, head *change.Declared
+	required   change.Bump
+	changed    bool
+}
+
+// overridden applies the overrides to every comparison's findings, groups
+// the comparisons by declared version and returns the bump the whole change
+// requires.
+func (c *Catalogue) overridden(comps []change.Comparison, fallbackBase, fallbackHead *change.Declared, p Policy) ([]change.Finding, []*versionGroup, change.Bump) {
 	var all []change.Finding
 	required := change.BumpNone
-
-	// Artifacts that share a declared version (one package.json for several
-	// exports) are judged together, so the bump is checked once per version.
-	type versionGroup struct {
-		artifact   string
-		base, head *change.Declared
-		required   change.Bump
-		changed    bool
-	}
 	var groups []*versionGroup
 	byKey := map[string]*versionGroup{}
 	for _, comp := range comps {
-		findings := c.applyOverrides(comp.Findings, p.Overrides)
+		findings := c.applyOverrides(comp.Findings, p)
 		bump := c.requiredBump(findings)
 		required = max(required, bump)
 		all = append(all, findings...)
@@ -50,16 +82,28 @@ func (c *Catalogue) Classify(comps []change.Comparison, fallbackBase, fallbackHe
 		g.required = max(g.required, bump)
 		g.changed = g.changed || len(findings) > 0
 	}
+	return all, groups, required
+}
+
+// versions checks every group's declared versions; the declared bump of the
+// change is the smallest one read, with the versions it was read from.
+func (c *Catalogue) versions(groups []*versionGroup, p Policy) ([]change.Finding, change.Bump, [2]*change.Declared) {
+	var out []change.Finding
 	declared := change.BumpUnknown
-	var declaredFrom [2]*change.Declared
+	var from [2]*change.Declared
 	for _, g := range groups {
 		vf, bump := c.versionFindings(g.artifact, g.base, g.head, g.required, g.changed)
-		all = append(all, c.applyOverrides(vf, p.Overrides)...)
+		out = append(out, c.applyOverrides(vf, p)...)
 		if bump != change.BumpUnknown && (declared == change.BumpUnknown || bump < declared) {
-			declared, declaredFrom = bump, [2]*change.Declared{g.base, g.head}
+			declared, from = bump, [2]*change.Declared{g.base, g.head}
 		}
 	}
+	return out, declared, from
+}
 
+// settle gives every finding what depends on the whole policy: the upgrade
+// of hidden slots, the fingerprint and the acceptance; then sorts them.
+func (c *Catalogue) settle(all []change.Finding, p Policy) {
 	for i := range all {
 		f := &all[i]
 		if f.NoEndUser && f.Upgrade == change.UserInput {
@@ -69,27 +113,17 @@ func (c *Catalogue) Classify(comps []change.Comparison, fallbackBase, fallbackHe
 		f.Accepted = accept(f, p)
 	}
 	sortFindings(all)
+}
 
-	r := &change.Report{Version: change.ReportFormatVersion, Changes: all}
-	if all == nil {
-		r.Changes = []change.Finding{}
-	}
+// verdict counts the findings into the summary and says whether the check
+// passes: with fail-on never nothing fails it, with breaking unaccepted
+// breaking and error findings do, with warning warnings too.
+func (c *Catalogue) verdict(r *change.Report) bool {
 	s := &r.Summary
 	s.Severities = map[change.Severity]int{}
 	s.Categories = map[change.Category]int{}
-	s.RequiredBump, s.DeclaredBump = required, declared
-	if declaredFrom[0] != nil {
-		s.BaseVersion = declaredFrom[0].Version
-	}
-	if declaredFrom[1] != nil {
-		s.HeadVersion = declaredFrom[1].Version
-	}
-	s.FailOn = p.FailOn
-	if s.FailOn == "" {
-		s.FailOn = "breaking"
-	}
 	failed := false
-	for _, f := range all {
+	for _, f := range r.Changes {
 		s.Severities[f.Severity]++
 		s.Categories[f.Category]++
 		switch {
@@ -97,21 +131,21 @@ func (c *Catalogue) Classify(comps []change.Comparison, fallbackBase, fallbackHe
 			s.Accepted++
 		case f.Severity == change.Breaking:
 			s.Breaking++
-			failed = failed || s.FailOn != "never"
+			failed = true
 		case f.Severity == change.Error:
 			failed = true
 		case f.Severity == change.Warning:
-			failed = failed || s.FailOn == "warning"
+			failed = failed || s.FailOn == change.FailOnWarning
 		}
 	}
-	s.OK = !failed
-	return r
+	return !failed || s.FailOn == change.FailOnNever
 }
 
 // applyOverrides drops ignored findings and re-grades the rest; the last
 // matching override wins, so a path-specific entry after a global one
 // refines it.
-func (c *Catalogue) applyOverrides(in []change.Finding, overrides []Override) []change.Finding {
+func (c *Catalogue) applyOverrides(in []change.Finding, p Policy) []change.Finding {
+	overrides := p.Overrides
 	if len(overrides) == 0 {
 		return in
 	}
@@ -119,7 +153,7 @@ func (c *Catalogue) applyOverrides(in []change.Finding, overrides []Override) []
 	for _, f := range in {
 		keep := true
 		for _, o := range overrides {
-			if o.Rule != f.Rule || !matchesAny(o.Paths, f.File) {
+			if o.Rule != f.Rule || !matchesAny(o.Paths, p.pathOf(f.File)) {
 				continue
 			}
 			keep = !o.Ignore
@@ -178,7 +212,12 @@ func (c *Catalogue) versionFindings(artifact string, base, head *change.Declared
 		return out, change.BumpUnknown
 	}
 	declared := bumpBetween(bv, hv)
-	if declared < required && changed {
+	switch {
+	case hv.LessThan(bv):
+		r, _ := c.Rule(Downgrade)
+		out = append(out, r.New(artifact, "version", head.Location, change.Head,
+			fmt.Sprintf("The declared version goes down from %s to %s.", base.Version, head.Version)).With(base.Version, head.Version))
+	case declared < required && changed:
 		r, _ := c.Rule(BumpInsufficient)
 		out = append(out, r.New(artifact, "version", head.Location, change.Head,
 			fmt.Sprintf("The changes require a %s version bump, but the version goes from %s to %s (%s).",

@@ -104,6 +104,23 @@ func TestClassify(t *testing.T) {
 			wantSum:   change.Summary{RequiredBump: change.BumpPatch, DeclaredBump: change.BumpUnknown, OK: false},
 		},
 		{
+			// A version that goes down is an error, even for a change that
+			// needs no bump, and it is the only version finding.
+			name:      "downgrade",
+			findings:  []change.Finding{finding(c, "t/added", "a.json", "s")},
+			base:      declared("2.0.0", "base/package.json"),
+			head:      declared("1.9.0", "head/package.json"),
+			wantRules: []string{Downgrade, "t/added"},
+			wantSum:   change.Summary{RequiredBump: change.BumpMinor, DeclaredBump: change.BumpNone, BaseVersion: "2.0.0", HeadVersion: "1.9.0", OK: false},
+		},
+		{
+			name:      "downgrade without changes",
+			base:      declared("1.0.1", "base/package.json"),
+			head:      declared("1.0.0", "head/package.json"),
+			wantRules: []string{Downgrade},
+			wantSum:   change.Summary{RequiredBump: change.BumpNone, DeclaredBump: change.BumpNone, BaseVersion: "1.0.1", HeadVersion: "1.0.0", OK: false},
+		},
+		{
 			name:     "ignore by path and re-grade",
 			findings: []change.Finding{finding(c, "t/break", "exports/a.json", "s"), finding(c, "t/break", "legacy/b.json", "s"), finding(c, "t/warn", "x.json", "w")},
 			policy: Policy{Overrides: []Override{
@@ -137,11 +154,12 @@ func TestClassify(t *testing.T) {
 			wantSum:   change.Summary{RequiredBump: change.BumpPatch, DeclaredBump: change.BumpUnknown, FailOn: "warning", OK: false},
 		},
 		{
-			name:      "fail-on never still fails on invalid input",
+			// never means never: only a tool error (exit code 2) fails.
+			name:      "fail-on never passes error findings too",
 			findings:  []change.Finding{finding(c, "t/break", "a.json", "b"), finding(c, "t/error", "a.json", "e")},
 			policy:    Policy{FailOn: "never"},
 			wantRules: []string{"t/error", "t/break"},
-			wantSum:   change.Summary{RequiredBump: change.BumpMajor, DeclaredBump: change.BumpUnknown, Breaking: 1, FailOn: "never", OK: false},
+			wantSum:   change.Summary{RequiredBump: change.BumpMajor, DeclaredBump: change.BumpUnknown, Breaking: 1, FailOn: "never", OK: true},
 		},
 		{
 			name:      "fail-on never passes breaking changes",
@@ -154,7 +172,7 @@ func TestClassify(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			comps := []change.Comparison{{Artifact: "art", Findings: tc.findings}}
-			r := c.Classify(comps, tc.base, tc.head, tc.policy)
+			r := classify(c, comps, tc.base, tc.head, tc.policy)
 			if diff := cmp.Diff(tc.wantRules, rulesOf(r)); diff != "" {
 				t.Errorf("rules (-want +got):\n%s", diff)
 			}
@@ -184,7 +202,7 @@ func TestAcceptByFingerprint(t *testing.T) {
 	f := finding(c, "t/break", "a.json", "s")
 	fp := f.ComputeFingerprint()
 	p := Policy{Accepted: []Accepted{{Fingerprint: fp, By: "alice", Reason: "planned re-auth"}}}
-	r := c.Classify([]change.Comparison{{Findings: []change.Finding{f, finding(c, "t/break", "a.json", "other")}}}, nil, nil, p)
+	r := classify(c, []change.Comparison{{Findings: []change.Finding{f, finding(c, "t/break", "a.json", "other")}}}, nil, nil, p)
 	var accepted, open int
 	for _, f := range r.Changes {
 		if f.Accepted != nil {
@@ -208,7 +226,7 @@ func TestSharedVersionJudgedOnce(t *testing.T) {
 		{Artifact: "a", Findings: []change.Finding{finding(c, "t/break", "a.json", "s")}},
 		{Artifact: "b", Findings: []change.Finding{finding(c, "t/added", "b.json", "s")}},
 	}
-	r := c.Classify(comps, declared("1.0.0", "base/package.json"), declared("1.1.0", "head/package.json"), Policy{})
+	r := classify(c, comps, declared("1.0.0", "base/package.json"), declared("1.1.0", "head/package.json"), Policy{})
 	n := 0
 	for _, f := range r.Changes {
 		if f.Rule == BumpInsufficient {

@@ -1,6 +1,6 @@
 // Package runtimeversion handles the runtime's extended version of an
 // artifact inside a package, MAJOR.MINOR.PATCH-pkg.PKG_VERSION+PKG_NAME, e.g.
-// 1.0.0-pkg.1.17.0+account (../shared/spec/release.md).
+// 1.0.0-pkg.1.17.0+account.
 //
 // The extended form is plain SemVer 2.0, and ordering is SemVer precedence:
 // the package version sits in the pre-release, so it orders artifacts of the

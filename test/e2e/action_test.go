@@ -418,3 +418,46 @@ func TestBadConfigurationIsExitCode2(t *testing.T) {
 		t.Errorf("stderr does not name the configuration:\n%s", r.stderr)
 	}
 }
+
+// The Action never passes what it did not compare: a listing GitHub cut
+// short is exit code 2 naming the commit.
+func TestTruncatedTreeIsExitCode2(t *testing.T) {
+	base, head := prruntest.SamplePair(t)
+	s := prruntest.New(t, base, head)
+	s.TruncateTrees()
+	r := runAction(t, s)
+	expectCode(t, r, 2)
+	if !strings.Contains(r.stderr, "cut the file listing of "+prruntest.Owner+"/"+prruntest.Name+"@") {
+		t.Errorf("stderr does not name the truncated listing:\n%s", r.stderr)
+	}
+}
+
+// Only exports by content count: an editor's settings file under the
+// default **/*.json glob is no export, so the pull request gets no comment.
+func TestSettingsFileIsNoExport(t *testing.T) {
+	base, _ := prruntest.SamplePair(t)
+	base = prruntest.With(base, map[string][]byte{".vscode/settings.json": []byte(`{"editor.tabSize": 2}`)})
+	s := prruntest.New(t, base, prruntest.With(base, map[string][]byte{".vscode/settings.json": []byte(`{"editor.tabSize": 4}`)}))
+	r := runAction(t, s)
+	expectCode(t, r, 0)
+	if n := len(sticky(s)); n != 0 {
+		t.Errorf("%d comments on a pull request that changes no export", n)
+	}
+	if r.outputs["findings"] != "0" || !strings.Contains(r.summary, "changes no export files") {
+		t.Errorf("outputs %v, summary %q", r.outputs, r.summary)
+	}
+}
+
+// A changed export GitHub will not serve is exit code 2 naming the file.
+func TestExportTheAPICannotServeIsExitCode2(t *testing.T) {
+	base, head := prruntest.SamplePair(t)
+	s := prruntest.New(t, map[string][]byte{"exports/solution.json": base["bynder-dropbox.project.json"]},
+		map[string][]byte{"exports/solution.json": head["bynder-dropbox.project.json"]})
+	s.WriteWorkspace(".github/breakwater.yml", []byte("comment: true\n"))
+	s.Fake.Fail(githubtest.Fault{Operation: "repos/get-content", Status: http.StatusForbidden, Body: `{"message":"This API returns blobs up to 100 MB in size."}`})
+	r := runAction(t, s)
+	expectCode(t, r, 2)
+	if !strings.Contains(r.stderr, "exports/solution.json cannot be compared") {
+		t.Errorf("stderr does not name the file:\n%s", r.stderr)
+	}
+}

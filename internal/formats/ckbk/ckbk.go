@@ -7,10 +7,5 @@
 // and collected statistics.
 package ckbk
 
-import "github.com/breakwater-dev/breakwater/internal/change"
-
 // Format names the format in comparisons and artifacts ("ckbk:<name>").
 const Format = "ckbk"
-
-// Rules returns the ckbk/… part of the rule catalogue.
-func Rules() []change.Rule { return catalogue() }

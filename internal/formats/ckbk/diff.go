@@ -16,7 +16,7 @@ import (
 // (role-duplicate, userdata-missing, chart-orphaned) run whenever there is a
 // head.
 func Diff(base, head *Template) change.Comparison {
-	d := &differ{rules: ruleByID(), base: base, head: head}
+	d := &differ{base: base, head: head}
 	cmp := change.Comparison{Format: Format, Artifact: artifact(base, head)}
 	cmp.Base, cmp.Head = declared(base), declared(head)
 	d.artifact = cmp.Artifact
@@ -33,9 +33,6 @@ func Diff(base, head *Template) change.Comparison {
 		d.duplicateRoles()
 		d.missingUserData()
 		d.orphanedCharts()
-	}
-	for i := range d.findings {
-		d.findings[i].Fingerprint = d.findings[i].ComputeFingerprint()
 	}
 	cmp.Findings = d.findings
 	return cmp
@@ -59,7 +56,6 @@ func declared(t *Template) *change.Declared {
 }
 
 type differ struct {
-	rules      map[string]change.Rule
 	base, head *Template
 	artifact   string
 	findings   []change.Finding
@@ -73,14 +69,13 @@ type pair struct {
 	renamed    bool
 }
 
-func (d *differ) add(id, subject string, t *Template, pointer string, v *jsonpos.Value, side change.Side, msg string, before, after any) {
-	loc := formats.LocateValue(t.Doc, v, pointer)
-	d.findings = append(d.findings, d.rules[id].New(d.artifact, subject, loc, side, msg).With(before, after))
+func (d *differ) add(r change.Rule, subject string, t *Template, pointer string, v *jsonpos.Value, side change.Side, msg string, before, after any) {
+	d.findings = append(d.findings, formats.NewFinding(r, d.artifact, subject, side, t.Doc, v, pointer, msg).With(before, after))
 }
 
 // addAt is add for a pointer whose value is not in hand.
-func (d *differ) addAt(id, subject string, t *Template, pointer string, side change.Side, msg string, before, after any) {
-	d.add(id, subject, t, pointer, t.Doc.Root.Find(pointer), side, msg, before, after)
+func (d *differ) addAt(r change.Rule, subject string, t *Template, pointer string, side change.Side, msg string, before, after any) {
+	d.add(r, subject, t, pointer, t.Doc.Root.Find(pointer), side, msg, before, after)
 }
 
 func (d *differ) metadata() {
@@ -93,7 +88,7 @@ func (d *differ) metadata() {
 		if v == nil {
 			t, side, v = d.base, change.Base, b.Value
 		}
-		d.add(RuleMetadataChanged, h.Subject, t, h.Pointer, v, side,
+		d.add(ruleMetadataChanged, h.Subject, t, h.Pointer, v, side,
 			fmt.Sprintf("%s changed; every workspace shows the new text after the update", h.Subject),
 			b.Value.Interface(), h.Value.Interface())
 	}
@@ -183,14 +178,14 @@ func (d *differ) roles() []pair {
 	for _, b := range removed {
 		h := renamedTo[b]
 		if h == nil {
-			d.add(RuleRoleRemoved, recipeSubject(b.Role), d.base, jsonpos.Pointer(b.Pointer, "collectionRole"), b.RoleValue, change.Base,
+			d.add(ruleRoleRemoved, recipeSubject(b.Role), d.base, jsonpos.Pointer(b.Pointer, "collectionRole"), b.RoleValue, change.Base,
 				fmt.Sprintf("recipe role %s is removed: every workspace deletes the recipe and skips anything queued against it", b.Role),
 				b.Role, nil)
 			continue
 		}
 		d.baseRoleOf[h] = b.Role
 		pairs = append(pairs, pair{base: b, head: h, renamed: true})
-		d.add(RuleRoleRenamed, recipeSubject(b.Role), d.head, jsonpos.Pointer(h.Pointer, "collectionRole"), h.RoleValue, change.Head,
+		d.add(ruleRoleRenamed, recipeSubject(b.Role), d.head, jsonpos.Pointer(h.Pointer, "collectionRole"), h.RoleValue, change.Head,
 			fmt.Sprintf("recipe %s changed its collectionRole from %s to %s: entries queued for %s will not trigger it", describeRecipe(h), b.Role, h.Role, b.Role),
 			b.Role, h.Role)
 	}
@@ -198,7 +193,7 @@ func (d *differ) roles() []pair {
 		if taken[h] {
 			continue
 		}
-		d.add(RuleRoleAdded, recipeSubject(h.Role), d.head, jsonpos.Pointer(h.Pointer, "collectionRole"), h.RoleValue, change.Head,
+		d.add(ruleRoleAdded, recipeSubject(h.Role), d.head, jsonpos.Pointer(h.Pointer, "collectionRole"), h.RoleValue, change.Head,
 			fmt.Sprintf("new recipe role %s: every workspace creates the recipe on update", h.Role),
 			nil, h.Role)
 	}
@@ -223,7 +218,7 @@ func (d *differ) duplicateRoles() {
 	first := firstByRole(d.head)
 	for _, r := range d.head.Recipes {
 		if f := first[r.Role]; f != r {
-			d.add(RuleRoleDuplicate, recipeSubject(r.Role), d.head, jsonpos.Pointer(r.Pointer, "collectionRole"), r.RoleValue, change.Head,
+			d.add(ruleRoleDuplicate, recipeSubject(r.Role), d.head, jsonpos.Pointer(r.Pointer, "collectionRole"), r.RoleValue, change.Head,
 				fmt.Sprintf("collectionRole %s is already used by the recipe at %s; roles must be unique", r.Role, f.Pointer),
 				nil, r.Role)
 		}
@@ -256,11 +251,11 @@ func (d *differ) inPlace(pairs []pair) {
 			ptr := firstDiff(b, h, jsonpos.Pointer(p.head.Pointer, name))
 			subject := recipeSubject(p.head.Role) + "/" + name
 			if delay != "" {
-				d.addAt(RuleDelayedRecipeChanged, subject, d.head, ptr, change.Head,
+				d.addAt(ruleDelayedRecipeChanged, subject, d.head, ptr, change.Head,
 					fmt.Sprintf("recipe %s %s and its %s changed in place: triggers already queued will run the new version, so it must be backward compatible; if it is not, give it a new collectionRole", p.head.Role, delay, name),
 					b.Interface(), h.Interface())
 			} else {
-				d.addAt(RuleRecipeChanged, subject, d.head, ptr, change.Head,
+				d.addAt(ruleRecipeChanged, subject, d.head, ptr, change.Head,
 					fmt.Sprintf("recipe %s: %s changed; every workspace runs the new version from its next trigger", p.head.Role, name),
 					b.Interface(), h.Interface())
 			}
@@ -428,7 +423,7 @@ func (d *differ) statistics(pairs []pair) {
 					field = "groupIdentifier"
 				}
 				changedTo[statKey{h.Group, h.Key}] = true
-				d.addAt(RuleStatisticKeyChanged, recipeSubject(p.head.Role)+"/"+statSubject(b.Group, b.Key), d.head,
+				d.addAt(ruleStatisticKeyChanged, recipeSubject(p.head.Role)+"/"+statSubject(b.Group, b.Key), d.head,
 					jsonpos.Pointer(h.Pointer, "data", field), change.Head,
 					fmt.Sprintf("recipe %s now writes statistic %s instead of %s: legacy figures stop showing on the charts", p.head.Role, statName(h.Group, h.Key), statName(b.Group, b.Key)),
 					statValue(b), statValue(h))
@@ -451,7 +446,7 @@ func (d *differ) statistics(pairs []pair) {
 				continue
 			}
 			written[k] = true
-			d.addAt(RuleStatisticAdded, statSubject(s.Group, s.Key), d.head, jsonpos.Pointer(s.Pointer, "data"), change.Head,
+			d.addAt(ruleStatisticAdded, statSubject(s.Group, s.Key), d.head, jsonpos.Pointer(s.Pointer, "data"), change.Head,
 				fmt.Sprintf("recipe %s starts writing statistic %s; it starts from zero beside legacy data", r.Role, statName(s.Group, s.Key)),
 				nil, statValue(s))
 		}
@@ -526,7 +521,7 @@ func (d *differ) charts() {
 	for _, k := range baseKeys {
 		if _, ok := headCharts[k]; !ok {
 			b := baseCharts[k]
-			d.add(RuleChartChanged, chartSubject(k), d.base, b.Pointer, b.Value, change.Base,
+			d.add(ruleChartChanged, chartSubject(k), d.base, b.Pointer, b.Value, change.Base,
 				fmt.Sprintf("chart %q is removed; its statistics are kept", b.Title), b.Value.Interface(), nil)
 		}
 	}
@@ -535,10 +530,10 @@ func (d *differ) charts() {
 		b, ok := baseCharts[k]
 		switch {
 		case !ok:
-			d.add(RuleChartChanged, chartSubject(k), d.head, h.Pointer, h.Value, change.Head,
+			d.add(ruleChartChanged, chartSubject(k), d.head, h.Pointer, h.Value, change.Head,
 				fmt.Sprintf("chart %q is added", h.Title), nil, h.Value.Interface())
 		case !same(b.Value, h.Value):
-			d.addAt(RuleChartChanged, chartSubject(k), d.head, firstDiff(b.Value, h.Value, h.Pointer), change.Head,
+			d.addAt(ruleChartChanged, chartSubject(k), d.head, firstDiff(b.Value, h.Value, h.Pointer), change.Head,
 				fmt.Sprintf("chart %q changed; charts are replaced on update, statistics are kept", h.Title), b.Value.Interface(), h.Value.Interface())
 		}
 	}
@@ -557,7 +552,7 @@ func (d *differ) orphanedCharts() {
 		if c.GroupIdentifier == "" || written[c.GroupIdentifier] {
 			continue
 		}
-		d.addAt(RuleChartOrphaned, chartSubject(k), d.head, jsonpos.Pointer(c.Pointer, "groupIdentifier"), change.Head,
+		d.addAt(ruleChartOrphaned, chartSubject(k), d.head, jsonpos.Pointer(c.Pointer, "groupIdentifier"), change.Head,
 			fmt.Sprintf("chart %q reads statistics group %q, which no recipe writes: it only shows legacy data", c.Title, c.GroupIdentifier),
 			nil, c.GroupIdentifier)
 	}
@@ -591,11 +586,11 @@ func (d *differ) userData() {
 		b, ok := baseEntries[h.Key]
 		switch {
 		case !ok:
-			d.add(RuleUserDataAdded, userDataSubject(h.Key), d.head, h.Pointer, h.Entry, change.Head,
+			d.add(ruleUserDataAdded, userDataSubject(h.Key), d.head, h.Pointer, h.Entry, change.Head,
 				fmt.Sprintf("new UserData entry %q: its value is saved in every workspace", h.Key),
 				nil, h.Value.Interface())
 		case !same(b.Value, h.Value):
-			d.add(RuleUserDataDefaultChanged, userDataSubject(h.Key), d.head, h.ValuePointer, h.Value, change.Head,
+			d.add(ruleUserDataDefaultChanged, userDataSubject(h.Key), d.head, h.ValuePointer, h.Value, change.Head,
 				fmt.Sprintf("UserData %q has a new value: workspaces that edited it keep theirs, the others get the new one", h.Key),
 				b.Value.Interface(), h.Value.Interface())
 		}
@@ -609,7 +604,7 @@ func (d *differ) missingUserData() {
 			if _, ok := entries[ref.Key]; ok {
 				continue
 			}
-			d.add(RuleUserDataMissing, recipeSubject(r.Role)+"/"+userDataSubject(ref.Key), d.head, ref.Pointer, ref.Value, change.Head,
+			d.add(ruleUserDataMissing, recipeSubject(r.Role)+"/"+userDataSubject(ref.Key), d.head, ref.Pointer, ref.Value, change.Head,
 				fmt.Sprintf("recipe %s references ${userData['%s']} but the template has no UserData entry %q", r.Role, ref.Key, ref.Key),
 				nil, ref.Key)
 		}

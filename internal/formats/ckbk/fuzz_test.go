@@ -12,7 +12,7 @@ import (
 
 // headOnly are the rules that judge the head alone; comparing a template with
 // itself may report them, and nothing else.
-var headOnly = map[string]bool{RuleRoleDuplicate: true, RuleUserDataMissing: true, RuleChartOrphaned: true}
+var headOnly = map[string]bool{ruleRoleDuplicate.ID: true, ruleUserDataMissing.ID: true, ruleChartOrphaned.ID: true}
 
 func FuzzParse(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/*.ckbk")
@@ -46,7 +46,7 @@ func FuzzParse(f *testing.F) {
 		}
 		for _, c := range []change.Comparison{Diff(nil, tpl), Diff(tpl, nil)} {
 			for _, fd := range c.Findings {
-				if fd.Line == 0 || fd.Rule == "" || fd.Fingerprint == "" {
+				if fd.Line == 0 || fd.Rule == "" || fd.ComputeFingerprint() == "" {
 					t.Errorf("unlocated finding %+v", fd)
 				}
 			}

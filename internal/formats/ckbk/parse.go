@@ -14,7 +14,8 @@ import (
 // Template is a parsed .ckbk recipe collection template. Pointers are RFC
 // 6901 pointers into Doc; values point into Doc's tree.
 type Template struct {
-	Doc  *jsonpos.Doc
+	Doc *jsonpos.Doc
+	// Name is the template's `name`, else its file name without extension.
 	Name string
 	// Version is the template's declared `version` string, nil when absent.
 	Version *jsonpos.Value
@@ -24,6 +25,8 @@ type Template struct {
 	// UserData holds the entries of either UserData form, in document order.
 	UserData []*UserDataEntry
 	Charts   []*Chart
+
+	named bool // Name comes from the template, not its file name
 }
 
 // Field is one located value.
@@ -180,6 +183,7 @@ func (p *parser) template() (*Template, error) {
 	if t.Name, err = p.optionalString(root, "", "name"); err != nil {
 		return nil, err
 	}
+	t.named = t.Name != ""
 	if t.Name == "" {
 		t.Name = strings.TrimSuffix(path.Base(p.doc.File), path.Ext(p.doc.File))
 	}

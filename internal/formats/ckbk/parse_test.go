@@ -59,7 +59,7 @@ func TestParseTemplate(t *testing.T) {
 	if len(tpl.UserData) != 8 || len(tpl.Charts) != 4 {
 		t.Errorf("%d userData entries, %d charts", len(tpl.UserData), len(tpl.Charts))
 	}
-	if d := Diff(tpl, tpl); len(d.Findings) != 0 {
+	if d := recordedDiff(tpl, tpl); len(d.Findings) != 0 {
 		t.Errorf("template has findings against itself: %v", briefs(d.Findings))
 	}
 }
@@ -85,12 +85,12 @@ func TestFlatUserData(t *testing.T) {
 		`"signOff": "See you next Thursday!"`, `"signOff": "See you next Thursday!",`+"\n"+`    "prize": "A pint"`,
 		`"messageText": "${userData['question']}"`, `"messageText": "${userData['question']} Prize: ${userData['prize']}. ${userData['host']}"`,
 	))
-	got := briefs(Diff(base, head).Findings)
+	got := briefs(recordedDiff(base, head).Findings)
 	wantFindings := []brief{
-		{RuleDelayedRecipeChanged, change.Warning, change.Lazy, change.Head, "/recipes/2/actions/0/data/messageText", 42},
-		{RuleUserDataDefaultChanged, change.Info, change.Lazy, change.Head, "/UserData/answer", 49},
-		{RuleUserDataAdded, change.Info, change.Lazy, change.Head, "/UserData/prize", 51},
-		{RuleUserDataMissing, change.Error, change.NoUpgrade, change.Head, "/recipes/2/actions/0/data/messageText", 42},
+		{ruleDelayedRecipeChanged.ID, change.Warning, change.Lazy, change.Head, "/recipes/2/actions/0/data/messageText", 42},
+		{ruleUserDataDefaultChanged.ID, change.Info, change.Lazy, change.Head, "/UserData/answer", 49},
+		{ruleUserDataAdded.ID, change.Info, change.Lazy, change.Head, "/UserData/prize", 51},
+		{ruleUserDataMissing.ID, change.Error, change.NoUpgrade, change.Head, "/recipes/2/actions/0/data/messageText", 42},
 	}
 	if diff := cmp.Diff(wantFindings, got); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
@@ -103,7 +103,7 @@ func TestFlatUserData(t *testing.T) {
 		`"answer": "Wanderers",`, `{"key": "answer", "value": "Wanderers"},`,
 		`"signOff": "See you next Thursday!"`, `{"key": "signOff", "value": "See you next Thursday!"}]`,
 	))
-	if fs := Diff(base, props).Findings; len(fs) != 0 {
+	if fs := recordedDiff(base, props).Findings; len(fs) != 0 {
 		t.Errorf("changing the UserData form: %v", briefs(fs))
 	}
 }

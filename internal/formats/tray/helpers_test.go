@@ -10,8 +10,8 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/formats"
 )
 
-// catalogue is the tray/… table of spec/rules.md, copied by hand so that a
-// rule drifting from the spec fails a test.
+// catalogue is the tray/… table of docs/rules.md, copied by hand so that a
+// rule drifting from the documented catalogue fails a test.
 var catalogue = map[string]struct {
 	severity change.Severity
 	category change.Category

@@ -2,7 +2,7 @@ package tray
 
 import "github.com/breakwater-dev/breakwater/internal/change"
 
-// The tray/… part of the rule catalogue (spec/rules.md). These values are
+// The tray/… part of the rule catalogue (docs/rules.md). These values are
 // never modified; Rules hands out a copy.
 var (
 	ruleAuthSlotAdded = change.Rule{

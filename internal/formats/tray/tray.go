@@ -1,5 +1,5 @@
 // Package tray diffs Tray.io project, workflow and Embedded solution exports
-// (spec/formats.md §1) and classifies every change by a tray/… rule.
+// (docs/formats.md) and classifies every change by a tray/… rule.
 //
 // Slots are matched by external_id, workflows by id and steps by name, so
 // array order, key order and formatting never produce a finding. The diff is
@@ -91,6 +91,6 @@ func (d *differ) add(r change.Rule, subject string, side change.Side, v *jsonpos
 	if side == change.Base {
 		e = d.base
 	}
-	d.out = append(d.out, r.New(d.artifact, subject, formats.LocateValue(e.Doc, v, pointer), side, message))
+	d.out = append(d.out, formats.NewFinding(r, d.artifact, subject, side, e.Doc, v, pointer, message))
 	return &d.out[len(d.out)-1]
 }

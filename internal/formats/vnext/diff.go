@@ -50,12 +50,12 @@ func (d *differ) add(f change.Finding) {
 
 // removal is a finding on the base side, where the removed value was.
 func (d *differ) removal(r change.Rule, subject string, doc *jsonpos.Doc, v *jsonpos.Value, ptr, msg string) change.Finding {
-	return r.New(d.artifact, subject, formats.LocateValue(doc, v, ptr), change.Base, msg)
+	return formats.NewFinding(r, d.artifact, subject, change.Base, doc, v, ptr, msg)
 }
 
 // change is a finding on the head side: additions and changes.
 func (d *differ) change(r change.Rule, subject string, doc *jsonpos.Doc, v *jsonpos.Value, ptr, msg string) change.Finding {
-	return r.New(d.artifact, subject, formats.LocateValue(doc, v, ptr), change.Head, msg)
+	return formats.NewFinding(r, d.artifact, subject, change.Head, doc, v, ptr, msg)
 }
 
 func workflowsOf(p *Package) map[string]*workflow {

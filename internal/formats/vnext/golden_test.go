@@ -134,7 +134,7 @@ func TestGolden(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			base := s.base(t, sample)
 			head := s.head(t, base)
-			got, err := json.MarshalIndent(golden(Diff(base.parse(t), head.parse(t))), "", "  ")
+			got, err := json.MarshalIndent(golden(recordedDiff(base.parse(t), head.parse(t))), "", "  ")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -191,8 +191,8 @@ func TestFingerprintsIgnoreLayout(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			base := s.base(t, sample)
 			head := s.head(t, base)
-			plain := Diff(base.parse(t), head.parse(t))
-			moved := Diff(reformat(t, base).parse(t), reformat(t, head).parse(t))
+			plain := recordedDiff(base.parse(t), head.parse(t))
+			moved := recordedDiff(reformat(t, base).parse(t), reformat(t, head).parse(t))
 			prints := func(c change.Comparison) []string {
 				var out []string
 				for _, f := range c.Findings {
@@ -251,7 +251,7 @@ func TestNoOpEdits(t *testing.T) {
 	base := sample.parse(t)
 	for name, edit := range cases {
 		t.Run(name, func(t *testing.T) {
-			if fs := Diff(base, edit(t, sample).parse(t)).Findings; len(fs) != 0 {
+			if fs := recordedDiff(base, edit(t, sample).parse(t)).Findings; len(fs) != 0 {
 				var b strings.Builder
 				for _, f := range fs {
 					b.WriteString("\n" + f.Rule + " " + f.Subject + ": " + f.Message)

@@ -2,7 +2,7 @@ package vnext
 
 import "github.com/breakwater-dev/breakwater/internal/change"
 
-// The vnext/… part of the rule catalogue (../shared/spec/rules.md). IDs never
+// The vnext/… part of the rule catalogue (docs/rules.md). IDs never
 // change meaning once shipped.
 var (
 	ruleWorkflowRemoved = change.Rule{

@@ -232,7 +232,7 @@ func toAny(tokens []string) []any {
 // unknown members are allowed.
 //
 // The vendor schemas forbid unknown members (additionalProperties: false),
-// but the product parses tolerantly (formats.md: unknown fields are ignored,
+// but the product parses tolerantly (docs/formats.md: unknown fields are ignored,
 // never an error), and the vendor's own core package carries members its
 // schemas do not list (startTransition.view, a Dapr service task's
 // config.data). So additionalProperties failures are dropped, and a oneOf or

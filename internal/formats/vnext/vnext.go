@@ -12,6 +12,7 @@ package vnext
 
 import (
 	"github.com/breakwater-dev/breakwater/internal/change"
+	"github.com/breakwater-dev/breakwater/internal/formats"
 	"github.com/breakwater-dev/breakwater/internal/jsonpos"
 )
 
@@ -21,16 +22,9 @@ const Format = "vnext"
 // ConfigFile is the file that makes a directory a vNext package.
 const ConfigFile = "vnext.config.json"
 
-// File is one parsed JSON file of a package.
-type File struct {
-	// Path is slash-separated and relative to the package root, the
-	// directory that holds vnext.config.json.
-	Path string
-	Doc  *jsonpos.Doc
-	// Unchanged says the file has the same bytes on the other side of the
-	// comparison: it was accepted before, so it is not validated again.
-	Unchanged bool
-}
+// File is one parsed JSON file of a package; its Path is relative to the
+// package root, the directory that holds vnext.config.json.
+type File = formats.File
 
 // Kind is a component kind; it picks the vendor schema and the folder.
 type Kind string

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -409,4 +410,26 @@ func With(files map[string][]byte, changes map[string][]byte) map[string][]byte 
 		}
 	}
 	return out
+}
+
+// WriteWorkspace writes a file into the job's checkout (GITHUB_WORKSPACE),
+// e.g. the configuration the run then reads without the API.
+func (s *Scenario) WriteWorkspace(p string, data []byte) {
+	full := filepath.Join(s.Workspace, filepath.FromSlash(p))
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		s.T.Fatal(err)
+	}
+	if err := os.WriteFile(full, data, 0o644); err != nil {
+		s.T.Fatal(err)
+	}
+}
+
+// TruncateTrees makes GitHub answer every tree listing as cut short, as it
+// does for a repository of more than 100,000 files.
+func (s *Scenario) TruncateTrees() {
+	body, err := json.Marshal(map[string]any{"sha": s.Head, "truncated": true, "tree": []any{}})
+	if err != nil {
+		s.T.Fatal(err)
+	}
+	s.Fake.Fail(githubtest.Fault{Operation: "git/get-tree", Status: http.StatusOK, Body: string(body)})
 }

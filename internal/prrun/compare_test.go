@@ -1,0 +1,120 @@
+package prrun_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/breakwater-dev/breakwater/internal/githubapi/githubtest"
+	"github.com/breakwater-dev/breakwater/internal/prrun/prruntest"
+)
+
+// The input side never passes what it did not compare: a file GitHub will
+// not serve and a listing GitHub cut short are tool errors naming what was
+// missed; only files that are exports by content count.
+
+// exportOnly is the sample pair without its package.json, so that the only
+// files read are the export's two versions.
+func exportOnly(t *testing.T) (base, head map[string][]byte) {
+	b, h := prruntest.SamplePair(t)
+	return map[string][]byte{exportFile: b[exportFile]}, map[string][]byte{exportFile: h[exportFile]}
+}
+
+func TestExportTheAPICannotServeIsAToolError(t *testing.T) {
+	base, head := exportOnly(t)
+	s := prruntest.New(t, base, head)
+	// The configuration comes from the checkout, so the first content read
+	// is the export's.
+	s.WriteWorkspace(".github/breakwater.yml", []byte("comment: true\n"))
+	s.Fake.Fail(githubtest.Fault{
+		Operation: "repos/get-content", Status: http.StatusForbidden,
+		Body: `{"message":"This API returns blobs up to 100 MB in size. The requested blob is too large to fetch via the API, but you can use the Git Data API to request blobs up to 100 MB in size."}`,
+	})
+	o := run(t, s)
+	if o.err == nil || !strings.Contains(o.err.Error(), exportFile+" cannot be compared") {
+		t.Fatalf("err = %v, want the export named", o.err)
+	}
+	if w := writes(s); len(w) != 0 {
+		t.Errorf("a run that compared nothing wrote %+v", w)
+	}
+}
+
+func TestTruncatedTreeIsAToolError(t *testing.T) {
+	base, head := prruntest.SamplePair(t)
+	s := prruntest.New(t, base, head)
+	s.TruncateTrees()
+	o := run(t, s)
+	if o.err == nil || !strings.Contains(o.err.Error(), "cut the file listing of "+prruntest.Owner+"/"+prruntest.Name+"@") {
+		t.Fatalf("err = %v, want the truncated listing named", o.err)
+	}
+	if w := writes(s); len(w) != 0 {
+		t.Errorf("a run that compared nothing wrote %+v", w)
+	}
+}
+
+// A changed export that neither tree lists is named, never left out.
+func TestChangedExportMissingFromTheListing(t *testing.T) {
+	base, head := exportOnly(t)
+	s := prruntest.New(t, base, head)
+	body, _ := json.Marshal(map[string]any{"sha": s.Head, "truncated": false, "tree": []any{
+		map[string]any{"path": "README.md", "mode": "100644", "type": "blob", "sha": strings.Repeat("a", 40), "size": 1},
+	}})
+	s.Fake.Fail(githubtest.Fault{Operation: "git/get-tree", Status: http.StatusOK, Body: string(body)})
+	o := run(t, s)
+	if o.err == nil || !strings.Contains(o.err.Error(), exportFile+" is changed") {
+		t.Fatalf("err = %v, want the unlisted export named", o.err)
+	}
+}
+
+// A pull request that changes a JSON file that is not an export, under the
+// default globs, gets no comment and no labels: it changes no export.
+func TestOnlyExportsByContentCount(t *testing.T) {
+	base, _ := prruntest.SamplePair(t)
+	base = prruntest.With(base, map[string][]byte{".vscode/settings.json": []byte(`{"editor.tabSize": 2}`)})
+	s := prruntest.New(t, base, prruntest.With(base, map[string][]byte{".vscode/settings.json": []byte(`{"editor.tabSize": 4}`)}))
+	o := mustRun(t, s)
+	if o.res.Touched || o.res.Failed || o.res.Report.Summary.Compared.Skipped != 2 {
+		t.Errorf("result %+v, compared %+v", o.res, o.res.Report.Summary.Compared)
+	}
+	if n := len(stickyComments(s)); n != 0 {
+		t.Errorf("%d comments on a pull request that changes no export", n)
+	}
+	if got := s.Repo.PullLabels(prruntest.Number); len(got) != 0 {
+		t.Errorf("labels = %q", got)
+	}
+	if !strings.Contains(s.Summary(), "changes no export files") {
+		t.Errorf("summary = %q", s.Summary())
+	}
+}
+
+// A pull request that only moves an export is one move, not a removal and
+// an addition, and breaks nothing.
+func TestMovedExportIsOneMove(t *testing.T) {
+	base, _ := exportOnly(t)
+	s := prruntest.New(t, base, map[string][]byte{"solutions/dropbox.json": base[exportFile]})
+	o := mustRun(t, s)
+	var rules []string
+	for _, f := range o.res.Report.Changes {
+		rules = append(rules, f.Rule)
+	}
+	if len(rules) != 1 || rules[0] != "artifact/moved" || o.res.Failed {
+		t.Errorf("rules %v, failed %v", rules, o.res.Failed)
+	}
+}
+
+// A pull request that fixes an export the base could not even read passes:
+// the head is compared as a new export, and the report says why.
+func TestFixingAnInvalidBaseCanPass(t *testing.T) {
+	base, _ := exportOnly(t)
+	broken := map[string][]byte{exportFile: base[exportFile][:len(base[exportFile])/2]}
+	s := prruntest.New(t, broken, base)
+	o := mustRun(t, s)
+	found := false
+	for _, f := range o.res.Report.Changes {
+		found = found || f.Rule == "artifact/base-invalid"
+	}
+	if o.res.Failed || !o.res.Touched || !found {
+		t.Errorf("failed %v, touched %v, base-invalid reported %v", o.res.Failed, o.res.Touched, found)
+	}
+}
