@@ -10,9 +10,11 @@ import (
 
 	"github.com/breakwater-dev/breakwater/internal/actions"
 	"github.com/breakwater-dev/breakwater/internal/config"
+	"github.com/breakwater-dev/breakwater/internal/engine"
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
 	"github.com/breakwater-dev/breakwater/internal/release"
 	"github.com/breakwater-dev/breakwater/internal/signing"
+	"github.com/breakwater-dev/breakwater/internal/source"
 )
 
 // The Action's release side: `release: published` and pushed v-tags run
@@ -95,9 +97,11 @@ func runActionRelease(ctx context.Context, env Env, rn *actions.Runner) error {
 			regToken = token
 		}
 		steps, err = releaseSteps(ctx, env, cfg, r, releasePlan{
-			tags:          githubTags(gh, repo),
-			commitTime:    func(ctx context.Context, sha string) (time.Time, error) { return gh.CommitTime(ctx, repo, sha) },
-			treeAt:        func(sha string) releaseTree { return githubTree{gh, repo, sha} },
+			tags:       githubTags(gh, repo),
+			commitTime: func(ctx context.Context, sha string) (time.Time, error) { return gh.CommitTime(ctx, repo, sha) },
+			treeAt: func(_ context.Context, sha string) (engine.Tree, error) {
+				return source.NewGitHub(gh, repo, sha), nil
+			},
 			gh:            gh,
 			keyRef:        rn.Input(release.InputSigningKey),
 			environments:  rn.ListInput(release.InputEnvironment),

@@ -61,11 +61,11 @@ func runDeploy(ctx context.Context, env Env, o *deployOptions, args []string) er
 	if len(args) != 1 {
 		return errors.New("deploy needs one TARBALL; see breakwater deploy --help")
 	}
-	cfg, err := loadConfig(ctx, o.config)
+	cfg, err := loadConfig(ctx, env, o.config)
 	if err != nil {
 		return err
 	}
-	r, err := readRelease(args[0], o.bundle)
+	r, err := readRelease(env, args[0], o.bundle)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/config"
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
 	"github.com/breakwater-dev/breakwater/internal/release"
+	"github.com/breakwater-dev/breakwater/internal/source"
 )
 
 type packageOptions struct {
@@ -54,11 +54,11 @@ func runPackage(ctx context.Context, env Env, o *packageOptions, args []string) 
 	if len(args) > 1 {
 		return errors.New("package takes at most one DIR; see breakwater package --help")
 	}
-	dir := "."
+	dir := env.path(".")
 	if len(args) == 1 {
-		dir = args[0]
+		dir = env.path(args[0])
 	}
-	cfg, err := loadConfig(ctx, o.config)
+	cfg, err := loadConfig(ctx, env, o.config)
 	if err != nil {
 		return err
 	}
@@ -78,18 +78,27 @@ func runPackage(ctx context.Context, env Env, o *packageOptions, args []string) 
 			return err
 		}
 	}
+	head, err := source.NewDir(dir, dir)
+	if err != nil {
+		return err
+	}
+	out := env.path(o.out)
 	steps := []release.Step{
 		release.ChangeRecordStep{Compare: func(ctx context.Context, prev release.Previous) (*change.Report, error) {
-			return compareTrees(ctx, gitTree{dir, prev.Commit}, dirTree(dir), cfg, r.Package)
+			base, err := gitTreeAt(ctx, dir, prev.Commit)
+			if err != nil {
+				return nil, err
+			}
+			return compareTrees(ctx, base, head, cfg, r.Package)
 		}},
 		release.PackageStep{Files: func(ctx context.Context) ([]release.File, error) {
-			return packageFiles(ctx, dirTree(dir), cfg, r.Package)
-		}, OutDir: o.out},
+			return packageFiles(ctx, head, cfg, r.Package)
+		}, OutDir: out},
 	}
 	if err := release.Run(ctx, r, steps); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(env.Stdout, filepath.Join(o.out, r.TarballName))
+	_, err = fmt.Fprintln(env.Stdout, filepath.Join(out, r.TarballName))
 	return err
 }
 
@@ -101,7 +110,7 @@ func localRelease(ctx context.Context, env Env, cfg *config.Config, dir, reposit
 		repository = env.Getenv("GITHUB_REPOSITORY")
 	}
 	if repository == "" {
-		repository = originRepository(ctx, dir)
+		repository = source.GitHubOrigin(ctx, dir)
 	}
 	owner, name, ok := strings.Cut(repository, "/")
 	if !ok || owner == "" || name == "" {
@@ -113,7 +122,7 @@ func localRelease(ctx context.Context, env Env, cfg *config.Config, dir, reposit
 	}
 	r := &release.Release{Repo: githubapi.Repo{Owner: owner, Name: name}, ServerURL: env.Getenv("GITHUB_SERVER_URL"), Package: pkg,
 		Registry: cfg.Registry.URL, Secrets: secrets(env, cfg)}
-	commit, at, gerr := gitCommit(ctx, dir)
+	commit, at, gerr := source.GitCommit(ctx, dir, "")
 	r.Commit, r.CommitTime = commit, at
 	if s := env.Getenv("SOURCE_DATE_EPOCH"); s != "" {
 		sec, err := strconv.ParseInt(s, 10, 64)
@@ -127,29 +136,14 @@ func localRelease(ctx context.Context, env Env, cfg *config.Config, dir, reposit
 	return r, nil
 }
 
-var githubRemote = regexp.MustCompile(`github\.com[:/]([^/]+)/([^/]+?)(\.git)?/?$`)
-
-// originRepository is owner/name of git's origin remote on github.com.
-func originRepository(ctx context.Context, dir string) string {
-	out, err := git(ctx, dir, "remote", "get-url", "origin")
-	if err != nil {
-		return ""
-	}
-	m := githubRemote.FindStringSubmatch(strings.TrimSpace(string(out)))
-	if m == nil {
-		return ""
-	}
-	return m[1] + "/" + m[2]
-}
-
 // localVersion is the version given, else the v-tag at dir's commit, else
 // the declared version.
 func localVersion(ctx context.Context, cfg *config.Config, dir, given string) (string, error) {
 	if given != "" {
 		return strings.TrimPrefix(given, "v"), nil
 	}
-	if out, err := git(ctx, dir, "describe", "--tags", "--exact-match", "--match", "v[0-9]*", "HEAD"); err == nil {
-		return strings.TrimPrefix(strings.TrimSpace(string(out)), "v"), nil
+	if tag := source.GitVersionTag(ctx, dir); tag != "" {
+		return strings.TrimPrefix(tag, "v"), nil
 	}
 	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(cfg.Version.File)))
 	if err != nil {

@@ -44,7 +44,7 @@ func runPublish(ctx context.Context, env Env, o *publishOptions, args []string) 
 	if token == "" {
 		return errors.New("no registry token: set NODE_AUTH_TOKEN (or GITHUB_TOKEN)")
 	}
-	data, err := os.ReadFile(args[0])
+	data, err := os.ReadFile(env.path(args[0]))
 	if err != nil {
 		return fmt.Errorf("reading the tarball: %w", err)
 	}

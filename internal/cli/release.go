@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"os"
-	"strings"
 	"time"
 
+	"github.com/breakwater-dev/breakwater/internal/engine"
 	"github.com/breakwater-dev/breakwater/internal/release"
 	"github.com/breakwater-dev/breakwater/internal/signing"
+	"github.com/breakwater-dev/breakwater/internal/source"
 )
 
 type releaseOptions struct {
@@ -61,11 +62,11 @@ func runRelease(ctx context.Context, env Env, o *releaseOptions, args []string) 
 	if len(args) > 1 {
 		return errors.New("release takes at most one DIR; see breakwater release --help")
 	}
-	dir := "."
+	dir := env.path(".")
 	if len(args) == 1 {
-		dir = args[0]
+		dir = env.path(args[0])
 	}
-	cfg, err := loadConfig(ctx, o.config)
+	cfg, err := loadConfig(ctx, env, o.config)
 	if err != nil {
 		return err
 	}
@@ -75,11 +76,9 @@ func runRelease(ctx context.Context, env Env, o *releaseOptions, args []string) 
 	}
 	r.Tag, r.Commit = o.tag, ""
 	if r.Tag == "" {
-		out, err := git(ctx, dir, "describe", "--tags", "--exact-match", "--match", "v[0-9]*", "HEAD")
-		if err != nil {
+		if r.Tag = source.GitVersionTag(ctx, dir); r.Tag == "" {
 			return errors.New("no release tag: give --tag vX.Y.Z, or run at a commit tagged v…")
 		}
-		r.Tag = strings.TrimSpace(string(out))
 	}
 	gh, _, err := githubFromEnv(env, "")
 	if err != nil {
@@ -88,6 +87,8 @@ func runRelease(ctx context.Context, env Env, o *releaseOptions, args []string) 
 	summaryPath := o.summary
 	if summaryPath == "" {
 		summaryPath = env.Getenv("GITHUB_STEP_SUMMARY")
+	} else {
+		summaryPath = env.path(summaryPath)
 	}
 	token := env.Getenv("NODE_AUTH_TOKEN")
 	if token == "" {
@@ -100,13 +101,13 @@ func runRelease(ctx context.Context, env Env, o *releaseOptions, args []string) 
 			if env.Getenv("SOURCE_DATE_EPOCH") != "" {
 				return fixedTime, nil
 			}
-			_, t, err := gitCommit(ctx, dir, sha)
+			_, t, err := source.GitCommit(ctx, dir, sha)
 			return t, err
 		},
-		treeAt:        func(sha string) releaseTree { return gitTree{dir, sha} },
+		treeAt:        func(ctx context.Context, sha string) (engine.Tree, error) { return gitTreeAt(ctx, dir, sha) },
 		gh:            gh,
 		keyRef:        o.key,
-		outDir:        o.out,
+		outDir:        outDir(env, o.out),
 		environments:  o.environments,
 		registryToken: token,
 		provenance:    signing.ProvenanceFromEnv(env.Getenv),
@@ -123,6 +124,13 @@ func runRelease(ctx context.Context, env Env, o *releaseOptions, args []string) 
 	err = release.Run(ctx, r, steps)
 	printRecords(env.Stdout, r)
 	return err
+}
+
+func outDir(env Env, dir string) string {
+	if dir == "" {
+		return ""
+	}
+	return env.path(dir)
 }
 
 func appendFile(path, s string) error {

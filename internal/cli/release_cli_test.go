@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/breakwater-dev/breakwater/internal/cli"
 	"github.com/breakwater-dev/breakwater/internal/npmpkg"
+	"github.com/breakwater-dev/breakwater/internal/source"
 	"github.com/breakwater-dev/breakwater/internal/testenv"
 )
 
@@ -39,49 +39,40 @@ func TestReleaseCommandsHelp(t *testing.T) {
 	}
 }
 
-// gitRepo is a git repository with the Tray sample at v1.4.0 and a
-// breaking change at v2.0.0 (HEAD).
-func gitRepo(t *testing.T) string {
+// taggedRepo is a git repository with the Tray sample at v1.4.0 and a
+// breaking change at v2.0.0 (HEAD, an annotated tag).
+func taggedRepo(t *testing.T) string {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		testenv.Require(t, "git is not installed")
-	}
 	dir := t.TempDir()
-	gitIn := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com",
-			"GIT_AUTHOR_DATE=2025-06-01T09:30:00Z", "GIT_COMMITTER_DATE=2025-06-01T09:30:00Z")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	copyDir := func(from string, version string) {
+	write := func(from string, version string) {
 		t.Helper()
 		data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "examples", "tray", from, "bynder-dropbox.project.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		os.WriteFile(filepath.Join(dir, "bynder-dropbox.project.json"), data, 0o644)
-		os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"name":"x","version":"`+version+`"}`), 0o644)
+		if err := os.WriteFile(filepath.Join(dir, "bynder-dropbox.project.json"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"name":"x","version":"`+version+`"}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	gitIn("init", "-q", "-b", "main")
-	copyDir("base", "1.4.0")
-	gitIn("add", ".")
-	gitIn("commit", "-qm", "v1.4.0")
-	gitIn("tag", "v1.4.0")
-	copyDir("head", "2.0.0")
-	gitIn("add", ".")
-	gitIn("commit", "-qm", "v2.0.0")
-	gitIn("tag", "-a", "v2.0.0", "-m", "release 2.0.0")
+	testenv.Git(t, dir, "init", "-q", "-b", "main")
+	write("base", "1.4.0")
+	testenv.Git(t, dir, "add", ".")
+	testenv.Git(t, dir, "commit", "-qm", "v1.4.0")
+	testenv.Git(t, dir, "tag", "v1.4.0")
+	write("head", "2.0.0")
+	testenv.Git(t, dir, "add", ".")
+	testenv.Git(t, dir, "commit", "-qm", "v2.0.0")
+	testenv.Git(t, dir, "tag", "-a", "v2.0.0", "-m", "release 2.0.0")
 	return dir
 }
 
 // Two builds of the same tag are byte-identical, and the manifest holds
 // the change record against the previous tag read from git.
 func TestPackageIsReproducible(t *testing.T) {
-	dir := gitRepo(t)
+	dir := taggedRepo(t)
 	env := map[string]string{"GITHUB_REPOSITORY": "octo-org/bynder-dropbox"}
 	var tarballs [][]byte
 	for i := range 2 {
@@ -125,7 +116,11 @@ func TestPackageIsReproducible(t *testing.T) {
 			}
 		}
 	}
-	if manifest.PreviousVersion != "1.4.0" || manifest.CreatedAt != "2025-06-01T09:30:00Z" || !manifest.Changes.Breaking ||
+	_, at, err := source.GitCommit(context.Background(), dir, "v2.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if manifest.PreviousVersion != "1.4.0" || manifest.CreatedAt != at.Format(time.RFC3339) || !manifest.Changes.Breaking ||
 		!manifest.Changes.AuthChanges || !manifest.Changes.ConfigChanges || len(manifest.Changes.Findings) == 0 {
 		t.Errorf("manifest = %+v", manifest)
 	}
@@ -151,7 +146,7 @@ func writeKeys(t *testing.T, dir string) (priv, pub string) {
 // sign and verify offline with a key; verify's exit codes: 0 verified,
 // 1 does not verify (with the reason), 2 cannot run.
 func TestSignAndVerifyExitCodes(t *testing.T) {
-	dir := gitRepo(t)
+	dir := taggedRepo(t)
 	tmp := t.TempDir()
 	env := map[string]string{"GITHUB_REPOSITORY": "octo-org/bynder-dropbox"}
 	_, stdout, _ := runIn(t, env, "package", dir, "--out", tmp)
@@ -202,7 +197,7 @@ func TestSignAndVerifyExitCodes(t *testing.T) {
 // a clear exit 2.
 func TestPublishCommand(t *testing.T) {
 	v := testenv.StartVerdaccio(t)
-	dir := gitRepo(t)
+	dir := taggedRepo(t)
 	env := map[string]string{"GITHUB_REPOSITORY": "octo-org/bynder-dropbox"}
 	out1 := t.TempDir()
 	_, stdout, _ := runIn(t, env, "package", dir, "--out", out1)

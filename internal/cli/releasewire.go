@@ -10,6 +10,7 @@ import (
 
 	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/config"
+	"github.com/breakwater-dev/breakwater/internal/engine"
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
 	"github.com/breakwater-dev/breakwater/internal/npmpkg"
 	"github.com/breakwater-dev/breakwater/internal/npmregistry"
@@ -56,7 +57,7 @@ func readKeyRef(env Env, ref string) ([]byte, error) {
 	if strings.Contains(ref, "://") {
 		return nil, fmt.Errorf("key %q: KMS keys are not built in; use a PEM file or env://VARIABLE", ref)
 	}
-	data, err := os.ReadFile(ref)
+	data, err := os.ReadFile(env.path(ref))
 	if err != nil {
 		return nil, fmt.Errorf("reading the key: %w", err)
 	}
@@ -95,7 +96,7 @@ func signStep(env Env, cfg *config.Config, keyRef string, prov *signing.Provenan
 	}
 	opts := &signing.KeylessOptions{Token: tok, FulcioURL: cfg.Signing.FulcioURL, RekorURL: cfg.Signing.RekorURL, TSAURL: cfg.Signing.TSAURL}
 	if cfg.Signing.TrustedRoot != "" {
-		tr, err := trustedRoot(cfg.Signing.TrustedRoot)
+		tr, err := trustedRoot(env.path(cfg.Signing.TrustedRoot))
 		if err != nil {
 			return release.SignStep{}, err
 		}
@@ -157,7 +158,7 @@ func policy(ctx context.Context, env Env, cfg *config.Config, f policyFlags) (si
 	var tr *signing.TrustedRoot
 	var err error
 	if rootPath != "" {
-		tr, err = trustedRoot(rootPath)
+		tr, err = trustedRoot(env.path(rootPath))
 	} else {
 		tr, err = signing.FetchTrustedRoot(ctx, signing.TUFOptions{})
 	}
@@ -179,7 +180,11 @@ func workflowPath(ref string) string {
 }
 
 // readRelease reads a tarball made by `breakwater package` and its bundle.
-func readRelease(tarballPath, bundlePath string) (*release.Release, error) {
+func readRelease(env Env, tarballPath, bundlePath string) (*release.Release, error) {
+	tarballPath = env.path(tarballPath)
+	if bundlePath != "" {
+		bundlePath = env.path(bundlePath)
+	}
 	data, err := os.ReadFile(tarballPath)
 	if err != nil {
 		return nil, fmt.Errorf("reading the tarball: %w", err)
@@ -303,7 +308,7 @@ type releasePlan struct {
 	tags       func(ctx context.Context) ([]release.Tag, error)
 	commitTime func(ctx context.Context, sha string) (time.Time, error)
 	// treeAt is the repository at a commit.
-	treeAt func(sha string) releaseTree
+	treeAt func(ctx context.Context, sha string) (engine.Tree, error)
 	// gh is the GitHub API of the run, nil outside GitHub Actions.
 	gh            *githubapi.Client
 	keyRef        string
@@ -363,10 +368,22 @@ func releaseSteps(ctx context.Context, env Env, cfg *config.Config, r *release.R
 	steps := []release.Step{
 		release.VersionStep{Tags: p.tags, CommitTime: p.commitTime},
 		release.ChangeRecordStep{Compare: func(ctx context.Context, prev release.Previous) (*change.Report, error) {
-			return compareTrees(ctx, p.treeAt(prev.Commit), p.treeAt(r.Commit), cfg, r.Package)
+			base, err := p.treeAt(ctx, prev.Commit)
+			if err != nil {
+				return nil, err
+			}
+			head, err := p.treeAt(ctx, r.Commit)
+			if err != nil {
+				return nil, err
+			}
+			return compareTrees(ctx, base, head, cfg, r.Package)
 		}},
 		release.PackageStep{Files: func(ctx context.Context) ([]release.File, error) {
-			return packageFiles(ctx, p.treeAt(r.Commit), cfg, r.Package)
+			head, err := p.treeAt(ctx, r.Commit)
+			if err != nil {
+				return nil, err
+			}
+			return packageFiles(ctx, head, cfg, r.Package)
 		}, OutDir: p.outDir},
 		sign,
 		release.VerifyStep{Policy: pol},

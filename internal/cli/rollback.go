@@ -42,7 +42,7 @@ func runRollback(ctx context.Context, env Env, o *rollbackOptions, args []string
 	if len(args) != 0 || o.environment == "" || o.version == "" {
 		return errors.New("rollback needs --environment NAME and --version X.Y.Z; see breakwater rollback --help")
 	}
-	cfg, err := loadConfig(ctx, o.config)
+	cfg, err := loadConfig(ctx, env, o.config)
 	if err != nil {
 		return err
 	}

@@ -43,11 +43,11 @@ func runSign(ctx context.Context, env Env, o *signOptions, args []string) error 
 	if len(args) != 1 {
 		return errors.New("sign needs one TARBALL; see breakwater sign --help")
 	}
-	cfg, err := loadConfig(ctx, o.config)
+	cfg, err := loadConfig(ctx, env, o.config)
 	if err != nil {
 		return err
 	}
-	data, err := os.ReadFile(args[0])
+	data, err := os.ReadFile(env.path(args[0]))
 	if err != nil {
 		return fmt.Errorf("reading the tarball: %w", err)
 	}
@@ -70,7 +70,7 @@ func runSign(ctx context.Context, env Env, o *signOptions, args []string) error 
 	if out == "" {
 		out = args[0] + ".sigstore.json"
 	}
-	if err := os.WriteFile(out, r.Bundle, 0o644); err != nil {
+	if err := os.WriteFile(env.path(out), r.Bundle, 0o644); err != nil {
 		return fmt.Errorf("writing the bundle: %w", err)
 	}
 	for _, w := range r.Warnings {

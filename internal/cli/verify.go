@@ -49,11 +49,11 @@ func runVerify(ctx context.Context, env Env, o *verifyOptions, args []string) er
 	if o.policy.issuer != "" && o.policy.identityRegexp == "" {
 		return errors.New("--certificate-oidc-issuer needs --certificate-identity-regexp")
 	}
-	cfg, err := loadConfig(ctx, o.config)
+	cfg, err := loadConfig(ctx, env, o.config)
 	if err != nil {
 		return err
 	}
-	data, err := os.ReadFile(args[0])
+	data, err := os.ReadFile(env.path(args[0]))
 	if err != nil {
 		return fmt.Errorf("reading the tarball: %w", err)
 	}
@@ -61,7 +61,7 @@ func runVerify(ctx context.Context, env Env, o *verifyOptions, args []string) er
 	if bundlePath == "" {
 		bundlePath = args[0] + ".sigstore.json"
 	}
-	bundle, err := os.ReadFile(bundlePath)
+	bundle, err := os.ReadFile(env.path(bundlePath))
 	if err != nil {
 		return fmt.Errorf("reading the bundle: %w", err)
 	}

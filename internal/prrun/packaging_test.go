@@ -12,8 +12,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/breakwater-dev/breakwater/internal/prrun"
-	"github.com/breakwater-dev/breakwater/internal/release"
 	"github.com/breakwater-dev/breakwater/internal/prrun/prruntest"
+	"github.com/breakwater-dev/breakwater/internal/release"
 )
 
 // These tests keep the Action's packaging honest: action.yml, the VERSION
