@@ -9,7 +9,7 @@ import (
 
 	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/formats"
-	trayformat "github.com/breakwater-dev/breakwater/internal/formats/tray"
+	"github.com/breakwater-dev/breakwater/internal/formats/registry"
 	"github.com/breakwater-dev/breakwater/internal/tray"
 )
 
@@ -100,12 +100,21 @@ func trayExport(files []File, path string) (File, error) {
 	return found[0], nil
 }
 
+// trayFormat is the registry's name of the format Tray environments import.
+const trayFormat = "tray"
+
+// isTrayExport reports whether the format registry detects f as a Tray
+// export.
 func isTrayExport(f File) bool {
 	if !strings.HasSuffix(f.Path, ".json") {
 		return false
 	}
 	doc, err := formats.ParseJSON(f.Path, f.Data)
-	return err == nil && trayformat.Detect(doc.Root)
+	if err != nil {
+		return false
+	}
+	got, ok := registry.Default().Detect(doc.Root)
+	return ok && got.Name() == trayFormat
 }
 
 // ComparePreview compares Tray's publish preview with the change record and
