@@ -19,6 +19,7 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/npmpkg"
 	"github.com/breakwater-dev/breakwater/internal/source"
 	"github.com/breakwater-dev/breakwater/internal/testenv"
+	"github.com/breakwater-dev/breakwater/internal/tray/traytest"
 )
 
 // runIn runs the CLI in process with env as its whole environment.
@@ -223,5 +224,55 @@ func TestPublishCommand(t *testing.T) {
 	code, stdout, stderr = runIn(t, env, "publish", tgz, "--registry", v.URL)
 	if code != cli.ExitError || !strings.Contains(stderr, "401") || strings.Contains(stdout+stderr, "npm_BADtoken0123456789") || strings.Contains(stdout+stderr, v.Token) {
 		t.Errorf("bad token: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// deploy to a Tray environment from the command line: the tarball verifies
+// against the configured key, Tray's preview is compared, and the new auth
+// scope of the sample stops the import with what to authenticate.
+func TestDeployToTrayRefusesNewAuth(t *testing.T) {
+	dir := taggedRepo(t)
+	tmp := t.TempDir()
+	env := map[string]string{"GITHUB_REPOSITORY": "octo-org/bynder-dropbox"}
+	_, stdout, _ := runIn(t, env, "package", dir, "--out", tmp)
+	tgz := strings.TrimSpace(stdout)
+	priv, pub := writeKeys(t, tmp)
+	if code, out, errOut := runIn(t, env, "sign", tgz, "--key", priv); code != cli.ExitOK {
+		t.Fatalf("sign: %d %s %s", code, out, errOut)
+	}
+	const token = "tray-master-SECRET-0123456789"
+	srv := traytest.New(t, traytest.Config{MasterToken: token, Unlimited: true})
+	srv.AddSolution(traytest.Solution{ID: "sol-1", Title: "Bynder Dropbox", Version: 1})
+	srv.SetPreview("sol-1", map[string]any{"breakingChanges": true, "requiresNewUserInput": true, "requiresNewSystemInput": false,
+		"authSlots": map[string]any{"updated": []any{}}, "configSlots": map[string]any{"created": []any{}}})
+	cfg := filepath.Join(tmp, "breakwater.yml")
+	os.WriteFile(cfg, []byte(`signing:
+  mode: key
+  key: `+priv+`
+  policy:
+    public-key: `+pub+`
+environments:
+  - name: tray
+    tray:
+      project-id: proj-1
+      solution-id: sol-1
+      graphql-url: `+srv.GraphQLURL()+`
+      api-url: `+srv.APIURL()+`
+`), 0o644)
+	env["TRAY_TOKEN_TRAY"] = token
+	code, stdout, stderr := runIn(t, env, "deploy", tgz, "--config", cfg)
+	if code != cli.ExitError {
+		t.Fatalf("deploy: exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"verify", "verified against the public key", "import refused", "tray/auth-scopes-added", "Tray's publish preview disagrees"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if srv.CallCount(traytest.OpPreview) != 1 || srv.CallCount(traytest.OpImportProject) != 0 {
+		t.Errorf("preview calls %d, imports %d", srv.CallCount(traytest.OpPreview), srv.CallCount(traytest.OpImportProject))
+	}
+	if strings.Contains(stdout+stderr, token) {
+		t.Error("the Tray token leaked")
 	}
 }
