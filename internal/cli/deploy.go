@@ -48,11 +48,8 @@ Exit codes: 0 deployed; 2 anything failed (the report says what happened).`,
 	c.flags = newFlagSet(c)
 	c.flags.StringVar(&o.bundle, "bundle", "", "the Sigstore bundle (default TARBALL.sigstore.json)")
 	c.flags.Var(&o.environments, "environment", "deploy to this environment `name` only (repeatable; default all, in order)")
-	c.flags.StringVar(&o.policy.key, "key", "", "verify with this public key: a PEM `file` or env://VARIABLE")
-	c.flags.StringVar(&o.policy.identityRegexp, "certificate-identity-regexp", "", "verify a certificate identity matching this `regexp`")
-	c.flags.StringVar(&o.policy.issuer, "certificate-oidc-issuer", "", "the certificate's exact OIDC `issuer`")
-	c.flags.StringVar(&o.policy.trustedRoot, "trusted-root", "", "Sigstore trusted_root.json `file`")
-	c.flags.StringVar(&o.config, "config", "", "configuration `file` (default .github/breakwater.yml when it exists)")
+	addPolicyFlags(c.flags, &o.policy)
+	addConfigFlag(c.flags, &o.config)
 	c.run = func(ctx context.Context, env Env, args []string) error { return runDeploy(ctx, env, o, args) }
 	return c
 }

@@ -45,24 +45,13 @@ SOURCE_DATE_EPOCH), never the clock.`,
 	c.flags.StringVar(&o.out, "out", ".", "the `directory` the tarball is written to")
 	c.flags.StringVar(&o.pkg, "package", "", "the runtime package `name` (default: the configuration's only package)")
 	c.flags.StringVar(&o.repository, "repository", "", "the GitHub repository `owner/name` (default: GITHUB_REPOSITORY, else git's origin)")
-	c.flags.StringVar(&o.config, "config", "", "configuration `file` (default .github/breakwater.yml when it exists)")
+	addConfigFlag(c.flags, &o.config)
 	c.run = func(ctx context.Context, env Env, args []string) error { return runPackage(ctx, env, o, args) }
 	return c
 }
 
 func runPackage(ctx context.Context, env Env, o *packageOptions, args []string) error {
-	if len(args) > 1 {
-		return errors.New("package takes at most one DIR; see breakwater package --help")
-	}
-	dir := env.path(".")
-	if len(args) == 1 {
-		dir = env.path(args[0])
-	}
-	cfg, err := loadConfig(ctx, env, o.config)
-	if err != nil {
-		return err
-	}
-	r, err := localRelease(ctx, env, cfg, dir, o.repository, o.pkg)
+	dir, cfg, r, err := localRelease(ctx, env, "package", args, o.config, o.repository, o.pkg)
 	if err != nil {
 		return err
 	}
@@ -102,10 +91,27 @@ func runPackage(ctx context.Context, env Env, o *packageOptions, args []string) 
 	return err
 }
 
-// localRelease is a release of the repository checked out at dir: its
-// name, package, commit and the commit's time (SOURCE_DATE_EPOCH wins, as
-// in every reproducible build).
-func localRelease(ctx context.Context, env Env, cfg *config.Config, dir, repository, pkgName string) (*release.Release, error) {
+// localRelease starts a release of the repository checked out at [DIR]
+// (the command's only argument, default "."): its configuration, name,
+// package, commit and the commit's time (SOURCE_DATE_EPOCH wins, as in
+// every reproducible build).
+func localRelease(ctx context.Context, env Env, cmd string, args []string, configPath, repository, pkgName string) (string, *config.Config, *release.Release, error) {
+	if len(args) > 1 {
+		return "", nil, nil, fmt.Errorf("%s takes at most one DIR; see breakwater %s --help", cmd, cmd)
+	}
+	dir := env.path(".")
+	if len(args) == 1 {
+		dir = env.path(args[0])
+	}
+	cfg, err := loadConfig(ctx, env, configPath)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	r, err := localRepo(ctx, env, cfg, dir, repository, pkgName)
+	return dir, cfg, r, err
+}
+
+func localRepo(ctx context.Context, env Env, cfg *config.Config, dir, repository, pkgName string) (*release.Release, error) {
 	if repository == "" {
 		repository = env.Getenv("GITHUB_REPOSITORY")
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/breakwater-dev/breakwater/internal/npmpkg"
 	"github.com/breakwater-dev/breakwater/internal/npmregistry"
@@ -44,9 +43,9 @@ func runPublish(ctx context.Context, env Env, o *publishOptions, args []string) 
 	if token == "" {
 		return errors.New("no registry token: set NODE_AUTH_TOKEN (or GITHUB_TOKEN)")
 	}
-	data, err := os.ReadFile(env.path(args[0]))
+	data, err := readTarball(env, args[0])
 	if err != nil {
-		return fmt.Errorf("reading the tarball: %w", err)
+		return err
 	}
 	c, err := npmpkg.ReadBytes(data, npmpkg.Limits{})
 	if err != nil {

@@ -53,24 +53,13 @@ Exit codes: 0 released; 2 a step failed (nothing after it ran).`,
 	c.flags.StringVar(&o.summary, "summary", "", "write the Markdown report to this `file` (default GITHUB_STEP_SUMMARY when set)")
 	c.flags.StringVar(&o.policy.key, "verify-key", "", "verify with this public key instead of signing.policy: a PEM `file` or env://VARIABLE")
 	c.flags.StringVar(&o.policy.trustedRoot, "trusted-root", "", "Sigstore trusted_root.json `file` for keyless verification")
-	c.flags.StringVar(&o.config, "config", "", "configuration `file` (default .github/breakwater.yml when it exists)")
+	addConfigFlag(c.flags, &o.config)
 	c.run = func(ctx context.Context, env Env, args []string) error { return runRelease(ctx, env, o, args) }
 	return c
 }
 
 func runRelease(ctx context.Context, env Env, o *releaseOptions, args []string) error {
-	if len(args) > 1 {
-		return errors.New("release takes at most one DIR; see breakwater release --help")
-	}
-	dir := env.path(".")
-	if len(args) == 1 {
-		dir = env.path(args[0])
-	}
-	cfg, err := loadConfig(ctx, env, o.config)
-	if err != nil {
-		return err
-	}
-	r, err := localRelease(ctx, env, cfg, dir, o.repository, o.pkg)
+	dir, cfg, r, err := localRelease(ctx, env, "release", args, o.config, o.repository, o.pkg)
 	if err != nil {
 		return err
 	}

@@ -144,15 +144,26 @@ func writeKeys(t *testing.T, dir string) (priv, pub string) {
 	return priv, pub
 }
 
+// packaged builds v2.0.0 of taggedRepo into a temporary directory and
+// makes a key pair there: the environment, the directory, the tarball's
+// path and the key files.
+func packaged(t *testing.T) (env map[string]string, tmp, tgz, priv, pub string) {
+	t.Helper()
+	dir := taggedRepo(t)
+	tmp = t.TempDir()
+	env = map[string]string{"GITHUB_REPOSITORY": "octo-org/bynder-dropbox"}
+	code, stdout, stderr := runIn(t, env, "package", dir, "--out", tmp)
+	if code != cli.ExitOK {
+		t.Fatalf("package: exit %d\n%s%s", code, stdout, stderr)
+	}
+	priv, pub = writeKeys(t, tmp)
+	return env, tmp, strings.TrimSpace(stdout), priv, pub
+}
+
 // sign and verify offline with a key; verify's exit codes: 0 verified,
 // 1 does not verify (with the reason), 2 cannot run.
 func TestSignAndVerifyExitCodes(t *testing.T) {
-	dir := taggedRepo(t)
-	tmp := t.TempDir()
-	env := map[string]string{"GITHUB_REPOSITORY": "octo-org/bynder-dropbox"}
-	_, stdout, _ := runIn(t, env, "package", dir, "--out", tmp)
-	tgz := strings.TrimSpace(stdout)
-	priv, pub := writeKeys(t, tmp)
+	env, tmp, tgz, priv, pub := packaged(t)
 	_, otherPub := writeKeys(t, t.TempDir())
 	keyPEM, _ := os.ReadFile(priv)
 	env["BREAKWATER_SIGNING_KEY"] = string(keyPEM)
@@ -231,12 +242,7 @@ func TestPublishCommand(t *testing.T) {
 // against the configured key, Tray's preview is compared, and the new auth
 // scope of the sample stops the import with what to authenticate.
 func TestDeployToTrayRefusesNewAuth(t *testing.T) {
-	dir := taggedRepo(t)
-	tmp := t.TempDir()
-	env := map[string]string{"GITHUB_REPOSITORY": "octo-org/bynder-dropbox"}
-	_, stdout, _ := runIn(t, env, "package", dir, "--out", tmp)
-	tgz := strings.TrimSpace(stdout)
-	priv, pub := writeKeys(t, tmp)
+	env, tmp, tgz, priv, pub := packaged(t)
 	if code, out, errOut := runIn(t, env, "sign", tgz, "--key", priv); code != cli.ExitOK {
 		t.Fatalf("sign: %d %s %s", code, out, errOut)
 	}

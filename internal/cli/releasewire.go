@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -118,6 +119,28 @@ type policyFlags struct {
 	key, identityRegexp, issuer, trustedRoot string
 }
 
+// addPolicyFlags declares the verification flags, named as cosign's.
+func addPolicyFlags(fs *flag.FlagSet, p *policyFlags) {
+	fs.StringVar(&p.key, "key", "", "verify with this public key: a PEM `file` or env://VARIABLE")
+	fs.StringVar(&p.identityRegexp, "certificate-identity-regexp", "", "`regexp` the certificate identity (SAN) must match as a whole")
+	fs.StringVar(&p.issuer, "certificate-oidc-issuer", "", "the exact OIDC `issuer` (default "+signing.GitHubActionsIssuer+")")
+	fs.StringVar(&p.trustedRoot, "trusted-root", "", "Sigstore trusted_root.json `file` (default: fetched through TUF)")
+}
+
+// addConfigFlag declares --config.
+func addConfigFlag(fs *flag.FlagSet, path *string) {
+	fs.StringVar(path, "config", "", "configuration `file` (default "+config.DefaultPath+" when it exists)")
+}
+
+// readTarball reads a tarball named on the command line.
+func readTarball(env Env, path string) ([]byte, error) {
+	data, err := os.ReadFile(env.path(path))
+	if err != nil {
+		return nil, fmt.Errorf("reading the tarball: %w", err)
+	}
+	return data, nil
+}
+
 // policy is what a bundle must satisfy: the flags when given, else the
 // configuration's policy. A keyless policy without an identity expects
 // the repository's release workflow at a v-tag.
@@ -181,27 +204,32 @@ func workflowPath(ref string) string {
 
 // readRelease reads a tarball made by `breakwater package` and its bundle.
 func readRelease(env Env, tarballPath, bundlePath string) (*release.Release, error) {
-	tarballPath = env.path(tarballPath)
-	if bundlePath != "" {
-		bundlePath = env.path(bundlePath)
-	}
-	data, err := os.ReadFile(tarballPath)
+	data, err := readTarball(env, tarballPath)
 	if err != nil {
-		return nil, fmt.Errorf("reading the tarball: %w", err)
+		return nil, err
 	}
 	r := &release.Release{}
 	if err := release.FromTarball(r, data); err != nil {
 		return nil, fmt.Errorf("%s: %w", tarballPath, err)
 	}
-	if bundlePath == "" {
-		bundlePath = tarballPath + ".sigstore.json"
-	}
-	b, err := os.ReadFile(bundlePath)
+	b, err := readBundle(env, tarballPath, bundlePath)
 	if err != nil {
-		return nil, fmt.Errorf("reading the bundle: %w", err)
+		return nil, err
 	}
 	r.SetBundle(b)
 	return r, nil
+}
+
+// readBundle reads the bundle at bundlePath, by default next to the tarball.
+func readBundle(env Env, tarballPath, bundlePath string) ([]byte, error) {
+	if bundlePath == "" {
+		bundlePath = tarballPath + ".sigstore.json"
+	}
+	b, err := os.ReadFile(env.path(bundlePath))
+	if err != nil {
+		return nil, fmt.Errorf("reading the bundle: %w", err)
+	}
+	return b, nil
 }
 
 // tarballPackage is the npm name and version a tarball's package.json says.

@@ -33,7 +33,7 @@ Exit codes: 0 rolled back; 2 it failed.`,
 	c.flags.StringVar(&o.environment, "environment", "", "the environment `name`")
 	c.flags.StringVar(&o.version, "version", "", "the `version` to go back to, e.g. 1.16.0")
 	c.flags.StringVar(&o.pkg, "package", "", "the runtime package `name` (default: the configuration's only package)")
-	c.flags.StringVar(&o.config, "config", "", "configuration `file` (default .github/breakwater.yml when it exists)")
+	addConfigFlag(c.flags, &o.config)
 	c.run = func(ctx context.Context, env Env, args []string) error { return runRollback(ctx, env, o, args) }
 	return c
 }

@@ -34,7 +34,7 @@ See docs/signing.md.`,
 	c.flags = newFlagSet(c)
 	c.flags.StringVar(&o.key, "key", "", "private key: a PEM `file` or env://VARIABLE")
 	c.flags.StringVar(&o.bundle, "bundle", "", "where to write the bundle (default TARBALL.sigstore.json)")
-	c.flags.StringVar(&o.config, "config", "", "configuration `file` (default .github/breakwater.yml when it exists)")
+	addConfigFlag(c.flags, &o.config)
 	c.run = func(ctx context.Context, env Env, args []string) error { return runSign(ctx, env, o, args) }
 	return c
 }
@@ -47,9 +47,9 @@ func runSign(ctx context.Context, env Env, o *signOptions, args []string) error 
 	if err != nil {
 		return err
 	}
-	data, err := os.ReadFile(env.path(args[0]))
+	data, err := readTarball(env, args[0])
 	if err != nil {
-		return fmt.Errorf("reading the tarball: %w", err)
+		return err
 	}
 	pkg, err := tarballPackage(data)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/breakwater-dev/breakwater/internal/signing"
 )
@@ -33,11 +32,8 @@ printed); 2 verification could not run (missing file, bad key or regexp).`,
 	}
 	c.flags = newFlagSet(c)
 	c.flags.StringVar(&o.bundle, "bundle", "", "the Sigstore bundle (default TARBALL.sigstore.json)")
-	c.flags.StringVar(&o.policy.key, "key", "", "public key: a PEM `file` or env://VARIABLE")
-	c.flags.StringVar(&o.policy.identityRegexp, "certificate-identity-regexp", "", "`regexp` the certificate identity (SAN) must match as a whole")
-	c.flags.StringVar(&o.policy.issuer, "certificate-oidc-issuer", "", "the exact OIDC `issuer` (default "+signing.GitHubActionsIssuer+")")
-	c.flags.StringVar(&o.policy.trustedRoot, "trusted-root", "", "Sigstore trusted_root.json `file` (default: fetched through TUF)")
-	c.flags.StringVar(&o.config, "config", "", "configuration `file` (default .github/breakwater.yml when it exists)")
+	addPolicyFlags(c.flags, &o.policy)
+	addConfigFlag(c.flags, &o.config)
 	c.run = func(ctx context.Context, env Env, args []string) error { return runVerify(ctx, env, o, args) }
 	return c
 }
@@ -53,17 +49,13 @@ func runVerify(ctx context.Context, env Env, o *verifyOptions, args []string) er
 	if err != nil {
 		return err
 	}
-	data, err := os.ReadFile(env.path(args[0]))
+	data, err := readTarball(env, args[0])
 	if err != nil {
-		return fmt.Errorf("reading the tarball: %w", err)
+		return err
 	}
-	bundlePath := o.bundle
-	if bundlePath == "" {
-		bundlePath = args[0] + ".sigstore.json"
-	}
-	bundle, err := os.ReadFile(env.path(bundlePath))
+	bundle, err := readBundle(env, args[0], o.bundle)
 	if err != nil {
-		return fmt.Errorf("reading the bundle: %w", err)
+		return err
 	}
 	p, err := policy(ctx, env, cfg, o.policy)
 	if err != nil {
