@@ -17,6 +17,7 @@ import (
 
 	"github.com/breakwater-dev/breakwater/internal/cli"
 	"github.com/breakwater-dev/breakwater/internal/npmpkg"
+	"github.com/breakwater-dev/breakwater/internal/runtime/runtimetest"
 	"github.com/breakwater-dev/breakwater/internal/source"
 	"github.com/breakwater-dev/breakwater/internal/testenv"
 	"github.com/breakwater-dev/breakwater/internal/tray/traytest"
@@ -70,15 +71,18 @@ func taggedRepo(t *testing.T) string {
 	return dir
 }
 
-// Two builds of the same tag are byte-identical, and the manifest holds
-// the change record against the previous tag read from git.
+// Two builds of the same tag are byte-identical — in another checkout, at
+// another time — and the manifest holds the change record against the
+// previous tag read from git.
 func TestPackageIsReproducible(t *testing.T) {
 	dir := taggedRepo(t)
+	clone := filepath.Join(t.TempDir(), "elsewhere")
+	testenv.Git(t, dir, "clone", "-q", dir, clone)
 	env := map[string]string{"GITHUB_REPOSITORY": "octo-org/bynder-dropbox"}
 	var tarballs [][]byte
-	for i := range 2 {
+	for _, d := range []string{dir, clone} {
 		out := filepath.Join(t.TempDir(), "out")
-		code, stdout, stderr := runIn(t, env, "package", dir, "--out", out)
+		code, stdout, stderr := runIn(t, env, "package", d, "--out", out)
 		if code != cli.ExitOK {
 			t.Fatalf("package: exit %d\n%s%s", code, stdout, stderr)
 		}
@@ -91,9 +95,6 @@ func TestPackageIsReproducible(t *testing.T) {
 			t.Fatal(err)
 		}
 		tarballs = append(tarballs, data)
-		if i == 0 {
-			os.Chtimes(filepath.Join(dir, "bynder-dropbox.project.json"), time.Now(), time.Now()) // a touched file changes nothing
-		}
 	}
 	if !bytes.Equal(tarballs[0], tarballs[1]) {
 		t.Fatalf("two builds differ: %s vs %s", npmpkg.Integrity(tarballs[0]), npmpkg.Integrity(tarballs[1]))
@@ -280,5 +281,53 @@ environments:
 	}
 	if strings.Contains(stdout+stderr, token) {
 		t.Error("the Tray token leaked")
+	}
+}
+
+// `breakwater release` outside Actions: git trees at the tag, key-based
+// signing, Verdaccio, a fake runtime; no GitHub, so nothing is attached
+// or tracked, and the report says so.
+func TestReleaseCommandFromGit(t *testing.T) {
+	v := testenv.StartVerdaccio(t)
+	dir := taggedRepo(t)
+	tmp := t.TempDir()
+	priv, pub := writeKeys(t, tmp)
+	rt := runtimetest.New(t, runtimetest.Config{Token: "rt-SECRET-0123456789", Live: map[string]string{"bynder-dropbox": "1.4.0"}})
+	cfg := filepath.Join(tmp, "breakwater.yml")
+	os.WriteFile(cfg, []byte(`registry: {url: "`+v.URL+`"}
+signing:
+  mode: key
+  key: `+priv+`
+  policy: {public-key: `+pub+`}
+environments:
+  - name: staging
+    runtime: {url: "`+rt.URL+`", token-env: STAGING_TOKEN}
+`), 0o644)
+	summary := filepath.Join(tmp, "summary.md")
+	env := map[string]string{"NODE_AUTH_TOKEN": v.Token, "STAGING_TOKEN": "rt-SECRET-0123456789"}
+	code, stdout, stderr := runIn(t, env, "release", dir, "--tag", "v2.0.0", "--repository", "octo-org/bynder-dropbox", "--config", cfg, "--summary", summary, "--out", tmp)
+	if code != cli.ExitOK {
+		t.Fatalf("release: exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"previous release v1.4.0", "bynder-dropbox-2.0.0.tgz", "published", "no GitHub repository to attach", "deployed: bynder-dropbox 2.0.0 is live"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if rt.Live("bynder-dropbox").Version != "2.0.0" {
+		t.Errorf("runtime runs %+v", rt.Live("bynder-dropbox"))
+	}
+	md, _ := os.ReadFile(summary)
+	for _, out := range []string{stdout, stderr, string(md)} {
+		if strings.Contains(out, "rt-SECRET-0123456789") || strings.Contains(out, v.Token) {
+			t.Errorf("a secret leaked:\n%s", out)
+		}
+	}
+	// The tarball written is the one `package` builds from the tag's commit.
+	released, _ := os.ReadFile(filepath.Join(tmp, "bynder-dropbox-2.0.0.tgz"))
+	code, stdout, _ = runIn(t, map[string]string{"GITHUB_REPOSITORY": "octo-org/bynder-dropbox"}, "package", dir, "--config", cfg, "--out", t.TempDir())
+	again, _ := os.ReadFile(strings.TrimSpace(stdout))
+	if code != cli.ExitOK || !bytes.Equal(released, again) {
+		t.Errorf("release and package built different bytes from the same tag")
 	}
 }

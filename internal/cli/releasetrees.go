@@ -94,11 +94,24 @@ func compareTrees(ctx context.Context, base, head engine.Tree, cfg *config.Confi
 	if err != nil {
 		return nil, err
 	}
-	res, err := eng.Run(ctx, engine.Request{Base: base, Head: head, Config: packageConfig(cfg, pkg), RequireArtifacts: true})
+	res, err := eng.Run(ctx, engine.Request{Base: byPath{base}, Head: byPath{head}, Config: packageConfig(cfg, pkg), RequireArtifacts: true})
 	if err != nil {
 		return nil, err
 	}
 	return res.Report, nil
+}
+
+// byPath names every file of a tree by its repository path: the change
+// record goes into the package, and must not depend on where the
+// repository was checked out or how a commit was named.
+type byPath struct{ engine.Tree }
+
+func (t byPath) List(ctx context.Context) ([]engine.Entry, error) {
+	entries, err := t.Tree.List(ctx)
+	for i := range entries {
+		entries[i].Name = entries[i].Path
+	}
+	return entries, err
 }
 
 // gitTreeAt is dir's repository at commit sha.
