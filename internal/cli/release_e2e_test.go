@@ -367,7 +367,7 @@ func TestActionAuthBreakRefusesRollbackThenManualRollback(t *testing.T) {
 	// The person rolls back by hand.
 	w.event("workflow_dispatch", dispatch(t, map[string]any{"version": "1.4.0", "environment": "test"}))
 	res = w.run("action")
-	if res.code != cli.ExitOK || !strings.Contains(res.summary, "rolled back") {
+	if res.code != cli.ExitOK || !strings.Contains(res.summary, "## Rollback to @‍octo\\-org/bynder\\-dropbox 1\\.4.0") || !strings.Contains(res.summary, "rolled back") {
 		t.Fatalf("rollback: exit %d\n%s\n%s\n%s", res.code, res.stdout, res.stderr, res.summary)
 	}
 	if l := w.test.Live("bynder-dropbox"); !l.Healthy() || l.Version != "1.4.0" {

@@ -75,7 +75,7 @@ func rollbackRelease(env Env, cfg *config.Config, gh *githubapi.Client, repo git
 	if err != nil {
 		return nil, err
 	}
-	r := &rollbackRun{Release: release.Release{Repo: repo, Package: pkg, Tag: "v" + version, Version: version, Secrets: secrets(env, cfg)}}
+	r := &rollbackRun{Release: release.Release{Repo: repo, Package: pkg, Tag: "v" + version, Version: version, Rollback: true, Secrets: secrets(env, cfg)}}
 	var tracker release.Deployments
 	if gh != nil {
 		tracker = gh

@@ -45,6 +45,8 @@ type Release struct {
 	// Registry is the npm registry URL (publishConfig.registry).
 	Registry string
 
+	// Rollback marks a rollback to Version rather than a release of it.
+	Rollback bool
 	// Version is the tag without "v"; Previous the release before it, nil
 	// for the first release.
 	Version  string

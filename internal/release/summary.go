@@ -42,7 +42,11 @@ func Summary(r *Release) string {
 	if name == "" {
 		name = r.Package.Runtime
 	}
-	fmt.Fprintf(&b, "## Release %s %s\n\n", t(name), t(r.Version))
+	title := "Release"
+	if r.Rollback {
+		title = "Rollback to"
+	}
+	fmt.Fprintf(&b, "## %s %s %s\n\n", title, t(name), t(r.Version))
 	b.WriteString("| | |\n|---|---|\n")
 	row := func(k, v string) {
 		if v != "" {
@@ -52,7 +56,7 @@ func Summary(r *Release) string {
 	row("package", t(r.Package.NPM)+packageRuntime(r))
 	if r.Previous != nil {
 		row("version", t(r.Version)+" (previous release "+t(r.Previous.Version)+")")
-	} else if r.Version != "" {
+	} else if r.Version != "" && !r.Rollback {
 		row("version", t(r.Version)+" (first release)")
 	}
 	if r.Tag != "" {
