@@ -19,7 +19,10 @@ func newActionCmd() *command {
 	c := &command{
 		name:    "action",
 		summary: "Run as the GitHub Action (reads GITHUB_* and INPUT_* variables)",
-		help: `Runs the pull request check the way the GitHub Action does: reads the
+		help: `On release (published) and pushed v* tags it runs the release (see
+breakwater release --help), on workflow_dispatch with a version input a
+rollback; inputs INPUT_PACKAGE, INPUT_ENVIRONMENT, INPUT_SIGNING-KEY. On pull
+requests it runs the pull request check the way the GitHub Action does: reads the
 pull_request event (GITHUB_EVENT_PATH) and the inputs (INPUT_TOKEN,
 INPUT_CONFIG, INPUT_PATHS, INPUT_FAIL-ON, INPUT_COMMENT, INPUT_LABEL-NAMES,
 INPUT_CHECK-RUN, INPUT_IDENTITY), diffs the export files the pull request changes against its
@@ -31,11 +34,19 @@ check run, the job summary and the step outputs. See action.yml.`,
 		if len(args) > 0 {
 			return fmt.Errorf("action takes no arguments, got %q", args)
 		}
+		runner := actions.New(env.Getenv, env.Stdout)
+		switch env.Getenv("GITHUB_EVENT_NAME") {
+		case "release", "push", "workflow_dispatch":
+			if err := runActionRelease(ctx, env, runner); err != nil {
+				runner.Error(err.Error())
+				return errors.New(strings.NewReplacer("\r", " ", "\n", " ").Replace(err.Error()))
+			}
+			return nil
+		}
 		eng, err := engine.New()
 		if err != nil {
 			return err
 		}
-		runner := actions.New(env.Getenv, env.Stdout)
 		res, err := prrun.Run(ctx, prrun.Env{
 			Runner: runner,
 			Engine: eng,

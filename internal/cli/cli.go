@@ -102,6 +102,13 @@ func commands() []*command {
 		newExplainCmd(),
 		newRulesCmd(),
 		newActionCmd(),
+		newPackageCmd(),
+		newSignCmd(),
+		newVerifyCmd(),
+		newPublishCmd(),
+		newDeployCmd(),
+		newRollbackCmd(),
+		newReleaseCmd(),
 		newVersionCmd(),
 	}
 }

@@ -255,6 +255,8 @@ type commit struct {
 	sha     string
 	parents []string
 	files   map[string][]byte
+	// at is the author and committer date (see SetCommitTime).
+	at time.Time
 }
 
 // Label is a repository label.
@@ -350,7 +352,10 @@ func (r *Repository) Commit(parents []string, files map[string][]byte) string {
 	for k, v := range files {
 		cp[k] = append([]byte(nil), v...)
 	}
-	r.commits[sha] = &commit{sha: sha, parents: append([]string(nil), parents...), files: cp}
+	// A fixed date per commit, an hour after the previous one: the same
+	// test sees the same dates on every run.
+	at := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC).Add(time.Duration(len(r.commits)) * time.Hour)
+	r.commits[sha] = &commit{sha: sha, parents: append([]string(nil), parents...), files: cp, at: at}
 	return sha
 }
 
@@ -721,6 +726,7 @@ var handlers = map[string]func(*call){
 	"repos/compare-commits":       compare,
 	"repos/get-content":           getContent,
 	"git/get-tree":                getTree,
+	"git/get-commit":              getGitCommit,
 	"issues/list-labels-for-repo": listLabels,
 	"issues/create-label":         createLabel,
 	"issues/add-labels":           addLabels,
