@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/breakwater-dev/breakwater/internal/actions"
@@ -132,24 +130,11 @@ func runActionRelease(ctx context.Context, env Env, rn *actions.Runner) error {
 func actionConfig(ctx context.Context, rn *actions.Runner, actx actions.Context, gh *githubapi.Client, repo githubapi.Repo, ref string) (*config.Config, error) {
 	p := rn.Input("config")
 	named := p != "" && p != config.DefaultPath
-	if p == "" {
-		p = config.DefaultPath
+	cfg, err := config.Find(ctx, p, named, source.ConfigReaders(actx.Workspace, gh, repo, ref)...)
+	if err != nil && named {
+		return nil, fmt.Errorf("the `config` input: %w", err)
 	}
-	if actx.Workspace != "" {
-		if data, err := os.ReadFile(filepath.Join(actx.Workspace, filepath.FromSlash(p))); err == nil {
-			return config.Parse(p, data)
-		}
-	}
-	data, err := gh.FileContent(ctx, repo, p, ref)
-	switch {
-	case githubapi.IsNotFound(err) && !named:
-		return config.Default(), nil
-	case githubapi.IsNotFound(err):
-		return nil, fmt.Errorf("the configuration %s named by the `config` input does not exist at %s", p, ref)
-	case err != nil:
-		return nil, err
-	}
-	return config.Parse(p, data)
+	return cfg, err
 }
 
 // setReleaseOutputs sets the step outputs of a release or rollback.
