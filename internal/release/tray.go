@@ -10,6 +10,7 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/formats"
 	"github.com/breakwater-dev/breakwater/internal/formats/registry"
+	trayformat "github.com/breakwater-dev/breakwater/internal/formats/tray"
 	"github.com/breakwater-dev/breakwater/internal/tray"
 )
 
@@ -100,11 +101,9 @@ func trayExport(files []File, path string) (File, error) {
 	return found[0], nil
 }
 
-// trayFormat is the registry's name of the format Tray environments import.
-const trayFormat = "tray"
-
 // isTrayExport reports whether the format registry detects f as a Tray
-// export.
+// export: detected as the engine detects it, so that the file imported is
+// the one the change record compared.
 func isTrayExport(f File) bool {
 	if !strings.HasSuffix(f.Path, ".json") {
 		return false
@@ -114,7 +113,7 @@ func isTrayExport(f File) bool {
 		return false
 	}
 	got, ok := registry.Default().Detect(doc.Root)
-	return ok && got.Name() == trayFormat
+	return ok && got.Name() == trayformat.Format
 }
 
 // ComparePreview compares Tray's publish preview with the change record and
