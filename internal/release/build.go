@@ -90,7 +90,7 @@ func (s ChangeRecordStep) Run(ctx context.Context, r *Release) (string, error) {
 		return "", fmt.Errorf("the tag %s says %s, but the exports declare version %s; tag the declared version", r.Tag, r.Version, hv)
 	}
 	r.Record = rep
-	cr := NewChangeRecord(rep)
+	cr := change.NewRecord(rep)
 	return fmt.Sprintf("%d finding(s) since %s; breaking: %s, auth changes: %s; required bump %s, declared %s",
 		len(cr.Findings), r.Previous.Tag, yesNo(cr.Breaking), yesNo(cr.AuthChanges), cr.RequiredBump, cr.DeclaredBump), nil
 }
@@ -160,7 +160,7 @@ func Build(r *Release, files []File) error {
 		m.Source.PreviousTag = r.Previous.Tag
 	}
 	if r.Record != nil {
-		m.Changes = NewChangeRecord(r.Record)
+		m.Changes = change.NewRecord(r.Record)
 	}
 	manifest, err := m.JSON()
 	if err != nil {

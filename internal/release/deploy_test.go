@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/config"
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
 	"github.com/breakwater-dev/breakwater/internal/release"
@@ -57,7 +58,7 @@ func TestDeployRollsBackExactlyWhenItShould(t *testing.T) {
 		name     string
 		variant  runtimetest.Variant
 		fault    *runtimetest.Fault
-		record   func() *release.ChangeRecord
+		record   func() *change.Record
 		noPrev   bool
 		outcome  string
 		status   release.Status
@@ -126,8 +127,8 @@ func TestDeployRollsBackExactlyWhenItShould(t *testing.T) {
 						t.Errorf("a rollback was sent despite the auth break: %+v", c)
 					}
 				}
-				if !strings.Contains(d.Detail, "auth change(s) between 1.16.0 and 1.17.0") ||
-					!strings.Contains(strings.Join(d.ManualSteps, "\n"), "rollback --environment test --version 1.16.0") {
+				if !strings.Contains(d.Detail, "auth-breaking change(s) between 1.16.0 and 1.17.0") ||
+					!strings.Contains(strings.Join(d.ManualSteps, "\n"), "rollback --environment test --version 1.16.0 --allow-auth-break") {
 					t.Errorf("the refusal does not say why and what to do: %s / %q", d.Detail, d.ManualSteps)
 				}
 				if s := release.Summary(r); !strings.Contains(s, `tray/auth\-scopes\-added`) || !strings.Contains(s, "What to do") {

@@ -11,6 +11,10 @@ const (
 	InputPackage     = "package"     // the runtime package to release, of several configured
 	InputEnvironment = "environment" // the environments to deploy to, or the one to roll back
 	InputSigningKey  = "signing-key" // a PEM key, as env://VARIABLE, for key-based signing
+	// InputAllowAuthBreak is the workflow_dispatch input (a boolean) by
+	// which a person rolls back across an auth-breaking change, after
+	// reading the findings a refused rollback listed.
+	InputAllowAuthBreak = "allow-auth-break"
 
 	OutputVersion      = "version"
 	OutputPackage      = "package"
@@ -19,6 +23,10 @@ const (
 	OutputPublished    = "published"
 	OutputDeployed     = "deployed"
 )
+
+// AllowAuthBreakFlag is the rollback command's flag with the meaning of
+// InputAllowAuthBreak.
+const AllowAuthBreakFlag = "--allow-auth-break"
 
 // Kinds of Action runs the release face handles.
 const (

@@ -118,6 +118,15 @@ func (r *Release) now() time.Time {
 	return r.Now()
 }
 
+// changes is the change record of the release's manifest; nil without a
+// manifest, and for a first release.
+func (r *Release) changes() *change.Record {
+	if r.Manifest == nil {
+		return nil
+	}
+	return r.Manifest.Changes
+}
+
 // Warn adds a warning for the summary.
 func (r *Release) Warn(msg string) { r.Warnings = append(r.Warnings, r.redact(msg)) }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/formats"
 	"github.com/breakwater-dev/breakwater/internal/formats/registry"
 	trayformat "github.com/breakwater-dev/breakwater/internal/formats/tray"
+	"github.com/breakwater-dev/breakwater/internal/rules"
 	"github.com/breakwater-dev/breakwater/internal/tray"
 )
 
@@ -40,10 +41,7 @@ func (d DeployStep) tray(ctx context.Context, r *Release, res *DeployResult) err
 	if err != nil {
 		return err
 	}
-	var record *ChangeRecord
-	if r.Manifest != nil {
-		record = r.Manifest.Changes
-	}
+	record := r.changes()
 	preview, err := d.Tray.PreviewRelease(ctx, d.Env.Tray.SolutionID)
 	if err != nil {
 		res.Outcome, res.Detail = OutcomeImportRefused, "Tray's publish preview failed, so nothing was imported: "+r.redact(err.Error())
@@ -53,7 +51,7 @@ func (d DeployStep) tray(ctx context.Context, r *Release, res *DeployResult) err
 	for _, dis := range res.Disagreements {
 		r.Warn("Tray's publish preview disagrees (" + d.Env.Name + "): " + dis)
 	}
-	if auth := record.AuthBreaking(); len(auth) > 0 {
+	if auth := rules.AuthBreaks(record); len(auth) > 0 {
 		res.Outcome, res.AuthFindings = OutcomeImportRefused, auth
 		res.Detail = fmt.Sprintf("%d new or modified auth(s): Tray cannot import them hands-off, a person must authenticate them first", len(auth))
 		res.ManualSteps = append([]string{"In Tray, create or select and authenticate:"}, authTargets(auth)...)
@@ -119,8 +117,8 @@ func isTrayExport(f File) bool {
 // ComparePreview compares Tray's publish preview with the change record and
 // lists every disagreement: the three verdict flags, and which auth and
 // config slots are created or updated.
-func ComparePreview(p *tray.ReleasePreview, record *ChangeRecord) []string {
-	var fs []Finding
+func ComparePreview(p *tray.ReleasePreview, record *change.Record) []string {
+	var fs []change.RecordFinding
 	if record != nil {
 		fs = record.Findings
 	}
@@ -148,7 +146,7 @@ func ComparePreview(p *tray.ReleasePreview, record *ChangeRecord) []string {
 	return out
 }
 
-func compareSlots(kind string, theirs tray.SlotChanges, fs []Finding, slotKind change.SlotKind) []string {
+func compareSlots(kind string, theirs tray.SlotChanges, fs []change.RecordFinding, slotKind change.SlotKind) []string {
 	group := func(c change.SlotChange) string {
 		switch c {
 		case change.SlotAdded:
