@@ -10,6 +10,7 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/engine"
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
 	"github.com/breakwater-dev/breakwater/internal/prrun"
+	"github.com/breakwater-dev/breakwater/internal/release"
 )
 
 // newActionCmd is the GitHub Action's entry point: action.yml runs the
@@ -37,7 +38,7 @@ check run, the job summary and the step outputs. See action.yml.`,
 		runner := actions.New(env.Getenv, env.Stdout)
 		switch env.Getenv("GITHUB_EVENT_NAME") {
 		case "release", "push", "workflow_dispatch":
-			if err := runActionRelease(ctx, env, runner); err != nil {
+			if _, err := release.RunAction(ctx, env.release(), runner); err != nil {
 				runner.Error(err.Error())
 				return errors.New(strings.NewReplacer("\r", " ", "\n", " ").Replace(err.Error()))
 			}

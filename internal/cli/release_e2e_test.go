@@ -342,7 +342,7 @@ func TestActionAuthBreakRefusesRollbackThenManualRollback(t *testing.T) {
 		t.Fatalf("exit %d, want 2\n%s\n%s", res.code, res.stdout, res.summary)
 	}
 	for _, want := range []string{"### test: rollback refused", "Auth changes that need a person", "tray/auth\\-scopes\\-added",
-		"What to do", "rollback \\-\\-environment test \\-\\-version 1.4.0", "| deploy prod | ⏭️ skipped | skipped, because deploy test failed |",
+		"What to do", "`breakwater rollback --environment test --version 1.4.0 --allow-auth-break`", "| deploy prod | ⏭️ skipped | skipped, because deploy test failed |",
 		"bynder\\-dropbox/workflows/sync", "the bundle is not attached"} {
 		if !strings.Contains(res.summary, want) {
 			t.Errorf("summary lacks %q:\n%s", want, res.summary)
@@ -364,11 +364,40 @@ func TestActionAuthBreakRefusesRollbackThenManualRollback(t *testing.T) {
 		t.Errorf("deployments = %v", states)
 	}
 
-	// The person rolls back by hand.
+	// A person's dispatched rollback obeys the same rule: it reads the
+	// manifest of 2.0.0 from the registry, finds the new scope and refuses,
+	// with the findings and what to do; nothing is sent, nothing recorded.
+	calls := len(w.test.Calls())
 	w.event("workflow_dispatch", dispatch(t, map[string]any{"version": "1.4.0", "environment": "test"}))
+	res = w.run("action")
+	if res.code != cli.ExitError {
+		t.Fatalf("rollback across the auth break: exit %d, want 2\n%s\n%s", res.code, res.stdout, res.summary)
+	}
+	for _, want := range []string{"### test: rollback refused", "1 auth\\-breaking change\\(s\\) between 1.4.0 and 2.0.0", "tray/auth\\-scopes\\-added",
+		"What to do", "`breakwater rollback --environment test --version 1.4.0 --allow-auth-break`", "| rollback test | ⏭️ skipped |", "test runs 2.0.0 \\(deployment "} {
+		if !strings.Contains(res.summary, want) {
+			t.Errorf("refused rollback: summary lacks %q:\n%s", want, res.summary)
+		}
+	}
+	if !strings.Contains(res.stdout, "tray/auth-scopes-added (bynder-dropbox.project.json") || !strings.Contains(res.stdout, "--allow-auth-break") {
+		t.Errorf("the log lacks the findings or the way on:\n%s", res.stdout)
+	}
+	if n := len(w.test.Calls()); n != calls {
+		t.Errorf("the refused rollback sent %d runtime requests", n-calls)
+	}
+	if n := len(w.repo.Deployments()); n != 1 {
+		t.Errorf("the refused rollback recorded a deployment: %d deployments", n)
+	}
+
+	// The person decides: allow-auth-break rolls back, with a warning.
+	w.event("workflow_dispatch", dispatch(t, map[string]any{"version": "1.4.0", "environment": "test", "allow-auth-break": true}))
 	res = w.run("action")
 	if res.code != cli.ExitOK || !strings.Contains(res.summary, "## Rollback to @‍octo\\-org/bynder\\-dropbox 1\\.4.0") || !strings.Contains(res.summary, "rolled back") {
 		t.Fatalf("rollback: exit %d\n%s\n%s\n%s", res.code, res.stdout, res.stderr, res.summary)
+	}
+	if !strings.Contains(res.stdout, "::warning::1 auth-breaking change(s) between 1.4.0 and 2.0.0") ||
+		!strings.Contains(res.summary, `rolled back anyway because \-\-allow\-auth\-break was given: tray/auth\-scopes\-added`) {
+		t.Errorf("rolling back across the auth break was not warned about:\n%s\n%s", res.stdout, res.summary)
 	}
 	if l := w.test.Live("bynder-dropbox"); !l.Healthy() || l.Version != "1.4.0" {
 		t.Errorf("test runs %+v after the rollback", l)

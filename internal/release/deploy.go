@@ -78,8 +78,6 @@ type DeployStep struct {
 	Tracker Deployments
 	// LogURL is the workflow run, linked from the deployment statuses.
 	LogURL string
-	// Commands is how the manual steps name the CLI ("breakwater").
-	Commands string
 }
 
 func (d DeployStep) Name() string { return "deploy " + d.Env.Name }
@@ -238,19 +236,11 @@ func automaticRollback(r *Release, prev string) (why string, auth []change.Recor
 // manualRollback is what a person does after a failed deploy that was not
 // (or could not be) rolled back; acrossAuth when the auth rule stopped it.
 func (d DeployStep) manualRollback(r *Release, prev string, acrossAuth bool) []string {
-	cmd := d.Commands
-	if cmd == "" {
-		cmd = "breakwater"
-	}
 	steps := []string{fmt.Sprintf("Find out what %s runs now: %s may be partly live.", d.Env.Name, r.Version)}
-	rollback := fmt.Sprintf("%s rollback --environment %s --version %s", cmd, d.Env.Name, prev)
-	dispatch := "version " + prev
 	if acrossAuth {
 		steps = append(steps, "Read the auth findings above: end users who re-authorised for "+r.Version+" may have to authorise again after a rollback, and instances set up on "+r.Version+" may lose their new auths.")
-		rollback += " " + AllowAuthBreakFlag
-		dispatch += " and " + InputAllowAuthBreak + " checked"
 	}
-	return append(steps, fmt.Sprintf("Either fix forward with a new version, or roll back by hand: `%s` (or run the release workflow by hand with %s).", rollback, dispatch))
+	return manualRollback(d.Env.Name, prev, acrossAuth, steps...)
 }
 
 // authTargets lists what a person must authenticate, one line per finding.

@@ -121,6 +121,9 @@ func TestDeployRollsBackExactlyWhenItShould(t *testing.T) {
 			if (len(d.ManualSteps) > 0) != tc.manual || len(d.AuthFindings) != tc.authRefs {
 				t.Errorf("manual steps %q, auth findings %v", d.ManualSteps, d.AuthFindings)
 			}
+			if tc.manual && tc.authRefs == 0 && strings.Contains(strings.Join(d.ManualSteps, "\n"), "auth") {
+				t.Errorf("the manual steps speak of auth changes there are none of: %q", d.ManualSteps)
+			}
 			if tc.authRefs > 0 {
 				for _, c := range fake.Calls() {
 					if c.Action == "rollback" || c.Version == "1.16.0" {

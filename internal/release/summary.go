@@ -54,13 +54,18 @@ func Summary(r *Release) string {
 		}
 	}
 	row("package", t(r.Package.NPM)+packageRuntime(r))
-	if r.Previous != nil {
+	switch {
+	case r.Rollback && r.Previous != nil:
+		row("version", t(r.Version)+" (back from "+t(r.Previous.Version)+")")
+	case r.Previous != nil:
 		row("version", t(r.Version)+" (previous release "+t(r.Previous.Version)+")")
-	} else if r.Version != "" && !r.Rollback {
+	case r.Version != "" && !r.Rollback:
 		row("version", t(r.Version)+" (first release)")
 	}
-	if r.Tag != "" {
+	if r.Tag != "" && r.Commit != "" {
 		row("source", t(r.Tag)+" "+t(short(r.Commit)))
+	} else if r.Tag != "" {
+		row("source", t(r.Tag))
 	}
 	if r.Verified != nil {
 		row("integrity", code(r.Verified.Digests.Integrity()))
@@ -105,6 +110,31 @@ func code(s string) string {
 		return report.MarkdownText(s)
 	}
 	return report.CodeSpan(s)
+}
+
+// withCode renders a manual step: its `…` spans as code (commands to
+// copy), the rest escaped.
+func withCode(s string) string {
+	parts := strings.Split(s, "`")
+	if len(parts)%2 == 0 { // an unpaired backtick: no spans at all
+		return report.MarkdownText(s)
+	}
+	for i, p := range parts {
+		if i%2 == 1 {
+			parts[i] = report.CodeSpan(p)
+			continue
+		}
+		// MarkdownText trims; the spaces around a span stay.
+		text := report.MarkdownText(p)
+		if i > 0 && strings.HasPrefix(p, " ") {
+			text = " " + text
+		}
+		if i < len(parts)-1 && strings.HasSuffix(p, " ") {
+			text += " "
+		}
+		parts[i] = text
+	}
+	return strings.Join(parts, "")
 }
 
 func packageRuntime(r *Release) string {
@@ -166,7 +196,7 @@ func writeDeploy(b *strings.Builder, r *Release, d DeployResult) {
 	if len(d.ManualSteps) > 0 {
 		b.WriteString("\nWhat to do:\n\n")
 		for i, s := range d.ManualSteps {
-			fmt.Fprintf(b, "%d. %s\n", i+1, t(r.redact(s)))
+			fmt.Fprintf(b, "%d. %s\n", i+1, withCode(r.redact(s)))
 		}
 	}
 	if len(d.Disagreements) > 0 {
@@ -175,4 +205,34 @@ func writeDeploy(b *strings.Builder, r *Release, d DeployResult) {
 			fmt.Fprintf(b, "- %s\n", t(s))
 		}
 	}
+}
+
+// Text is the release for a terminal or the Actions log: every step's
+// outcome, then per environment that needs a person the auth findings and
+// what to do. Warnings are left to the caller (the Action makes them
+// annotations).
+func Text(r *Release) string {
+	var b strings.Builder
+	for _, rec := range r.Records {
+		fmt.Fprintf(&b, "%-30s %-8s %s\n", rec.Step, rec.Status, rec.Detail)
+	}
+	for _, d := range r.Deploys {
+		if len(d.ManualSteps) == 0 && len(d.AuthFindings) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s: %s\n", d.Environment, d.Outcome)
+		if len(d.AuthFindings) > 0 {
+			b.WriteString("  auth changes that need a person:\n")
+			for _, f := range d.AuthFindings {
+				fmt.Fprintf(&b, "    - %s (%s %s): %s\n", f.Rule, f.Path, f.Pointer, f.Message)
+			}
+		}
+		if len(d.ManualSteps) > 0 {
+			b.WriteString("  what to do:\n")
+			for i, s := range d.ManualSteps {
+				fmt.Fprintf(&b, "    %d. %s\n", i+1, s)
+			}
+		}
+	}
+	return r.redact(b.String())
 }
