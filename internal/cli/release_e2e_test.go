@@ -13,7 +13,6 @@ import (
 
 	"github.com/breakwater-dev/breakwater/internal/cli"
 	"github.com/breakwater-dev/breakwater/internal/githubapi/githubtest"
-	"github.com/breakwater-dev/breakwater/internal/npmregistry"
 	"github.com/breakwater-dev/breakwater/internal/prrun/prruntest"
 	"github.com/breakwater-dev/breakwater/internal/runtime/runtimetest"
 	"github.com/breakwater-dev/breakwater/internal/signing/sigstoretest"
@@ -260,41 +259,38 @@ func TestActionReleaseEndToEnd(t *testing.T) {
 		}
 	}
 
-	// The published tarball installs with npm, holds breakwater.json, and
-	// verifies with `breakwater verify` and the bundle on the release.
+	// A consumer's verification, as the README tells it: `npm pack` fetches
+	// the exact published bytes (npm names the file scope-name-version.tgz),
+	// the bundle comes from the GitHub release, `breakwater verify` checks
+	// one against the other; `npm install` installs the version with its
+	// breakwater.json.
 	ctx := context.Background()
-	client, err := npmregistry.New(w.verdaccio.URL, w.verdaccio.Token, npmregistry.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tarball, _, err := client.Download(ctx, "@octo-org/bynder-dropbox", "2.0.0")
-	if err != nil {
-		t.Fatal(err)
+	if atts := w.repo.Attestations(); len(atts) != 1 {
+		t.Errorf("%d attestations, want 1", len(atts))
 	}
 	rel, _ := w.repo.Release("v2.0.0")
 	if len(rel.Assets) != 1 || rel.Assets[0].Name != "bynder-dropbox-2.0.0.tgz.sigstore.json" {
 		t.Fatalf("release assets = %+v", rel.Assets)
 	}
-	tgz := filepath.Join(w.dir, "bynder-dropbox-2.0.0.tgz")
-	if err := os.WriteFile(tgz, tarball, 0o644); err != nil {
+	consumer := t.TempDir()
+	os.WriteFile(filepath.Join(consumer, "package.json"), []byte(`{"name":"consumer","version":"1.0.0","private":true}`), 0o644)
+	os.WriteFile(filepath.Join(consumer, ".npmrc"), []byte(w.verdaccio.NPMRC("@octo-org", w.verdaccio.Token)), 0o600)
+	bundle := filepath.Join(consumer, rel.Assets[0].Name)
+	if err := os.WriteFile(bundle, rel.Assets[0].Data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(tgz+".sigstore.json", rel.Assets[0].Data, 0o644); err != nil {
-		t.Fatal(err)
+	ictx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	if out, err := testenv.NPMCommand(ictx, t, consumer, "pack", "@octo-org/bynder-dropbox@2.0.0").CombinedOutput(); err != nil {
+		t.Fatalf("npm pack: %v\n%s", err, out)
 	}
-	verify := w.run("verify", tgz, "--certificate-identity-regexp", `https://github\.com/octo-org/integrations/\.github/workflows/release\.yml@refs/tags/v.*`,
+	tgz := filepath.Join(consumer, "octo-org-bynder-dropbox-2.0.0.tgz")
+	verify := w.run("verify", tgz, "--bundle", bundle,
+		"--certificate-identity-regexp", `https://github\.com/octo-org/integrations/\.github/workflows/release\.yml@refs/tags/v.*`,
 		"--certificate-oidc-issuer", sigstoretest.Issuer, "--trusted-root", filepath.Join(w.dir, "trusted_root.json"))
 	if verify.code != cli.ExitOK || !strings.Contains(verify.stdout, "Verified OK: pkg:npm/%40octo-org/bynder-dropbox@2.0.0") {
 		t.Errorf("verify: exit %d\n%s%s", verify.code, verify.stdout, verify.stderr)
 	}
-	if atts := w.repo.Attestations(); len(atts) != 1 {
-		t.Errorf("%d attestations, want 1", len(atts))
-	}
-	consumer := t.TempDir()
-	os.WriteFile(filepath.Join(consumer, "package.json"), []byte(`{"name":"consumer","version":"1.0.0","private":true}`), 0o644)
-	os.WriteFile(filepath.Join(consumer, ".npmrc"), []byte(w.verdaccio.NPMRC("@octo-org", w.verdaccio.Token)), 0o600)
-	ictx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
 	if out, err := testenv.NPMCommand(ictx, t, consumer, "install", "@octo-org/bynder-dropbox@2.0.0").CombinedOutput(); err != nil {
 		t.Fatalf("npm install: %v\n%s", err, out)
 	}

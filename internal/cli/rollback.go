@@ -38,6 +38,7 @@ Exit codes: 0 rolled back; 2 it failed or was refused.`,
 	c.flags.StringVar(&o.From, "from", "", "the `version` the environment runs now (default: the version of its newest GitHub deployment)")
 	c.flags.BoolVar(&o.AllowAuthBreak, strings.TrimPrefix(release.AllowAuthBreakFlag, "--"), false,
 		"roll back even across auth-breaking changes: a person's decision, after reading the findings a refusal listed")
+	c.flags.StringVar(&o.Repository, "repository", "", "the GitHub repository `owner/name` (default: GITHUB_REPOSITORY, else git's origin)")
 	c.flags.StringVar(&o.Package, "package", "", "the runtime package `name` (default: the configuration's only package)")
 	addConfigFlag(c.flags, &o.Config)
 	c.run = func(ctx context.Context, env Env, args []string) error { return runRollback(ctx, env, o, args) }

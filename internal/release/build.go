@@ -45,7 +45,7 @@ func (s VersionStep) Run(ctx context.Context, r *Release) (string, error) {
 			}
 		}
 		if r.Commit == "" {
-			return "", fmt.Errorf("the repository has no tag %s", r.Tag)
+			return "", fmt.Errorf("the repository has no tag %s: push it first (git push origin %s)", r.Tag, r.Tag)
 		}
 	}
 	if s.CommitTime != nil {
@@ -131,7 +131,7 @@ func (s PackageStep) Run(ctx context.Context, r *Release) (string, error) {
 // which the tag repeats).
 func Build(r *Release, files []File) error {
 	if r.Version == "" {
-		return errors.New("the version is not resolved")
+		return errors.New("the version is not resolved: the resolve version step (or --version) comes first")
 	}
 	var kept []File
 	for _, f := range files {

@@ -14,6 +14,7 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/npmregistry"
 	"github.com/breakwater-dev/breakwater/internal/rules"
 	"github.com/breakwater-dev/breakwater/internal/runtime"
+	"github.com/breakwater-dev/breakwater/internal/source"
 )
 
 // RollbackOptions are the rollback command's, and the Action's dispatched
@@ -26,7 +27,10 @@ type RollbackOptions struct {
 	// its newest GitHub deployment.
 	From    string
 	Package string
-	Config  string
+	// Repository is owner/name; "" means GITHUB_REPOSITORY, else the
+	// GitHub origin of the working directory's git repository.
+	Repository string
+	Config     string
 	// AllowAuthBreak is a person's decision to roll back across
 	// auth-breaking changes, after reading the findings a refusal listed.
 	AllowAuthBreak bool
@@ -43,6 +47,16 @@ func RollBack(ctx context.Context, env Env, o RollbackOptions) (*Release, error)
 	gh, repo, err := githubFromEnv(env)
 	if err != nil {
 		return nil, err
+	}
+	if o.Repository == "" && repo.Owner == "" {
+		o.Repository = source.GitHubOrigin(ctx, env.path("."))
+	}
+	if o.Repository != "" {
+		owner, name, ok := strings.Cut(o.Repository, "/")
+		if !ok || owner == "" || name == "" {
+			return nil, fmt.Errorf("--repository %q: want owner/name", o.Repository)
+		}
+		repo = githubapi.Repo{Owner: owner, Name: name}
 	}
 	r, steps, err := rollback(env, cfg, gh, repo, env.registryToken(), env.runURL(), o)
 	if err != nil {

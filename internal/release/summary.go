@@ -29,7 +29,18 @@ func (s SummaryStep) Run(_ context.Context, r *Release) (string, error) {
 	return "written", nil
 }
 
-var statusMark = map[Status]string{StatusDone: "✅ done", StatusSkipped: "⏭️ skipped", StatusPartial: "⚠️ partial", StatusFailed: "❌ failed"}
+// mark is a status as the summary shows it.
+func (s Status) mark() string {
+	switch s {
+	case StatusDone:
+		return "✅ done"
+	case StatusSkipped:
+		return "⏭️ skipped"
+	case StatusPartial:
+		return "⚠️ partial"
+	}
+	return "❌ failed"
+}
 
 // Summary is the release's Markdown report: package, integrity, signature
 // identity, publish result, every step, the change record and every
@@ -46,7 +57,7 @@ func Summary(r *Release) string {
 	if r.Rollback {
 		title = "Rollback to"
 	}
-	fmt.Fprintf(&b, "## %s %s %s\n\n", title, t(name), t(r.Version))
+	fmt.Fprintf(&b, "## %s %s %s\n\n%s\n\n", title, t(name), t(r.Version), verdict(r))
 	b.WriteString("| | |\n|---|---|\n")
 	row := func(k, v string) {
 		if v != "" {
@@ -85,7 +96,7 @@ func Summary(r *Release) string {
 
 	b.WriteString("\n### Steps\n\n| step | result | detail |\n|---|---|---|\n")
 	for _, rec := range r.Records {
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", t(rec.Step), statusMark[rec.Status], t(r.redact(rec.Detail)))
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", t(rec.Step), rec.Status.mark(), t(r.redact(rec.Detail)))
 	}
 
 	if r.Manifest != nil {
@@ -101,6 +112,30 @@ func Summary(r *Release) string {
 		}
 	}
 	return r.redact(b.String())
+}
+
+// verdict is the summary's first line: done or what failed, and whether a
+// person must act.
+func verdict(r *Release) string {
+	t := report.MarkdownText
+	var line string
+	for _, rec := range r.Records {
+		if rec.Status == StatusFailed || rec.Status == StatusPartial {
+			line = fmt.Sprintf("❌ **%s: %s**", t(rec.Step), rec.Status)
+			break
+		}
+	}
+	if line == "" && r.Rollback {
+		line = "✅ **Rolled back** to " + t(r.Version)
+	} else if line == "" {
+		line = "✅ **Released** " + t(r.Version) + ": every step is done, or says why it was skipped"
+	}
+	for _, d := range r.Deploys {
+		if len(d.ManualSteps) > 0 {
+			return line + ". A person must act: see *What to do* under " + t(d.Environment) + " below."
+		}
+	}
+	return line + "."
 }
 
 // code shows an identifier verbatim (a code span), unless it could break
@@ -151,7 +186,12 @@ func short(sha string) string {
 	return sha
 }
 
-func yesNo(b bool) string { return map[bool]string{true: "yes", false: "no"}[b] }
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
 
 func writeChanges(b *strings.Builder, r *Release) {
 	t := report.MarkdownText

@@ -3,7 +3,9 @@ package release
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -45,7 +47,7 @@ func (d DeployStep) tray(ctx context.Context, r *Release, res *DeployResult) err
 	preview, err := d.Tray.PreviewRelease(ctx, d.Env.Tray.SolutionID)
 	if err != nil {
 		res.Outcome, res.Detail = OutcomeImportRefused, "Tray's publish preview failed, so nothing was imported: "+r.redact(err.Error())
-		return fmt.Errorf("%s", res.Detail)
+		return errors.New(res.Detail)
 	}
 	res.Disagreements = ComparePreview(preview, record)
 	for _, dis := range res.Disagreements {
@@ -61,7 +63,7 @@ func (d DeployStep) tray(ctx context.Context, r *Release, res *DeployResult) err
 	}
 	if err := d.Tray.ImportProject(ctx, tray.ImportProjectInput{TargetProjectID: d.Env.Tray.ProjectID, ExportedProject: json.RawMessage(export.Data)}); err != nil {
 		res.Outcome, res.Detail = OutcomeNoRollback, "importProject failed: "+r.redact(err.Error())
-		return fmt.Errorf("%s", res.Detail)
+		return errors.New(res.Detail)
 	}
 	res.Outcome = OutcomeImported
 	res.Detail = fmt.Sprintf("%s imported into project %s; publish the solution in the Solution Editor to release it to instances", export.Path, d.Env.Tray.ProjectID)
@@ -88,7 +90,7 @@ func trayExport(files []File, path string) (File, error) {
 	case path != "":
 		return File{}, fmt.Errorf("the package has no file %s to import into Tray", path)
 	case len(found) == 0:
-		return File{}, fmt.Errorf("the package holds no Tray export to import")
+		return File{}, fmt.Errorf("the package holds no Tray export to import: check packages[].paths in the configuration (a Tray environment imports a project export)")
 	case len(found) > 1:
 		var names []string
 		for _, f := range found {
@@ -170,25 +172,16 @@ func compareSlots(kind string, theirs tray.SlotChanges, fs []change.RecordFindin
 		for _, s := range theirs[g] {
 			tray[s.ExternalID] = true
 		}
-		for _, id := range sortedKeys(tray) {
+		for _, id := range slices.Sorted(maps.Keys(tray)) {
 			if !ours[g][id] {
 				out = append(out, fmt.Sprintf("%s slot %s: Tray lists it as %s, Breakwater has no such finding", kind, id, g))
 			}
 		}
-		for _, id := range sortedKeys(ours[g]) {
+		for _, id := range slices.Sorted(maps.Keys(ours[g])) {
 			if !tray[id] {
 				out = append(out, fmt.Sprintf("%s slot %s: Breakwater finds it %s, Tray's preview does not list it", kind, id, g))
 			}
 		}
 	}
-	return out
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
 	return out
 }

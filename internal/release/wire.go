@@ -260,7 +260,7 @@ func runtimeClient(env Env, e config.Environment) (*runtime.Client, error) {
 func trayClient(env Env, e config.Environment) (*tray.Client, error) {
 	tok := env.Getenv(e.Tray.TokenEnv)
 	if tok == "" {
-		return nil, fmt.Errorf("environment %s: the Tray master token variable %s is empty or unset", e.Name, e.Tray.TokenEnv)
+		return nil, fmt.Errorf("environment %s: the Tray master token variable %s is empty or unset: set it from a secret (or name another in tray.token-env)", e.Name, e.Tray.TokenEnv)
 	}
 	return tray.New(tray.Options{MasterToken: tok, Region: tray.Region(e.Tray.Region), GraphQLURL: e.Tray.GraphQLURL, APIURL: e.Tray.APIURL, Logger: env.logger()})
 }
@@ -276,17 +276,20 @@ func newGitHub(env Env, apiURL, token string) (*githubapi.Client, error) {
 	return githubapi.New(apiURL, token, opts...)
 }
 
-// githubFromEnv is the GitHub client of a run in GitHub Actions, or of a
-// command run with GITHUB_REPOSITORY and GITHUB_TOKEN set by hand; nil
-// without them.
+// githubFromEnv is the repository GITHUB_REPOSITORY names, and the client
+// of a run in GitHub Actions, or of a command run with GITHUB_TOKEN set by
+// hand; the client is nil without a token.
 func githubFromEnv(env Env) (*githubapi.Client, githubapi.Repo, error) {
 	repo, token := env.Getenv("GITHUB_REPOSITORY"), env.Getenv("GITHUB_TOKEN")
-	if repo == "" || token == "" {
+	if repo == "" {
 		return nil, githubapi.Repo{}, nil
 	}
 	owner, name, ok := strings.Cut(repo, "/")
-	if !ok {
+	if !ok || owner == "" || name == "" {
 		return nil, githubapi.Repo{}, fmt.Errorf("GITHUB_REPOSITORY is %q: want owner/name", repo)
+	}
+	if token == "" {
+		return nil, githubapi.Repo{Owner: owner, Name: name}, nil
 	}
 	api := env.Getenv("GITHUB_API_URL")
 	if api == "" {
@@ -308,7 +311,14 @@ func releasePackage(cfg *config.Config, owner, repo, name string) (Package, erro
 	}
 	switch {
 	case name != "":
-		return Package{}, fmt.Errorf("no package %q in the configuration's packages", name)
+		var known []string
+		for _, p := range cfg.Packages {
+			known = append(known, p.Runtime)
+		}
+		if len(known) == 0 {
+			return Package{}, fmt.Errorf("no package %q: the configuration lists no packages", name)
+		}
+		return Package{}, fmt.Errorf("no package %q in the configuration's packages (it has %s)", name, strings.Join(known, ", "))
 	case len(cfg.Packages) > 1:
 		return Package{}, errors.New("the configuration lists several packages: name one with --package (the action's `package` input)")
 	case owner == "" || repo == "":
