@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -397,6 +398,9 @@ func TestActionAuthBreakRefusesRollbackThenManualRollback(t *testing.T) {
 	}
 	if l := w.test.Live("bynder-dropbox"); !l.Healthy() || l.Version != "1.4.0" {
 		t.Errorf("test runs %+v after the rollback", l)
+	}
+	if !strings.Contains(res.output, "version<<") || !strings.Contains(res.output, "1.4.0") || !regexp.MustCompile(`deployed<<(\S+)\ntest\n`).MatchString(res.output) {
+		t.Errorf("rollback outputs:\n%s", res.output)
 	}
 	states = map[string]string{}
 	for _, d := range w.repo.Deployments() {

@@ -142,7 +142,7 @@ func setOutputs(rn *actions.Runner, r *Release) {
 	}
 	var deployed []string
 	for _, d := range r.Deploys {
-		if d.OK() {
+		if d.OK() || (r.Rollback && d.RolledBackTo == r.Version) {
 			deployed = append(deployed, d.Environment)
 		}
 	}
