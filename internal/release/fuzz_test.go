@@ -9,7 +9,7 @@ import (
 )
 
 func FuzzParseEvent(f *testing.F) {
-	for _, s := range []string{`{"action":"published","release":{"tag_name":"v1.0.0"}}`, `{"ref":"refs/tags/v1","after":"x"}`, `{"inputs":{"version":"1"}}`, `[]`, `null`} {
+	for _, s := range []string{`{"action":"published","release":{"tag_name":"v1.0.0"}}`, `{"ref":"refs/tags/v1","after":"x"}`, `{"inputs":{"version":"1"}}`, `{"inputs":{"version":"1","allow-auth-break":"true"}}`, `{"inputs":{"version":"1","allow-auth-break":true}}`, `[]`, `null`} {
 		for _, e := range []string{"release", "push", "workflow_dispatch"} {
 			f.Add(e, []byte(s))
 		}
