@@ -5,16 +5,11 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/breakwater-dev/breakwater/internal/npmpkg"
-	"github.com/breakwater-dev/breakwater/internal/npmregistry"
+	"github.com/breakwater-dev/breakwater/internal/release"
 )
 
-type publishOptions struct {
-	registry, tag string
-}
-
 func newPublishCmd() *command {
-	o := &publishOptions{}
+	o := &release.PublishOptions{}
 	c := &command{
 		name:    "publish",
 		usage:   "TARBALL --registry URL",
@@ -26,36 +21,18 @@ same version with other bytes is an error (versions are immutable). The
 tarball is read back through the registry and its integrity checked.`,
 	}
 	c.flags = newFlagSet(c)
-	c.flags.StringVar(&o.registry, "registry", "", "the registry `URL`, e.g. https://npm.pkg.github.com")
-	c.flags.StringVar(&o.tag, "tag", "", "the dist-`tag` (default: latest, unless a pre-release)")
+	c.flags.StringVar(&o.Registry, "registry", "", "the registry `URL`, e.g. https://npm.pkg.github.com")
+	c.flags.StringVar(&o.Tag, "tag", "", "the dist-`tag` (default: latest, unless a pre-release)")
 	c.run = func(ctx context.Context, env Env, args []string) error { return runPublish(ctx, env, o, args) }
 	return c
 }
 
-func runPublish(ctx context.Context, env Env, o *publishOptions, args []string) error {
-	if len(args) != 1 || o.registry == "" {
+func runPublish(ctx context.Context, env Env, o *release.PublishOptions, args []string) error {
+	if len(args) != 1 || o.Registry == "" {
 		return errors.New("publish needs one TARBALL and --registry URL; see breakwater publish --help")
 	}
-	token := env.Getenv("NODE_AUTH_TOKEN")
-	if token == "" {
-		token = env.Getenv("GITHUB_TOKEN")
-	}
-	if token == "" {
-		return errors.New("no registry token: set NODE_AUTH_TOKEN (or GITHUB_TOKEN)")
-	}
-	data, err := readTarball(env, args[0])
-	if err != nil {
-		return err
-	}
-	c, err := npmpkg.ReadBytes(data, npmpkg.Limits{})
-	if err != nil {
-		return fmt.Errorf("%s: %w", args[0], err)
-	}
-	client, err := npmregistry.New(o.registry, token, npmregistry.Options{Logger: env.logger()})
-	if err != nil {
-		return err
-	}
-	res, err := client.Publish(ctx, data, c.PackageJSON, npmregistry.PublishOptions{Tag: o.tag})
+	o.Tarball = args[0]
+	res, err := release.PublishTarball(ctx, env.release(), *o)
 	if err != nil {
 		return err
 	}

@@ -323,6 +323,31 @@ environments:
 			t.Errorf("a secret leaked:\n%s", out)
 		}
 	}
+	// Rolling staging back to 1.4.0 crosses 2.0.0's new auth scope: the
+	// rollback reads 2.0.0's manifest from the registry and refuses with the
+	// finding and what to do; without GitHub it must be told what runs.
+	code, stdout, stderr = runIn(t, env, "rollback", "--environment", "staging", "--version", "1.4.0", "--repository", "octo-org/bynder-dropbox", "--config", cfg)
+	if code != cli.ExitError || !strings.Contains(stdout+stderr, "give --from VERSION") {
+		t.Errorf("rollback without knowing what runs: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runIn(t, env, "rollback", "--environment", "staging", "--version", "1.4.0", "--from", "2.0.0", "--repository", "octo-org/bynder-dropbox", "--config", cfg)
+	if code != cli.ExitError {
+		t.Fatalf("rollback across the auth break: exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"refused: staging runs 2.0.0 (as given): 1 auth-breaking change(s) between 1.4.0 and 2.0.0",
+		"- tray/auth-scopes-added (bynder-dropbox.project.json", "`breakwater rollback --environment staging --version 1.4.0 --allow-auth-break`"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("refused rollback: output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if rt.Live("bynder-dropbox").Version != "2.0.0" {
+		t.Errorf("the refused rollback changed the runtime: %+v", rt.Live("bynder-dropbox"))
+	}
+	code, stdout, stderr = runIn(t, env, "rollback", "--environment", "staging", "--version", "1.4.0", "--from", "2.0.0", "--allow-auth-break", "--repository", "octo-org/bynder-dropbox", "--config", cfg)
+	if code != cli.ExitOK || rt.Live("bynder-dropbox").Version != "1.4.0" || !strings.Contains(stdout, "warning: 1 auth-breaking change(s)") {
+		t.Errorf("rollback allowed by a person: exit %d, runtime %+v\n%s%s", code, rt.Live("bynder-dropbox"), stdout, stderr)
+	}
+
 	// The tarball written is the one `package` builds from the tag's commit.
 	released, _ := os.ReadFile(filepath.Join(tmp, "bynder-dropbox-2.0.0.tgz"))
 	code, stdout, _ = runIn(t, map[string]string{"GITHUB_REPOSITORY": "octo-org/bynder-dropbox"}, "package", dir, "--config", cfg, "--out", t.TempDir())

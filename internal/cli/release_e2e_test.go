@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +14,6 @@ import (
 
 	"github.com/breakwater-dev/breakwater/internal/cli"
 	"github.com/breakwater-dev/breakwater/internal/githubapi/githubtest"
-	"github.com/breakwater-dev/breakwater/internal/npmregistry"
 	"github.com/breakwater-dev/breakwater/internal/prrun/prruntest"
 	"github.com/breakwater-dev/breakwater/internal/runtime/runtimetest"
 	"github.com/breakwater-dev/breakwater/internal/signing/sigstoretest"
@@ -260,41 +260,38 @@ func TestActionReleaseEndToEnd(t *testing.T) {
 		}
 	}
 
-	// The published tarball installs with npm, holds breakwater.json, and
-	// verifies with `breakwater verify` and the bundle on the release.
+	// A consumer's verification, as the README tells it: `npm pack` fetches
+	// the exact published bytes (npm names the file scope-name-version.tgz),
+	// the bundle comes from the GitHub release, `breakwater verify` checks
+	// one against the other; `npm install` installs the version with its
+	// breakwater.json.
 	ctx := context.Background()
-	client, err := npmregistry.New(w.verdaccio.URL, w.verdaccio.Token, npmregistry.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tarball, _, err := client.Download(ctx, "@octo-org/bynder-dropbox", "2.0.0")
-	if err != nil {
-		t.Fatal(err)
+	if atts := w.repo.Attestations(); len(atts) != 1 {
+		t.Errorf("%d attestations, want 1", len(atts))
 	}
 	rel, _ := w.repo.Release("v2.0.0")
 	if len(rel.Assets) != 1 || rel.Assets[0].Name != "bynder-dropbox-2.0.0.tgz.sigstore.json" {
 		t.Fatalf("release assets = %+v", rel.Assets)
 	}
-	tgz := filepath.Join(w.dir, "bynder-dropbox-2.0.0.tgz")
-	if err := os.WriteFile(tgz, tarball, 0o644); err != nil {
+	consumer := t.TempDir()
+	os.WriteFile(filepath.Join(consumer, "package.json"), []byte(`{"name":"consumer","version":"1.0.0","private":true}`), 0o644)
+	os.WriteFile(filepath.Join(consumer, ".npmrc"), []byte(w.verdaccio.NPMRC("@octo-org", w.verdaccio.Token)), 0o600)
+	bundle := filepath.Join(consumer, rel.Assets[0].Name)
+	if err := os.WriteFile(bundle, rel.Assets[0].Data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(tgz+".sigstore.json", rel.Assets[0].Data, 0o644); err != nil {
-		t.Fatal(err)
+	ictx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	if out, err := testenv.NPMCommand(ictx, t, consumer, "pack", "@octo-org/bynder-dropbox@2.0.0").CombinedOutput(); err != nil {
+		t.Fatalf("npm pack: %v\n%s", err, out)
 	}
-	verify := w.run("verify", tgz, "--certificate-identity-regexp", `https://github\.com/octo-org/integrations/\.github/workflows/release\.yml@refs/tags/v.*`,
+	tgz := filepath.Join(consumer, "octo-org-bynder-dropbox-2.0.0.tgz")
+	verify := w.run("verify", tgz, "--bundle", bundle,
+		"--certificate-identity-regexp", `https://github\.com/octo-org/integrations/\.github/workflows/release\.yml@refs/tags/v.*`,
 		"--certificate-oidc-issuer", sigstoretest.Issuer, "--trusted-root", filepath.Join(w.dir, "trusted_root.json"))
 	if verify.code != cli.ExitOK || !strings.Contains(verify.stdout, "Verified OK: pkg:npm/%40octo-org/bynder-dropbox@2.0.0") {
 		t.Errorf("verify: exit %d\n%s%s", verify.code, verify.stdout, verify.stderr)
 	}
-	if atts := w.repo.Attestations(); len(atts) != 1 {
-		t.Errorf("%d attestations, want 1", len(atts))
-	}
-	consumer := t.TempDir()
-	os.WriteFile(filepath.Join(consumer, "package.json"), []byte(`{"name":"consumer","version":"1.0.0","private":true}`), 0o644)
-	os.WriteFile(filepath.Join(consumer, ".npmrc"), []byte(w.verdaccio.NPMRC("@octo-org", w.verdaccio.Token)), 0o600)
-	ictx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
 	if out, err := testenv.NPMCommand(ictx, t, consumer, "install", "@octo-org/bynder-dropbox@2.0.0").CombinedOutput(); err != nil {
 		t.Fatalf("npm install: %v\n%s", err, out)
 	}
@@ -342,7 +339,7 @@ func TestActionAuthBreakRefusesRollbackThenManualRollback(t *testing.T) {
 		t.Fatalf("exit %d, want 2\n%s\n%s", res.code, res.stdout, res.summary)
 	}
 	for _, want := range []string{"### test: rollback refused", "Auth changes that need a person", "tray/auth\\-scopes\\-added",
-		"What to do", "rollback \\-\\-environment test \\-\\-version 1.4.0", "| deploy prod | ⏭️ skipped | skipped, because deploy test failed |",
+		"What to do", "`breakwater rollback --environment test --version 1.4.0 --allow-auth-break`", "| deploy prod | ⏭️ skipped | skipped, because deploy test failed |",
 		"bynder\\-dropbox/workflows/sync", "the bundle is not attached"} {
 		if !strings.Contains(res.summary, want) {
 			t.Errorf("summary lacks %q:\n%s", want, res.summary)
@@ -364,14 +361,46 @@ func TestActionAuthBreakRefusesRollbackThenManualRollback(t *testing.T) {
 		t.Errorf("deployments = %v", states)
 	}
 
-	// The person rolls back by hand.
+	// A person's dispatched rollback obeys the same rule: it reads the
+	// manifest of 2.0.0 from the registry, finds the new scope and refuses,
+	// with the findings and what to do; nothing is sent, nothing recorded.
+	calls := len(w.test.Calls())
 	w.event("workflow_dispatch", dispatch(t, map[string]any{"version": "1.4.0", "environment": "test"}))
+	res = w.run("action")
+	if res.code != cli.ExitError {
+		t.Fatalf("rollback across the auth break: exit %d, want 2\n%s\n%s", res.code, res.stdout, res.summary)
+	}
+	for _, want := range []string{"### test: rollback refused", "1 auth\\-breaking change\\(s\\) between 1.4.0 and 2.0.0", "tray/auth\\-scopes\\-added",
+		"What to do", "`breakwater rollback --environment test --version 1.4.0 --allow-auth-break`", "| rollback test | ⏭️ skipped |", "test runs 2.0.0 \\(deployment "} {
+		if !strings.Contains(res.summary, want) {
+			t.Errorf("refused rollback: summary lacks %q:\n%s", want, res.summary)
+		}
+	}
+	if !strings.Contains(res.stdout, "tray/auth-scopes-added (bynder-dropbox.project.json") || !strings.Contains(res.stdout, "--allow-auth-break") {
+		t.Errorf("the log lacks the findings or the way on:\n%s", res.stdout)
+	}
+	if n := len(w.test.Calls()); n != calls {
+		t.Errorf("the refused rollback sent %d runtime requests", n-calls)
+	}
+	if n := len(w.repo.Deployments()); n != 1 {
+		t.Errorf("the refused rollback recorded a deployment: %d deployments", n)
+	}
+
+	// The person decides: allow-auth-break rolls back, with a warning.
+	w.event("workflow_dispatch", dispatch(t, map[string]any{"version": "1.4.0", "environment": "test", "allow-auth-break": true}))
 	res = w.run("action")
 	if res.code != cli.ExitOK || !strings.Contains(res.summary, "## Rollback to @‍octo\\-org/bynder\\-dropbox 1\\.4.0") || !strings.Contains(res.summary, "rolled back") {
 		t.Fatalf("rollback: exit %d\n%s\n%s\n%s", res.code, res.stdout, res.stderr, res.summary)
 	}
+	if !strings.Contains(res.stdout, "::warning::1 auth-breaking change(s) between 1.4.0 and 2.0.0") ||
+		!strings.Contains(res.summary, `rolled back anyway because \-\-allow\-auth\-break was given: tray/auth\-scopes\-added`) {
+		t.Errorf("rolling back across the auth break was not warned about:\n%s\n%s", res.stdout, res.summary)
+	}
 	if l := w.test.Live("bynder-dropbox"); !l.Healthy() || l.Version != "1.4.0" {
 		t.Errorf("test runs %+v after the rollback", l)
+	}
+	if !strings.Contains(res.output, "version<<") || !strings.Contains(res.output, "1.4.0") || !regexp.MustCompile(`deployed<<(\S+)\ntest\n`).MatchString(res.output) {
+		t.Errorf("rollback outputs:\n%s", res.output)
 	}
 	states = map[string]string{}
 	for _, d := range w.repo.Deployments() {

@@ -5,16 +5,12 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/breakwater-dev/breakwater/internal/release"
 	"github.com/breakwater-dev/breakwater/internal/signing"
 )
 
-type verifyOptions struct {
-	bundle, config string
-	policy         policyFlags
-}
-
 func newVerifyCmd() *command {
-	o := &verifyOptions{}
+	o := &release.VerifyOptions{}
 	c := &command{
 		name:    "verify",
 		usage:   "TARBALL (--key PUB.pem | --certificate-identity-regexp RE --certificate-oidc-issuer ISSUER)",
@@ -31,45 +27,21 @@ Exit codes: 0 verified; 1 the bundle does not verify (the reason is
 printed); 2 verification could not run (missing file, bad key or regexp).`,
 	}
 	c.flags = newFlagSet(c)
-	c.flags.StringVar(&o.bundle, "bundle", "", "the Sigstore bundle (default TARBALL.sigstore.json)")
-	addPolicyFlags(c.flags, &o.policy)
-	addConfigFlag(c.flags, &o.config)
+	c.flags.StringVar(&o.Bundle, "bundle", "", "the Sigstore bundle (default TARBALL.sigstore.json)")
+	addPolicyFlags(c.flags, &o.Policy)
+	addConfigFlag(c.flags, &o.Config)
 	c.run = func(ctx context.Context, env Env, args []string) error { return runVerify(ctx, env, o, args) }
 	return c
 }
 
-func runVerify(ctx context.Context, env Env, o *verifyOptions, args []string) error {
+func runVerify(ctx context.Context, env Env, o *release.VerifyOptions, args []string) error {
 	if len(args) != 1 {
 		return errors.New("verify needs one TARBALL; see breakwater verify --help")
 	}
-	if o.policy.issuer != "" && o.policy.identityRegexp == "" {
-		return errors.New("--certificate-oidc-issuer needs --certificate-identity-regexp")
-	}
-	cfg, err := loadConfig(ctx, env, o.config)
-	if err != nil {
-		return err
-	}
-	data, err := readTarball(env, args[0])
-	if err != nil {
-		return err
-	}
-	bundle, err := readBundle(env, args[0], o.bundle)
-	if err != nil {
-		return err
-	}
-	p, err := policy(ctx, env, cfg, o.policy)
-	if err != nil {
-		return err
-	}
-	// The signed statement must name the package version the tarball says
-	// it is; a tarball that cannot be read is checked by its digests alone
-	// (an altered one then fails there, with the reason).
-	if pkg, err := tarballPackage(data); err == nil {
-		p.Package = &pkg
-	}
-	v, err := signing.Verify(data, bundle, p)
+	o.Tarball = args[0]
+	v, err := release.VerifyTarball(ctx, env.release(), *o)
 	if errors.Is(err, signing.ErrNotVerified) {
-		return &exitError{code: ExitFindings, err: fmt.Errorf("%s does not verify: %w", args[0], err)}
+		return &exitError{code: ExitFindings, err: fmt.Errorf("%s does not verify: %w", o.Tarball, err)}
 	}
 	if err != nil {
 		return err

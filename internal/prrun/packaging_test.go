@@ -96,6 +96,9 @@ func TestActionInputsAndOutputsMatchTheCode(t *testing.T) {
 			t.Errorf("input %s must default to \"\"", name)
 		}
 	}
+	if release.InputToken != prrun.InputToken || release.InputConfig != prrun.InputConfig {
+		t.Error("the release side reads the token and config inputs under other names than the pull request run")
+	}
 	wantIn := map[string]bool{}
 	for _, n := range []string{prrun.InputToken, prrun.InputConfig, prrun.InputPaths, prrun.InputFailOn, prrun.InputComment, prrun.InputLabelNames, prrun.InputCheckRun, prrun.InputIdentity,
 		release.InputPackage, release.InputEnvironment, release.InputSigningKey} {

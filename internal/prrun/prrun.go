@@ -14,8 +14,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/breakwater-dev/breakwater/internal/actions"
@@ -25,6 +23,7 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
 	"github.com/breakwater-dev/breakwater/internal/prsurface"
 	"github.com/breakwater-dev/breakwater/internal/report"
+	"github.com/breakwater-dev/breakwater/internal/source"
 )
 
 // GitHub is what the run needs from GitHub's REST API.
@@ -224,26 +223,11 @@ func (r *run) readOnlyNotice() {
 // has it, else from the pull request's head commit; none at the default
 // path means the defaults.
 func (r *run) loadConfig(ctx context.Context, headSHA string) (*config.Config, error) {
-	p := r.in.configPath
-	if p == "" {
-		p = config.DefaultPath
+	cfg, err := config.Find(ctx, r.in.configPath, r.in.configSet, source.ConfigReaders(r.actx.Workspace, r.gh, r.repo, headSHA)...)
+	if err != nil && r.in.configSet {
+		return nil, fmt.Errorf("the `config` input: %w", err)
 	}
-	if r.actx.Workspace != "" {
-		full := filepath.Join(r.actx.Workspace, filepath.FromSlash(p))
-		if data, err := os.ReadFile(full); err == nil {
-			return config.Parse(p, data)
-		}
-	}
-	data, err := r.gh.FileContent(ctx, r.repo, p, headSHA)
-	switch {
-	case githubapi.IsNotFound(err) && !r.in.configSet:
-		return config.Default(), nil
-	case githubapi.IsNotFound(err):
-		return nil, fmt.Errorf("the configuration %s named by the `config` input does not exist in the pull request's head", p)
-	case err != nil:
-		return nil, err
-	}
-	return config.Parse(p, data)
+	return cfg, err
 }
 
 // rendered is the report in every form the run publishes.

@@ -31,7 +31,7 @@ func (a AttachStep) Run(ctx context.Context, r *Release) (string, error) {
 		return "", Skip("no GitHub repository to attach the bundle to (outside GitHub Actions); keep %s with the tarball", r.BundleName())
 	}
 	if len(r.Bundle) == 0 || r.Verified == nil {
-		return "", errors.New("no verified bundle to attach")
+		return "", errors.New("no verified bundle to attach: the bundle must verify first")
 	}
 	_, stored, err := a.GitHub.StoreAttestation(ctx, r.Repo, "sha256:"+r.Verified.Digests.SHA256, r.Bundle)
 	if err != nil {

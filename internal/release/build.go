@@ -45,7 +45,7 @@ func (s VersionStep) Run(ctx context.Context, r *Release) (string, error) {
 			}
 		}
 		if r.Commit == "" {
-			return "", fmt.Errorf("the repository has no tag %s", r.Tag)
+			return "", fmt.Errorf("the repository has no tag %s: push it first (git push origin %s)", r.Tag, r.Tag)
 		}
 	}
 	if s.CommitTime != nil {
@@ -90,7 +90,7 @@ func (s ChangeRecordStep) Run(ctx context.Context, r *Release) (string, error) {
 		return "", fmt.Errorf("the tag %s says %s, but the exports declare version %s; tag the declared version", r.Tag, r.Version, hv)
 	}
 	r.Record = rep
-	cr := NewChangeRecord(rep)
+	cr := change.NewRecord(rep)
 	return fmt.Sprintf("%d finding(s) since %s; breaking: %s, auth changes: %s; required bump %s, declared %s",
 		len(cr.Findings), r.Previous.Tag, yesNo(cr.Breaking), yesNo(cr.AuthChanges), cr.RequiredBump, cr.DeclaredBump), nil
 }
@@ -131,7 +131,7 @@ func (s PackageStep) Run(ctx context.Context, r *Release) (string, error) {
 // which the tag repeats).
 func Build(r *Release, files []File) error {
 	if r.Version == "" {
-		return errors.New("the version is not resolved")
+		return errors.New("the version is not resolved: the resolve version step (or --version) comes first")
 	}
 	var kept []File
 	for _, f := range files {
@@ -160,7 +160,7 @@ func Build(r *Release, files []File) error {
 		m.Source.PreviousTag = r.Previous.Tag
 	}
 	if r.Record != nil {
-		m.Changes = NewChangeRecord(r.Record)
+		m.Changes = change.NewRecord(r.Record)
 	}
 	manifest, err := m.JSON()
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
 	"github.com/breakwater-dev/breakwater/internal/npmpkg"
 	"github.com/breakwater-dev/breakwater/internal/release"
+	"github.com/breakwater-dev/breakwater/internal/rules"
 )
 
 func TestVersionOf(t *testing.T) {
@@ -167,7 +168,7 @@ func TestManifestInTheTarball(t *testing.T) {
 		t.Fatal(err)
 	}
 	if back.Version != "1.17.0" || back.Package.NPM != r.Package.NPM || back.Package.Runtime != r.Package.Runtime || back.PreviousVersion() != "1.16.0" || back.Tag != "v1.17.0" ||
-		len(back.Manifest.Changes.AuthBreaking()) != 1 || !back.CommitTime.Equal(at) || back.TarballName != r.TarballName {
+		len(rules.AuthBreaks(back.Manifest.Changes)) != 1 || !back.CommitTime.Equal(at) || back.TarballName != r.TarballName {
 		t.Errorf("FromTarball = %+v", back)
 	}
 }

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/config"
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
+	"github.com/breakwater-dev/breakwater/internal/rules"
 	"github.com/breakwater-dev/breakwater/internal/runtime"
 )
 
@@ -51,7 +53,7 @@ type DeployResult struct {
 	RolledBackTo string
 	// AuthFindings are the auth-breaking findings that stopped an
 	// automatic rollback or a Tray import; ManualSteps say what to do.
-	AuthFindings []Finding
+	AuthFindings []change.RecordFinding
 	ManualSteps  []string
 	// Disagreements are where Tray's publish preview and the findings
 	// differ.
@@ -76,8 +78,6 @@ type DeployStep struct {
 	Tracker Deployments
 	// LogURL is the workflow run, linked from the deployment statuses.
 	LogURL string
-	// Commands is how the manual steps name the CLI ("breakwater").
-	Commands string
 }
 
 func (d DeployStep) Name() string { return "deploy " + d.Env.Name }
@@ -188,29 +188,20 @@ func (d DeployStep) runtime(ctx context.Context, r *Release, res *DeployResult) 
 		return err
 	}
 	prev := r.PreviousVersion()
-	var record *ChangeRecord
-	if r.Manifest != nil {
-		record = r.Manifest.Changes
-	}
-	switch auth := record.AuthBreaking(); {
-	case prev == "":
+	if prev == "" {
 		res.Outcome, res.Detail = OutcomeNoRollback, failure+"; there is no previous version to roll back to"
-	case len(auth) > 0:
+	} else if why, auth := automaticRollback(r, prev); why != "" {
 		res.Outcome = OutcomeRollbackRefused
-		res.Detail = fmt.Sprintf("%s; not rolled back to %s automatically: %d auth change(s) between %s and %s force end users to authenticate again",
-			failure, prev, len(auth), prev, r.Version)
+		res.Detail = fmt.Sprintf("%s; not rolled back to %s automatically: %s", failure, prev, why)
 		res.AuthFindings = auth
-		res.ManualSteps = d.manualRollback(r, prev)
-	default:
-		_, rbErr := d.Runtime.Rollback(ctx, runtime.Target{Package: r.Package.Runtime, Version: prev})
-		if rbErr != nil {
-			res.Outcome = OutcomeRollbackFailed
-			res.Detail = fmt.Sprintf("%s; the rollback to %s failed too (%s): the runtime's state is unknown", failure, prev, r.redact(rbErr.Error()))
-			res.ManualSteps = d.manualRollback(r, prev)
-		} else {
-			res.Outcome, res.RolledBackTo = OutcomeRolledBack, prev
-			res.Detail = failure + "; rolled back to " + prev
-		}
+		res.ManualSteps = d.manualRollback(r, prev, true)
+	} else if _, rbErr := d.Runtime.Rollback(ctx, runtime.Target{Package: r.Package.Runtime, Version: prev}); rbErr != nil {
+		res.Outcome = OutcomeRollbackFailed
+		res.Detail = fmt.Sprintf("%s; the rollback to %s failed too (%s): the runtime's state is unknown", failure, prev, r.redact(rbErr.Error()))
+		res.ManualSteps = d.manualRollback(r, prev, false)
+	} else {
+		res.Outcome, res.RolledBackTo = OutcomeRolledBack, prev
+		res.Detail = failure + "; rolled back to " + prev
 	}
 	if runtime.KindOf(err) == runtime.KindPartial {
 		return &PartialError{Err: errors.New(res.Outcome + ": " + res.Detail)}
@@ -230,20 +221,30 @@ func RollbackNeeded(err error) bool {
 	return false
 }
 
-func (d DeployStep) manualRollback(r *Release, prev string) []string {
-	cmd := d.Commands
-	if cmd == "" {
-		cmd = "breakwater"
+// automaticRollback applies the auth rule (rules.CheckRollback) to going
+// back from the release to prev across the release's own change record. It
+// says why not when the rollback needs a person, with the auth findings
+// that make it so; "" when it may happen by itself.
+func automaticRollback(r *Release, prev string) (why string, auth []change.RecordFinding) {
+	check, err := rules.CheckRollback(r.Version, prev, []rules.Released{{Version: r.Version, Previous: prev, Changes: r.changes()}})
+	if err != nil {
+		return err.Error(), nil
 	}
-	return []string{
-		fmt.Sprintf("Find out what %s runs now: %s may be partly live.", d.Env.Name, r.Version),
-		"Read the auth findings above: end users who re-authorised for " + r.Version + " may have to authorise again after a rollback, and instances set up on " + r.Version + " may lose their new auths.",
-		fmt.Sprintf("Either fix forward with a new version, or roll back by hand: `%s rollback --environment %s --version %s` (or run the release workflow by hand with version %s).", cmd, d.Env.Name, prev, prev),
+	return check.Why(), check.AuthBreaks
+}
+
+// manualRollback is what a person does after a failed deploy that was not
+// (or could not be) rolled back; acrossAuth when the auth rule stopped it.
+func (d DeployStep) manualRollback(r *Release, prev string, acrossAuth bool) []string {
+	steps := []string{fmt.Sprintf("Find out what %s runs now: %s may be partly live.", d.Env.Name, r.Version)}
+	if acrossAuth {
+		steps = append(steps, "Read the auth findings above: end users who re-authorised for "+r.Version+" may have to authorise again after a rollback, and instances set up on "+r.Version+" may lose their new auths.")
 	}
+	return manualRollback(d.Env.Name, prev, acrossAuth, steps...)
 }
 
 // authTargets lists what a person must authenticate, one line per finding.
-func authTargets(fs []Finding) []string {
+func authTargets(fs []change.RecordFinding) []string {
 	var out []string
 	for _, f := range fs {
 		what := f.Message

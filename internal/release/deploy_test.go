@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/config"
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
 	"github.com/breakwater-dev/breakwater/internal/release"
@@ -57,7 +58,7 @@ func TestDeployRollsBackExactlyWhenItShould(t *testing.T) {
 		name     string
 		variant  runtimetest.Variant
 		fault    *runtimetest.Fault
-		record   func() *release.ChangeRecord
+		record   func() *change.Record
 		noPrev   bool
 		outcome  string
 		status   release.Status
@@ -120,14 +121,17 @@ func TestDeployRollsBackExactlyWhenItShould(t *testing.T) {
 			if (len(d.ManualSteps) > 0) != tc.manual || len(d.AuthFindings) != tc.authRefs {
 				t.Errorf("manual steps %q, auth findings %v", d.ManualSteps, d.AuthFindings)
 			}
+			if tc.manual && tc.authRefs == 0 && strings.Contains(strings.Join(d.ManualSteps, "\n"), "auth") {
+				t.Errorf("the manual steps speak of auth changes there are none of: %q", d.ManualSteps)
+			}
 			if tc.authRefs > 0 {
 				for _, c := range fake.Calls() {
 					if c.Action == "rollback" || c.Version == "1.16.0" {
 						t.Errorf("a rollback was sent despite the auth break: %+v", c)
 					}
 				}
-				if !strings.Contains(d.Detail, "auth change(s) between 1.16.0 and 1.17.0") ||
-					!strings.Contains(strings.Join(d.ManualSteps, "\n"), "rollback --environment test --version 1.16.0") {
+				if !strings.Contains(d.Detail, "auth-breaking change(s) between 1.16.0 and 1.17.0") ||
+					!strings.Contains(strings.Join(d.ManualSteps, "\n"), "rollback --environment test --version 1.16.0 --allow-auth-break") {
 					t.Errorf("the refusal does not say why and what to do: %s / %q", d.Detail, d.ManualSteps)
 				}
 				if s := release.Summary(r); !strings.Contains(s, `tray/auth\-scopes\-added`) || !strings.Contains(s, "What to do") {

@@ -8,9 +8,18 @@ import (
 
 // The Action's inputs and outputs of the release side (action.yml).
 const (
+	// InputToken and InputConfig are the inputs the pull request run reads
+	// too.
+	InputToken  = "token"
+	InputConfig = "config"
+
 	InputPackage     = "package"     // the runtime package to release, of several configured
 	InputEnvironment = "environment" // the environments to deploy to, or the one to roll back
 	InputSigningKey  = "signing-key" // a PEM key, as env://VARIABLE, for key-based signing
+	// InputAllowAuthBreak is the workflow_dispatch input (a boolean) by
+	// which a person rolls back across an auth-breaking change, after
+	// reading the findings a refused rollback listed.
+	InputAllowAuthBreak = "allow-auth-break"
 
 	OutputVersion      = "version"
 	OutputPackage      = "package"
@@ -19,6 +28,10 @@ const (
 	OutputPublished    = "published"
 	OutputDeployed     = "deployed"
 )
+
+// AllowAuthBreakFlag is the rollback command's flag with the meaning of
+// InputAllowAuthBreak.
+const AllowAuthBreakFlag = "--allow-auth-break"
 
 // Kinds of Action runs the release face handles.
 const (
@@ -34,8 +47,10 @@ type Event struct {
 	// payload says (a tag push), else "" (looked up from the tag).
 	Tag    string
 	Commit string
-	// Version and Environment are the rollback inputs.
+	// Version and Environment are the rollback inputs, and AllowAuthBreak
+	// a person's decision to roll back across auth-breaking changes.
 	Version, Environment string
+	AllowAuthBreak       bool
 	// Visibility is the repository's: public, private or internal ("" when
 	// the payload does not say); keyless signing warns for non-public ones.
 	Visibility string
@@ -96,6 +111,14 @@ func ParseEvent(name string, payload []byte) (*Event, error) {
 		}
 		env, _ := p.Inputs["environment"].(string)
 		ev.Kind, ev.Version, ev.Environment = EventRollback, strings.TrimPrefix(v, "v"), strings.TrimSpace(env)
+		// A boolean input arrives as true, or as "true" from older runners
+		// and the REST API.
+		switch allow := p.Inputs[InputAllowAuthBreak].(type) {
+		case bool:
+			ev.AllowAuthBreak = allow
+		case string:
+			ev.AllowAuthBreak = strings.EqualFold(strings.TrimSpace(allow), "true")
+		}
 		ev.Tag = "v" + ev.Version
 	default:
 		return nil, fmt.Errorf("breakwater's release runs on release (published), push of v* tags and workflow_dispatch events, not %q", name)

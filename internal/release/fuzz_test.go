@@ -5,10 +5,11 @@ import (
 	"testing"
 
 	"github.com/breakwater-dev/breakwater/internal/release"
+	"github.com/breakwater-dev/breakwater/internal/rules"
 )
 
 func FuzzParseEvent(f *testing.F) {
-	for _, s := range []string{`{"action":"published","release":{"tag_name":"v1.0.0"}}`, `{"ref":"refs/tags/v1","after":"x"}`, `{"inputs":{"version":"1"}}`, `[]`, `null`} {
+	for _, s := range []string{`{"action":"published","release":{"tag_name":"v1.0.0"}}`, `{"ref":"refs/tags/v1","after":"x"}`, `{"inputs":{"version":"1"}}`, `{"inputs":{"version":"1","allow-auth-break":"true"}}`, `{"inputs":{"version":"1","allow-auth-break":true}}`, `[]`, `null`} {
 		for _, e := range []string{"release", "push", "workflow_dispatch"} {
 			f.Add(e, []byte(s))
 		}
@@ -43,7 +44,7 @@ func FuzzParseManifest(f *testing.F) {
 			t.Fatal(err)
 		}
 		again, err := release.ParseManifest(out)
-		if err != nil || len(again.Changes.AuthBreaking()) != len(m.Changes.AuthBreaking()) || again.Version != m.Version {
+		if err != nil || len(rules.AuthBreaks(again.Changes)) != len(rules.AuthBreaks(m.Changes)) || again.Version != m.Version {
 			t.Fatalf("round trip of %q: %+v, %v", data, again, err)
 		}
 	})

@@ -57,7 +57,7 @@ func releaseOutputs(r *release.Release, err error) []string {
 
 // signedRelease is a release of vNext.Account 1.17.0 after 1.16.0, signed
 // with a fresh key and verified: ready to deploy.
-func signedRelease(t *testing.T, record *release.ChangeRecord) (*release.Release, *ecdsa.PrivateKey) {
+func signedRelease(t *testing.T, record *change.Record) (*release.Release, *ecdsa.PrivateKey) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -80,8 +80,8 @@ func signedRelease(t *testing.T, record *release.ChangeRecord) (*release.Release
 }
 
 // authBreaking is a change record with a new auth scope.
-func authBreaking() *release.ChangeRecord {
-	return &release.ChangeRecord{Breaking: true, AuthChanges: true, RequiredBump: change.BumpMajor, DeclaredBump: change.BumpMajor, Findings: []release.Finding{{
+func authBreaking() *change.Record {
+	return &change.Record{Breaking: true, AuthChanges: true, RequiredBump: change.BumpMajor, DeclaredBump: change.BumpMajor, Findings: []change.RecordFinding{{
 		Rule: "tray/auth-scopes-added", Severity: change.Breaking, Category: change.CatAuth, Upgrade: change.UserInput,
 		Path: "bynder-dropbox.project.json", Pointer: "/solution/auth_slots/0/scopes", Fingerprint: "d9e0c1ed67cf1fc4",
 		Message: `Auth slot "Bynder authentication" asks for new scope asset.usage:write, so end users must re-authorise it.`,
@@ -90,8 +90,8 @@ func authBreaking() *release.ChangeRecord {
 }
 
 // configOnly is a change record without auth changes.
-func configOnly() *release.ChangeRecord {
-	return &release.ChangeRecord{Breaking: true, ConfigChanges: true, RequiredBump: change.BumpMajor, DeclaredBump: change.BumpMajor, Findings: []release.Finding{{
+func configOnly() *change.Record {
+	return &change.Record{Breaking: true, ConfigChanges: true, RequiredBump: change.BumpMajor, DeclaredBump: change.BumpMajor, Findings: []change.RecordFinding{{
 		Rule: "tray/config-slot-added-required", Severity: change.Breaking, Category: change.CatConfig, Upgrade: change.UserInput,
 		Path: "bynder-dropbox.project.json", Pointer: "/solution/config_slots/9", Fingerprint: "a6838117806fd004",
 		Message: `New required config slot "Target collection" has no default to fall back to, so every instance must be given a value.`,

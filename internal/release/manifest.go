@@ -31,7 +31,7 @@ type Manifest struct {
 	CreatedAt time.Time `json:"createdAt"`
 	// Changes is the change record against the previous release; nil for
 	// the first release.
-	Changes *ChangeRecord `json:"changes"`
+	Changes *change.Record `json:"changes"`
 }
 
 // Source is where a version was built from.
@@ -41,80 +41,6 @@ type Source struct {
 	Tag        string `json:"tag"`
 	// PreviousTag is the tag the change record compares with.
 	PreviousTag string `json:"previousTag,omitempty"`
-}
-
-// ChangeRecord summarises the findings from the previous release.
-type ChangeRecord struct {
-	// Breaking is true when any finding is breaking, accepted ones
-	// included: deployed copies are affected either way.
-	Breaking      bool        `json:"breaking"`
-	AuthChanges   bool        `json:"authChanges"`
-	ConfigChanges bool        `json:"configChanges"`
-	RoleChanges   bool        `json:"roleChanges"`
-	RequiredBump  change.Bump `json:"requiredBump"`
-	DeclaredBump  change.Bump `json:"declaredBump"`
-	Findings      []Finding   `json:"findings"`
-}
-
-// Finding is one finding of the change record.
-type Finding struct {
-	Rule     string          `json:"rule"`
-	Severity change.Severity `json:"severity"`
-	Category change.Category `json:"category"`
-	Upgrade  change.Upgrade  `json:"upgrade"`
-	// Path is the file, Pointer the JSON pointer inside it.
-	Path        string          `json:"path"`
-	Pointer     string          `json:"pointer,omitempty"`
-	Message     string          `json:"message"`
-	Fingerprint string          `json:"fingerprint"`
-	Accepted    bool            `json:"accepted,omitempty"`
-	Slot        *change.SlotRef `json:"slot,omitempty"`
-}
-
-// AuthBreaking reports whether f forces end users to authenticate again:
-// a breaking change of an auth. Such a version is never rolled back, nor
-// imported into Tray, without a person.
-func (f Finding) AuthBreaking() bool {
-	return f.Category == change.CatAuth && f.Severity == change.Breaking
-}
-
-// NewChangeRecord summarises a classified comparison.
-func NewChangeRecord(rep *change.Report) *ChangeRecord {
-	cr := &ChangeRecord{RequiredBump: rep.Summary.RequiredBump, DeclaredBump: rep.Summary.DeclaredBump, Findings: []Finding{}}
-	for _, f := range rep.Changes {
-		switch f.Category {
-		case change.CatAuth:
-			cr.AuthChanges = true
-		case change.CatConfig:
-			cr.ConfigChanges = true
-		case change.CatCollectionRole:
-			cr.RoleChanges = true
-		}
-		if f.Severity == change.Breaking {
-			cr.Breaking = true
-		}
-		cr.Findings = append(cr.Findings, Finding{
-			Rule: f.Rule, Severity: f.Severity, Category: f.Category, Upgrade: f.Upgrade,
-			Path: f.File, Pointer: f.Pointer, Message: f.Message, Fingerprint: f.Fingerprint,
-			Accepted: f.Accepted != nil, Slot: f.Slot,
-		})
-	}
-	return cr
-}
-
-// AuthBreaking lists the findings that force end users to authenticate
-// again; nil for a nil record.
-func (c *ChangeRecord) AuthBreaking() []Finding {
-	if c == nil {
-		return nil
-	}
-	var out []Finding
-	for _, f := range c.Findings {
-		if f.AuthBreaking() {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 // JSON is the manifest as it is stored: keys in a fixed order, two-space

@@ -10,12 +10,19 @@
 // (Skip); Run records every outcome, and a step after a failure is
 // recorded as skipped because of it, so a failed release is reported as
 // completely as a good one. Nothing reaches an environment unless the
-// bundle verified against the configured policy (Release.Verified).
+// bundle verified against the configured policy (Release.Verified), and
+// nothing is rolled back across an auth-breaking change without a person
+// (rules.CheckRollback).
 //
-// The adapters are reached through small interfaces declared where they
-// are used (GitHub, RuntimeClient, TrayClient, Registry); the faces (the
-// CLI, the Action) build them. Secrets are never part of a Release's
-// output: every record and error is scrubbed of Release.Secrets.
+// The face has two entry points, as the pull request run (prrun.Run) has
+// one: the commands (commands.go: BuildTarball, SignTarball, VerifyTarball,
+// PublishTarball, DeployTarball, RollBack, ReleaseTag), which the CLI calls
+// with the options its flags fill in, and RunAction, the Action's release
+// side. Both wire the adapters from the configuration and Env (wire.go);
+// the steps reach them through small interfaces declared where they are
+// used (Registry, Assets, Deployments, RuntimeClient, TrayClient,
+// Manifests). Secrets are never part of a Release's output: every record,
+// error and summary is scrubbed of Release.Secrets.
 package release
 
 import (
@@ -116,6 +123,15 @@ func (r *Release) now() time.Time {
 		return time.Now()
 	}
 	return r.Now()
+}
+
+// changes is the change record of the release's manifest; nil without a
+// manifest, and for a first release.
+func (r *Release) changes() *change.Record {
+	if r.Manifest == nil {
+		return nil
+	}
+	return r.Manifest.Changes
 }
 
 // Warn adds a warning for the summary.

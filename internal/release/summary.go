@@ -29,7 +29,18 @@ func (s SummaryStep) Run(_ context.Context, r *Release) (string, error) {
 	return "written", nil
 }
 
-var statusMark = map[Status]string{StatusDone: "✅ done", StatusSkipped: "⏭️ skipped", StatusPartial: "⚠️ partial", StatusFailed: "❌ failed"}
+// mark is a status as the summary shows it.
+func (s Status) mark() string {
+	switch s {
+	case StatusDone:
+		return "✅ done"
+	case StatusSkipped:
+		return "⏭️ skipped"
+	case StatusPartial:
+		return "⚠️ partial"
+	}
+	return "❌ failed"
+}
 
 // Summary is the release's Markdown report: package, integrity, signature
 // identity, publish result, every step, the change record and every
@@ -46,7 +57,7 @@ func Summary(r *Release) string {
 	if r.Rollback {
 		title = "Rollback to"
 	}
-	fmt.Fprintf(&b, "## %s %s %s\n\n", title, t(name), t(r.Version))
+	fmt.Fprintf(&b, "## %s %s %s\n\n%s\n\n", title, t(name), t(r.Version), verdict(r))
 	b.WriteString("| | |\n|---|---|\n")
 	row := func(k, v string) {
 		if v != "" {
@@ -54,13 +65,18 @@ func Summary(r *Release) string {
 		}
 	}
 	row("package", t(r.Package.NPM)+packageRuntime(r))
-	if r.Previous != nil {
+	switch {
+	case r.Rollback && r.Previous != nil:
+		row("version", t(r.Version)+" (back from "+t(r.Previous.Version)+")")
+	case r.Previous != nil:
 		row("version", t(r.Version)+" (previous release "+t(r.Previous.Version)+")")
-	} else if r.Version != "" && !r.Rollback {
+	case r.Version != "" && !r.Rollback:
 		row("version", t(r.Version)+" (first release)")
 	}
-	if r.Tag != "" {
+	if r.Tag != "" && r.Commit != "" {
 		row("source", t(r.Tag)+" "+t(short(r.Commit)))
+	} else if r.Tag != "" {
+		row("source", t(r.Tag))
 	}
 	if r.Verified != nil {
 		row("integrity", code(r.Verified.Digests.Integrity()))
@@ -80,7 +96,7 @@ func Summary(r *Release) string {
 
 	b.WriteString("\n### Steps\n\n| step | result | detail |\n|---|---|---|\n")
 	for _, rec := range r.Records {
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", t(rec.Step), statusMark[rec.Status], t(r.redact(rec.Detail)))
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", t(rec.Step), rec.Status.mark(), t(r.redact(rec.Detail)))
 	}
 
 	if r.Manifest != nil {
@@ -98,6 +114,30 @@ func Summary(r *Release) string {
 	return r.redact(b.String())
 }
 
+// verdict is the summary's first line: done or what failed, and whether a
+// person must act.
+func verdict(r *Release) string {
+	t := report.MarkdownText
+	var line string
+	for _, rec := range r.Records {
+		if rec.Status == StatusFailed || rec.Status == StatusPartial {
+			line = fmt.Sprintf("❌ **%s: %s**", t(rec.Step), rec.Status)
+			break
+		}
+	}
+	if line == "" && r.Rollback {
+		line = "✅ **Rolled back** to " + t(r.Version)
+	} else if line == "" {
+		line = "✅ **Released** " + t(r.Version) + ": every step is done, or says why it was skipped"
+	}
+	for _, d := range r.Deploys {
+		if len(d.ManualSteps) > 0 {
+			return line + ". A person must act: see *What to do* under " + t(d.Environment) + " below."
+		}
+	}
+	return line + "."
+}
+
 // code shows an identifier verbatim (a code span), unless it could break
 // out of a table cell.
 func code(s string) string {
@@ -105,6 +145,31 @@ func code(s string) string {
 		return report.MarkdownText(s)
 	}
 	return report.CodeSpan(s)
+}
+
+// withCode renders a manual step: its `…` spans as code (commands to
+// copy), the rest escaped.
+func withCode(s string) string {
+	parts := strings.Split(s, "`")
+	if len(parts)%2 == 0 { // an unpaired backtick: no spans at all
+		return report.MarkdownText(s)
+	}
+	for i, p := range parts {
+		if i%2 == 1 {
+			parts[i] = report.CodeSpan(p)
+			continue
+		}
+		// MarkdownText trims; the spaces around a span stay.
+		text := report.MarkdownText(p)
+		if i > 0 && strings.HasPrefix(p, " ") {
+			text = " " + text
+		}
+		if i < len(parts)-1 && strings.HasSuffix(p, " ") {
+			text += " "
+		}
+		parts[i] = text
+	}
+	return strings.Join(parts, "")
 }
 
 func packageRuntime(r *Release) string {
@@ -121,7 +186,12 @@ func short(sha string) string {
 	return sha
 }
 
-func yesNo(b bool) string { return map[bool]string{true: "yes", false: "no"}[b] }
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
 
 func writeChanges(b *strings.Builder, r *Release) {
 	t := report.MarkdownText
@@ -166,7 +236,7 @@ func writeDeploy(b *strings.Builder, r *Release, d DeployResult) {
 	if len(d.ManualSteps) > 0 {
 		b.WriteString("\nWhat to do:\n\n")
 		for i, s := range d.ManualSteps {
-			fmt.Fprintf(b, "%d. %s\n", i+1, t(r.redact(s)))
+			fmt.Fprintf(b, "%d. %s\n", i+1, withCode(r.redact(s)))
 		}
 	}
 	if len(d.Disagreements) > 0 {
@@ -175,4 +245,34 @@ func writeDeploy(b *strings.Builder, r *Release, d DeployResult) {
 			fmt.Fprintf(b, "- %s\n", t(s))
 		}
 	}
+}
+
+// Text is the release for a terminal or the Actions log: every step's
+// outcome, then per environment that needs a person the auth findings and
+// what to do. Warnings are left to the caller (the Action makes them
+// annotations).
+func Text(r *Release) string {
+	var b strings.Builder
+	for _, rec := range r.Records {
+		fmt.Fprintf(&b, "%-30s %-8s %s\n", rec.Step, rec.Status, rec.Detail)
+	}
+	for _, d := range r.Deploys {
+		if len(d.ManualSteps) == 0 && len(d.AuthFindings) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s: %s\n", d.Environment, d.Outcome)
+		if len(d.AuthFindings) > 0 {
+			b.WriteString("  auth changes that need a person:\n")
+			for _, f := range d.AuthFindings {
+				fmt.Fprintf(&b, "    - %s (%s %s): %s\n", f.Rule, f.Path, f.Pointer, f.Message)
+			}
+		}
+		if len(d.ManualSteps) > 0 {
+			b.WriteString("  what to do:\n")
+			for i, s := range d.ManualSteps {
+				fmt.Fprintf(&b, "    %d. %s\n", i+1, s)
+			}
+		}
+	}
+	return r.redact(b.String())
 }

@@ -3,13 +3,17 @@ package release
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/formats"
 	"github.com/breakwater-dev/breakwater/internal/formats/registry"
+	trayformat "github.com/breakwater-dev/breakwater/internal/formats/tray"
+	"github.com/breakwater-dev/breakwater/internal/rules"
 	"github.com/breakwater-dev/breakwater/internal/tray"
 )
 
@@ -39,20 +43,17 @@ func (d DeployStep) tray(ctx context.Context, r *Release, res *DeployResult) err
 	if err != nil {
 		return err
 	}
-	var record *ChangeRecord
-	if r.Manifest != nil {
-		record = r.Manifest.Changes
-	}
+	record := r.changes()
 	preview, err := d.Tray.PreviewRelease(ctx, d.Env.Tray.SolutionID)
 	if err != nil {
 		res.Outcome, res.Detail = OutcomeImportRefused, "Tray's publish preview failed, so nothing was imported: "+r.redact(err.Error())
-		return fmt.Errorf("%s", res.Detail)
+		return errors.New(res.Detail)
 	}
 	res.Disagreements = ComparePreview(preview, record)
 	for _, dis := range res.Disagreements {
 		r.Warn("Tray's publish preview disagrees (" + d.Env.Name + "): " + dis)
 	}
-	if auth := record.AuthBreaking(); len(auth) > 0 {
+	if auth := rules.AuthBreaks(record); len(auth) > 0 {
 		res.Outcome, res.AuthFindings = OutcomeImportRefused, auth
 		res.Detail = fmt.Sprintf("%d new or modified auth(s): Tray cannot import them hands-off, a person must authenticate them first", len(auth))
 		res.ManualSteps = append([]string{"In Tray, create or select and authenticate:"}, authTargets(auth)...)
@@ -62,7 +63,7 @@ func (d DeployStep) tray(ctx context.Context, r *Release, res *DeployResult) err
 	}
 	if err := d.Tray.ImportProject(ctx, tray.ImportProjectInput{TargetProjectID: d.Env.Tray.ProjectID, ExportedProject: json.RawMessage(export.Data)}); err != nil {
 		res.Outcome, res.Detail = OutcomeNoRollback, "importProject failed: "+r.redact(err.Error())
-		return fmt.Errorf("%s", res.Detail)
+		return errors.New(res.Detail)
 	}
 	res.Outcome = OutcomeImported
 	res.Detail = fmt.Sprintf("%s imported into project %s; publish the solution in the Solution Editor to release it to instances", export.Path, d.Env.Tray.ProjectID)
@@ -89,7 +90,7 @@ func trayExport(files []File, path string) (File, error) {
 	case path != "":
 		return File{}, fmt.Errorf("the package has no file %s to import into Tray", path)
 	case len(found) == 0:
-		return File{}, fmt.Errorf("the package holds no Tray export to import")
+		return File{}, fmt.Errorf("the package holds no Tray export to import: check packages[].paths in the configuration (a Tray environment imports a project export)")
 	case len(found) > 1:
 		var names []string
 		for _, f := range found {
@@ -100,11 +101,9 @@ func trayExport(files []File, path string) (File, error) {
 	return found[0], nil
 }
 
-// trayFormat is the registry's name of the format Tray environments import.
-const trayFormat = "tray"
-
 // isTrayExport reports whether the format registry detects f as a Tray
-// export.
+// export: detected as the engine detects it, so that the file imported is
+// the one the change record compared.
 func isTrayExport(f File) bool {
 	if !strings.HasSuffix(f.Path, ".json") {
 		return false
@@ -114,14 +113,14 @@ func isTrayExport(f File) bool {
 		return false
 	}
 	got, ok := registry.Default().Detect(doc.Root)
-	return ok && got.Name() == trayFormat
+	return ok && got.Name() == trayformat.Format
 }
 
 // ComparePreview compares Tray's publish preview with the change record and
 // lists every disagreement: the three verdict flags, and which auth and
 // config slots are created or updated.
-func ComparePreview(p *tray.ReleasePreview, record *ChangeRecord) []string {
-	var fs []Finding
+func ComparePreview(p *tray.ReleasePreview, record *change.Record) []string {
+	var fs []change.RecordFinding
 	if record != nil {
 		fs = record.Findings
 	}
@@ -149,7 +148,7 @@ func ComparePreview(p *tray.ReleasePreview, record *ChangeRecord) []string {
 	return out
 }
 
-func compareSlots(kind string, theirs tray.SlotChanges, fs []Finding, slotKind change.SlotKind) []string {
+func compareSlots(kind string, theirs tray.SlotChanges, fs []change.RecordFinding, slotKind change.SlotKind) []string {
 	group := func(c change.SlotChange) string {
 		switch c {
 		case change.SlotAdded:
@@ -173,25 +172,16 @@ func compareSlots(kind string, theirs tray.SlotChanges, fs []Finding, slotKind c
 		for _, s := range theirs[g] {
 			tray[s.ExternalID] = true
 		}
-		for _, id := range sortedKeys(tray) {
+		for _, id := range slices.Sorted(maps.Keys(tray)) {
 			if !ours[g][id] {
 				out = append(out, fmt.Sprintf("%s slot %s: Tray lists it as %s, Breakwater has no such finding", kind, id, g))
 			}
 		}
-		for _, id := range sortedKeys(ours[g]) {
+		for _, id := range slices.Sorted(maps.Keys(ours[g])) {
 			if !tray[id] {
 				out = append(out, fmt.Sprintf("%s slot %s: Breakwater finds it %s, Tray's preview does not list it", kind, id, g))
 			}
 		}
 	}
-	return out
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
 	return out
 }

@@ -1,4 +1,4 @@
-package cli
+package release
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/config"
 	"github.com/breakwater-dev/breakwater/internal/engine"
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
-	"github.com/breakwater-dev/breakwater/internal/release"
 	"github.com/breakwater-dev/breakwater/internal/rules"
 	"github.com/breakwater-dev/breakwater/internal/source"
 )
@@ -21,7 +20,7 @@ import (
 
 // packageConfig is cfg with the artifacts narrowed to the package's paths:
 // the change record and the tarball cover the package, nothing else.
-func packageConfig(cfg *config.Config, pkg release.Package) *config.Config {
+func packageConfig(cfg *config.Config, pkg Package) *config.Config {
 	if len(pkg.Paths) == 0 {
 		return cfg
 	}
@@ -33,7 +32,7 @@ func packageConfig(cfg *config.Config, pkg release.Package) *config.Config {
 
 // packageRoot is the directory the package's globs share ("packages/account/"
 // of "packages/account/**"): files are stored relative to it.
-func packageRoot(pkg release.Package) string {
+func packageRoot(pkg Package) string {
 	root := ""
 	for i, g := range pkg.Paths {
 		static := g
@@ -53,7 +52,7 @@ func packageRoot(pkg release.Package) string {
 // packageFiles are the files of tree the package's globs (else the
 // configured artifacts) match, relative to the package root; files under
 // hidden directories (.github, .git) are never part of a package.
-func packageFiles(ctx context.Context, tree engine.Tree, cfg *config.Config, pkg release.Package) ([]release.File, error) {
+func packageFiles(ctx context.Context, tree engine.Tree, cfg *config.Config, pkg Package) ([]File, error) {
 	var globs []string
 	for _, a := range packageConfig(cfg, pkg).Artifacts {
 		globs = append(globs, a.Paths...)
@@ -63,7 +62,7 @@ func packageFiles(ctx context.Context, tree engine.Tree, cfg *config.Config, pkg
 		return nil, err
 	}
 	root := packageRoot(pkg)
-	var out []release.File
+	var out []File
 	for _, e := range entries {
 		rel, ok := strings.CutPrefix(e.Path, root)
 		if !ok || rel == "" || hidden(e.Path) || !slices.ContainsFunc(globs, func(g string) bool { return rules.MatchGlob(g, e.Path) }) {
@@ -73,7 +72,7 @@ func packageFiles(ctx context.Context, tree engine.Tree, cfg *config.Config, pkg
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, release.File{Path: path.Clean(rel), Data: data})
+		out = append(out, File{Path: path.Clean(rel), Data: data})
 	}
 	return out, nil
 }
@@ -89,7 +88,7 @@ func hidden(p string) bool {
 
 // compareTrees is the change record: the input pipeline's comparison of
 // the package at base (the previous release) and head.
-func compareTrees(ctx context.Context, base, head engine.Tree, cfg *config.Config, pkg release.Package) (*change.Report, error) {
+func compareTrees(ctx context.Context, base, head engine.Tree, cfg *config.Config, pkg Package) (*change.Report, error) {
 	eng, err := engine.New()
 	if err != nil {
 		return nil, err
@@ -120,22 +119,22 @@ func gitTreeAt(ctx context.Context, dir, sha string) (engine.Tree, error) {
 }
 
 // gitTags lists dir's repository's tags.
-func gitTags(ctx context.Context, dir string) ([]release.Tag, error) {
+func gitTags(ctx context.Context, dir string) ([]Tag, error) {
 	tags, err := source.GitTags(ctx, dir)
-	out := make([]release.Tag, len(tags))
+	out := make([]Tag, len(tags))
 	for i, t := range tags {
-		out[i] = release.Tag{Name: t.Name, Commit: t.Commit}
+		out[i] = Tag{Name: t.Name, Commit: t.Commit}
 	}
 	return out, err
 }
 
 // githubTags lists the repository's tags through the API.
-func githubTags(gh *githubapi.Client, repo githubapi.Repo) func(ctx context.Context) ([]release.Tag, error) {
-	return func(ctx context.Context) ([]release.Tag, error) {
+func githubTags(gh *githubapi.Client, repo githubapi.Repo) func(ctx context.Context) ([]Tag, error) {
+	return func(ctx context.Context) ([]Tag, error) {
 		tags, err := gh.Tags(ctx, repo)
-		out := make([]release.Tag, len(tags))
+		out := make([]Tag, len(tags))
 		for i, t := range tags {
-			out[i] = release.Tag{Name: t.Name, Commit: t.SHA}
+			out[i] = Tag{Name: t.Name, Commit: t.SHA}
 		}
 		return out, err
 	}

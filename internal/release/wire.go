@@ -1,11 +1,9 @@
-package cli
+package release
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -15,36 +13,13 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
 	"github.com/breakwater-dev/breakwater/internal/npmpkg"
 	"github.com/breakwater-dev/breakwater/internal/npmregistry"
-	"github.com/breakwater-dev/breakwater/internal/release"
 	"github.com/breakwater-dev/breakwater/internal/runtime"
 	"github.com/breakwater-dev/breakwater/internal/signing"
 	"github.com/breakwater-dev/breakwater/internal/tray"
 )
 
-// The wiring the release commands share: keys, policies, clients and
-// secrets from the configuration and the environment. Commands stay thin.
-
-// secretVars are the variables whose values are secrets wherever they
-// appear; environments add the ones their token-env names.
-var secretVars = []string{"GITHUB_TOKEN", "NODE_AUTH_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "SIGSTORE_ID_TOKEN", "INPUT_TOKEN", "BREAKWATER_SIGNING_KEY"}
-
-// secrets are the values of every secret variable the configuration names.
-func secrets(env Env, cfg *config.Config) []string {
-	vars := append([]string(nil), secretVars...)
-	for _, e := range cfg.DeployEnvironments() {
-		vars = append(vars, e.Runtime.TokenEnv, e.Tray.TokenEnv)
-	}
-	var out []string
-	for _, v := range vars {
-		if v == "" {
-			continue
-		}
-		if s := strings.TrimSpace(env.Getenv(v)); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
+// The wiring the commands and the Action share: keys, policies, clients and
+// the steps of a whole release, from the configuration and the environment.
 
 // readKeyRef reads a key named as cosign names them: a file, or env://VAR.
 func readKeyRef(env Env, ref string) ([]byte, error) {
@@ -58,32 +33,29 @@ func readKeyRef(env Env, ref string) ([]byte, error) {
 	if strings.Contains(ref, "://") {
 		return nil, fmt.Errorf("key %q: KMS keys are not built in; use a PEM file or env://VARIABLE", ref)
 	}
-	data, err := os.ReadFile(env.path(ref))
-	if err != nil {
-		return nil, fmt.Errorf("reading the key: %w", err)
-	}
-	return data, nil
+	return env.readFile("the key", ref)
 }
 
-// signStep is how to sign: the key (flag, else configuration) when there is
-// one, else keyless when an OIDC token can be had, else not at all.
-func signStep(env Env, cfg *config.Config, keyRef string, prov *signing.Provenance) (release.SignStep, error) {
+// signStep is how to sign: with the key (keyRef, else the configuration's)
+// when there is one, else keyless when an OIDC token can be had, else —
+// signing.mode none — not at all.
+func signStep(env Env, cfg *config.Config, keyRef string, prov *signing.Provenance) (SignStep, error) {
 	if keyRef == "" && cfg.Signing.Mode == config.SigningKey {
 		keyRef = cfg.Signing.Key
 	}
 	if keyRef != "" {
 		data, err := readKeyRef(env, keyRef)
 		if err != nil {
-			return release.SignStep{}, err
+			return SignStep{}, err
 		}
 		key, err := signing.ParsePrivateKeyPEM(data)
 		if err != nil {
-			return release.SignStep{}, err
+			return SignStep{}, err
 		}
-		return release.SignStep{Key: key, Provenance: prov}, nil
+		return SignStep{Key: key, Provenance: prov}, nil
 	}
 	if cfg.Signing.Mode == config.SigningNone {
-		return release.SignStep{}, nil
+		return SignStep{}, nil
 	}
 	var tok signing.TokenSource
 	switch {
@@ -92,60 +64,47 @@ func signStep(env Env, cfg *config.Config, keyRef string, prov *signing.Provenan
 	case env.Getenv("ACTIONS_ID_TOKEN_REQUEST_URL") != "":
 		tok = signing.ActionsToken{RequestURL: env.Getenv("ACTIONS_ID_TOKEN_REQUEST_URL"), RequestToken: env.Getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN")}
 	default:
-		return release.SignStep{}, errors.New("no signing key (--key, or signing.mode key) and no OIDC token for keyless signing " +
+		return SignStep{}, errors.New("no signing key (--key, or signing.mode key) and no OIDC token for keyless signing " +
 			"(in GitHub Actions grant `permissions: id-token: write`; elsewhere set SIGSTORE_ID_TOKEN)")
 	}
 	opts := &signing.KeylessOptions{Token: tok, FulcioURL: cfg.Signing.FulcioURL, RekorURL: cfg.Signing.RekorURL, TSAURL: cfg.Signing.TSAURL}
 	if cfg.Signing.TrustedRoot != "" {
-		tr, err := trustedRoot(env.path(cfg.Signing.TrustedRoot))
+		tr, err := trustedRoot(env, cfg.Signing.TrustedRoot)
 		if err != nil {
-			return release.SignStep{}, err
+			return SignStep{}, err
 		}
 		opts.TrustedRoot = tr
 	}
-	return release.SignStep{Keyless: opts, Provenance: prov}, nil
+	return SignStep{Keyless: opts, Provenance: prov}, nil
 }
 
-func trustedRoot(path string) (*signing.TrustedRoot, error) {
-	data, err := os.ReadFile(path)
+func trustedRoot(env Env, path string) (*signing.TrustedRoot, error) {
+	data, err := env.readFile("the trusted root", path)
 	if err != nil {
-		return nil, fmt.Errorf("reading the trusted root: %w", err)
+		return nil, err
 	}
 	return signing.ParseTrustedRoot(data)
 }
 
-// policyFlags are cosign's verification flags.
-type policyFlags struct {
-	key, identityRegexp, issuer, trustedRoot string
+// PolicyOptions say what a bundle must satisfy, as cosign's verification
+// flags do: a public key, or a certificate identity and issuer. Empty
+// options mean the configuration's signing.policy.
+type PolicyOptions struct {
+	// Key is a PEM public key file, or env://VARIABLE.
+	Key string
+	// IdentityRegexp must match the certificate's identity (SAN) as a
+	// whole; Issuer is the exact OIDC issuer (default GitHub Actions').
+	IdentityRegexp, Issuer string
+	// TrustedRoot is a Sigstore trusted_root.json file; "" fetches the
+	// public-good root through TUF.
+	TrustedRoot string
 }
 
-// addPolicyFlags declares the verification flags, named as cosign's.
-func addPolicyFlags(fs *flag.FlagSet, p *policyFlags) {
-	fs.StringVar(&p.key, "key", "", "verify with this public key: a PEM `file` or env://VARIABLE")
-	fs.StringVar(&p.identityRegexp, "certificate-identity-regexp", "", "`regexp` the certificate identity (SAN) must match as a whole")
-	fs.StringVar(&p.issuer, "certificate-oidc-issuer", "", "the exact OIDC `issuer` (default "+signing.GitHubActionsIssuer+")")
-	fs.StringVar(&p.trustedRoot, "trusted-root", "", "Sigstore trusted_root.json `file` (default: fetched through TUF)")
-}
-
-// addConfigFlag declares --config.
-func addConfigFlag(fs *flag.FlagSet, path *string) {
-	fs.StringVar(path, "config", "", "configuration `file` (default "+config.DefaultPath+" when it exists)")
-}
-
-// readTarball reads a tarball named on the command line.
-func readTarball(env Env, path string) ([]byte, error) {
-	data, err := os.ReadFile(env.path(path))
-	if err != nil {
-		return nil, fmt.Errorf("reading the tarball: %w", err)
-	}
-	return data, nil
-}
-
-// policy is what a bundle must satisfy: the flags when given, else the
+// policy is what a bundle must satisfy: the options when given, else the
 // configuration's policy. A keyless policy without an identity expects
 // the repository's release workflow at a v-tag.
-func policy(ctx context.Context, env Env, cfg *config.Config, f policyFlags) (signing.Policy, error) {
-	keyRef, re, issuer := f.key, f.identityRegexp, f.issuer
+func policy(ctx context.Context, env Env, cfg *config.Config, o PolicyOptions) (signing.Policy, error) {
+	keyRef, re, issuer := o.Key, o.IdentityRegexp, o.Issuer
 	if keyRef == "" && re == "" {
 		keyRef, re = cfg.Signing.Policy.PublicKey, cfg.Signing.Policy.Identity
 		if issuer == "" {
@@ -174,14 +133,14 @@ func policy(ctx context.Context, env Env, cfg *config.Config, f policyFlags) (si
 		}
 		re = signing.ReleaseWorkflowSANRegexp(env.Getenv("GITHUB_SERVER_URL"), repo, wf)
 	}
-	rootPath := f.trustedRoot
+	rootPath := o.TrustedRoot
 	if rootPath == "" {
 		rootPath = cfg.Signing.TrustedRoot
 	}
 	var tr *signing.TrustedRoot
 	var err error
 	if rootPath != "" {
-		tr, err = trustedRoot(env.path(rootPath))
+		tr, err = trustedRoot(env, rootPath)
 	} else {
 		tr, err = signing.FetchTrustedRoot(ctx, signing.TUFOptions{})
 	}
@@ -203,13 +162,13 @@ func workflowPath(ref string) string {
 }
 
 // readRelease reads a tarball made by `breakwater package` and its bundle.
-func readRelease(env Env, tarballPath, bundlePath string) (*release.Release, error) {
-	data, err := readTarball(env, tarballPath)
+func readRelease(env Env, tarballPath, bundlePath string) (*Release, error) {
+	data, err := env.readFile("the tarball", tarballPath)
 	if err != nil {
 		return nil, err
 	}
-	r := &release.Release{}
-	if err := release.FromTarball(r, data); err != nil {
+	r := &Release{}
+	if err := FromTarball(r, data); err != nil {
 		return nil, fmt.Errorf("%s: %w", tarballPath, err)
 	}
 	b, err := readBundle(env, tarballPath, bundlePath)
@@ -225,11 +184,7 @@ func readBundle(env Env, tarballPath, bundlePath string) ([]byte, error) {
 	if bundlePath == "" {
 		bundlePath = tarballPath + ".sigstore.json"
 	}
-	b, err := os.ReadFile(env.path(bundlePath))
-	if err != nil {
-		return nil, fmt.Errorf("reading the bundle: %w", err)
-	}
-	return b, nil
+	return env.readFile("the bundle", bundlePath)
 }
 
 // tarballPackage is the npm name and version a tarball's package.json says.
@@ -241,17 +196,17 @@ func tarballPackage(data []byte) (signing.Package, error) {
 	return signing.Package{Name: c.Manifest.Name, Version: c.Manifest.Version}, nil
 }
 
-// deployTargets builds the steps that deploy to the named environments
-// (all, in promotion order, when none is named).
-func deployTargets(env Env, cfg *config.Config, names []string, tracker release.Deployments, logURL string) ([]release.Step, error) {
+// environments are the configured environments named (all, in promotion
+// order, when none is named).
+func environments(cfg *config.Config, names []string) ([]config.Environment, error) {
 	all := cfg.DeployEnvironments()
 	if len(all) == 0 {
 		return nil, errors.New("no environment to deploy to: configure environments (or runtime.url) in " + config.DefaultPath)
 	}
-	var chosen []config.Environment
 	if len(names) == 0 {
-		chosen = all
+		return all, nil
 	}
+	var chosen []config.Environment
 	for _, n := range names {
 		found := false
 		for _, e := range all {
@@ -260,24 +215,32 @@ func deployTargets(env Env, cfg *config.Config, names []string, tracker release.
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("no environment %q in the configuration", n)
+			var known []string
+			for _, e := range all {
+				known = append(known, e.Name)
+			}
+			return nil, fmt.Errorf("no environment %q in the configuration (it has %s)", n, strings.Join(known, ", "))
 		}
 	}
-	var steps []release.Step
+	return chosen, nil
+}
+
+// deploySteps deploy to the named environments (all, in promotion order,
+// when none is named), each with its own client.
+func deploySteps(env Env, cfg *config.Config, names []string, tracker Deployments, logURL string) ([]Step, error) {
+	chosen, err := environments(cfg, names)
+	if err != nil {
+		return nil, err
+	}
+	var steps []Step
 	for _, e := range chosen {
-		s := release.DeployStep{Env: e, Tracker: tracker, LogURL: logURL}
+		s := DeployStep{Env: e, Tracker: tracker, LogURL: logURL}
 		if e.IsTray() {
-			c, err := trayClient(env, e)
-			if err != nil {
+			if s.Tray, err = trayClient(env, e); err != nil {
 				return nil, err
 			}
-			s.Tray = c
-		} else {
-			c, err := runtimeClient(env, e)
-			if err != nil {
-				return nil, err
-			}
-			s.Runtime = c
+		} else if s.Runtime, err = runtimeClient(env, e); err != nil {
+			return nil, err
 		}
 		steps = append(steps, s)
 	}
@@ -291,49 +254,83 @@ func runtimeClient(env Env, e config.Environment) (*runtime.Client, error) {
 	}
 	shape.Path = e.Runtime.Path
 	return runtime.New(e.Runtime.URL, env.Getenv(e.Runtime.TokenEnv), runtime.WithShape(shape), runtime.WithTimeout(e.Runtime.Timeout),
-		runtime.WithUserAgent("breakwater/"+env.Version), runtime.WithLogger(env.logger()))
+		runtime.WithUserAgent(env.userAgent()), runtime.WithLogger(env.logger()))
 }
 
 func trayClient(env Env, e config.Environment) (*tray.Client, error) {
 	tok := env.Getenv(e.Tray.TokenEnv)
 	if tok == "" {
-		return nil, fmt.Errorf("environment %s: the Tray master token variable %s is empty or unset", e.Name, e.Tray.TokenEnv)
+		return nil, fmt.Errorf("environment %s: the Tray master token variable %s is empty or unset: set it from a secret (or name another in tray.token-env)", e.Name, e.Tray.TokenEnv)
 	}
 	return tray.New(tray.Options{MasterToken: tok, Region: tray.Region(e.Tray.Region), GraphQLURL: e.Tray.GraphQLURL, APIURL: e.Tray.APIURL, Logger: env.logger()})
 }
 
-// githubFromEnv is the GitHub client of a run in GitHub Actions (or with
-// GITHUB_REPOSITORY and GITHUB_TOKEN set by hand); nil outside.
-func githubFromEnv(env Env, token string) (*githubapi.Client, githubapi.Repo, error) {
-	repo := env.Getenv("GITHUB_REPOSITORY")
-	if token == "" {
-		token = env.Getenv("GITHUB_TOKEN")
+// newGitHub is a GitHub API client. Release assets go to an uploads host
+// derived from the API URL; GITHUB_UPLOAD_URL names it where it cannot be
+// derived (GitHub Enterprise behind a proxy, the tests' fake).
+func newGitHub(env Env, apiURL, token string) (*githubapi.Client, error) {
+	opts := []githubapi.Option{githubapi.WithUserAgent(env.userAgent())}
+	if u := env.Getenv("GITHUB_UPLOAD_URL"); u != "" {
+		opts = append(opts, githubapi.WithUploadURL(u))
 	}
-	if repo == "" || token == "" {
+	return githubapi.New(apiURL, token, opts...)
+}
+
+// githubFromEnv is the repository GITHUB_REPOSITORY names, and the client
+// of a run in GitHub Actions, or of a command run with GITHUB_TOKEN set by
+// hand; the client is nil without a token.
+func githubFromEnv(env Env) (*githubapi.Client, githubapi.Repo, error) {
+	repo, token := env.Getenv("GITHUB_REPOSITORY"), env.Getenv("GITHUB_TOKEN")
+	if repo == "" {
 		return nil, githubapi.Repo{}, nil
 	}
 	owner, name, ok := strings.Cut(repo, "/")
-	if !ok {
+	if !ok || owner == "" || name == "" {
 		return nil, githubapi.Repo{}, fmt.Errorf("GITHUB_REPOSITORY is %q: want owner/name", repo)
+	}
+	if token == "" {
+		return nil, githubapi.Repo{Owner: owner, Name: name}, nil
 	}
 	api := env.Getenv("GITHUB_API_URL")
 	if api == "" {
 		api = "https://api.github.com"
 	}
-	opts := []githubapi.Option{githubapi.WithUserAgent("breakwater/" + env.Version)}
-	// Release assets go to an uploads host derived from the API URL;
-	// GITHUB_UPLOAD_URL names it where it cannot be derived (a proxy).
-	if u := env.Getenv("GITHUB_UPLOAD_URL"); u != "" {
-		opts = append(opts, githubapi.WithUploadURL(u))
-	}
-	c, err := githubapi.New(api, token, opts...)
+	c, err := newGitHub(env, api, token)
 	return c, githubapi.Repo{Owner: owner, Name: name}, err
 }
 
-// releasePlan is what a whole release is made of; the release command and
-// the Action fill it from their worlds.
-type releasePlan struct {
-	tags       func(ctx context.Context) ([]release.Tag, error)
+// releasePackage is the package a release or rollback is about: the named
+// one, the configuration's only one, or — with none configured — the
+// repository itself (runtime name = repository name, npm name
+// @owner/repository, both lower-cased).
+func releasePackage(cfg *config.Config, owner, repo, name string) (Package, error) {
+	for _, p := range cfg.Packages {
+		if name == "" && len(cfg.Packages) == 1 || p.Runtime == name {
+			return Package{Runtime: p.Runtime, NPM: p.NPM, Paths: p.Paths}, nil
+		}
+	}
+	switch {
+	case name != "":
+		var known []string
+		for _, p := range cfg.Packages {
+			known = append(known, p.Runtime)
+		}
+		if len(known) == 0 {
+			return Package{}, fmt.Errorf("no package %q: the configuration lists no packages", name)
+		}
+		return Package{}, fmt.Errorf("no package %q in the configuration's packages (it has %s)", name, strings.Join(known, ", "))
+	case len(cfg.Packages) > 1:
+		return Package{}, errors.New("the configuration lists several packages: name one with --package (the action's `package` input)")
+	case owner == "" || repo == "":
+		return Package{}, errors.New("no package is configured and the repository is unknown (set GITHUB_REPOSITORY or configure packages)")
+	}
+	return Package{Runtime: repo, NPM: "@" + strings.ToLower(owner) + "/" + strings.ToLower(repo)}, nil
+}
+
+// wholeRelease is what a whole release is made of; the release command
+// (a local checkout, git) and the Action (the GitHub API) fill it in.
+type wholeRelease struct {
+	tags       func(ctx context.Context) ([]Tag, error)
 	commitTime func(ctx context.Context, sha string) (time.Time, error)
 	// treeAt is the repository at a commit.
 	treeAt func(ctx context.Context, sha string) (engine.Tree, error)
@@ -347,36 +344,36 @@ type releasePlan struct {
 	provenance    *signing.Provenance
 	visibility    string
 	logURL        string
-	policyFlags   policyFlags
+	policy        PolicyOptions
 }
 
-// releaseSteps is the release, in order: version, change record, package,
+// steps are the release of r, in order: version, change record, package,
 // sign, verify, publish, attach, deploy per environment, summary.
-func releaseSteps(ctx context.Context, env Env, cfg *config.Config, r *release.Release, p releasePlan) ([]release.Step, error) {
-	sign, err := signStep(env, cfg, p.keyRef, p.provenance)
+func (w wholeRelease) steps(ctx context.Context, env Env, cfg *config.Config, r *Release) ([]Step, error) {
+	sign, err := signStep(env, cfg, w.keyRef, w.provenance)
 	if err != nil {
 		return nil, err
 	}
 	if sign.Keyless != nil {
-		sign.Keyless.RepositoryVisibility = p.visibility
+		sign.Keyless.RepositoryVisibility = w.visibility
 	}
-	pol, err := policy(ctx, env, cfg, p.policyFlags)
+	pol, err := policy(ctx, env, cfg, w.policy)
 	if err != nil {
 		return nil, err
 	}
-	if p.registryToken == "" {
+	if w.registryToken == "" {
 		return nil, errors.New("no registry token: set NODE_AUTH_TOKEN (or GITHUB_TOKEN) for " + cfg.Registry.URL)
 	}
-	reg, err := npmregistry.New(cfg.Registry.URL, p.registryToken, npmregistry.Options{Logger: env.logger()})
+	reg, err := npmregistry.New(cfg.Registry.URL, w.registryToken, npmregistry.Options{Logger: env.logger()})
 	if err != nil {
 		return nil, err
 	}
-	var tracker release.Deployments
-	var assets release.Assets
-	if p.gh != nil {
-		tracker, assets = p.gh, p.gh
+	var tracker Deployments
+	var assets Assets
+	if w.gh != nil {
+		tracker, assets = w.gh, w.gh
 		sign.Earlier = func(ctx context.Context, sha256 string) ([][]byte, error) {
-			atts, err := p.gh.Attestations(ctx, r.Repo, "sha256:"+sha256)
+			atts, err := w.gh.Attestations(ctx, r.Repo, "sha256:"+sha256)
 			var out [][]byte
 			for _, a := range atts {
 				if a.Bundle != nil {
@@ -387,37 +384,37 @@ func releaseSteps(ctx context.Context, env Env, cfg *config.Config, r *release.R
 		}
 		sign.ReusePolicy = pol
 	}
-	var deploys []release.Step
+	var deploys []Step
 	if len(cfg.DeployEnvironments()) > 0 {
-		if deploys, err = deployTargets(env, cfg, p.environments, tracker, p.logURL); err != nil {
+		if deploys, err = deploySteps(env, cfg, w.environments, tracker, w.logURL); err != nil {
 			return nil, err
 		}
 	}
-	steps := []release.Step{
-		release.VersionStep{Tags: p.tags, CommitTime: p.commitTime},
-		release.ChangeRecordStep{Compare: func(ctx context.Context, prev release.Previous) (*change.Report, error) {
-			base, err := p.treeAt(ctx, prev.Commit)
+	steps := []Step{
+		VersionStep{Tags: w.tags, CommitTime: w.commitTime},
+		ChangeRecordStep{Compare: func(ctx context.Context, prev Previous) (*change.Report, error) {
+			base, err := w.treeAt(ctx, prev.Commit)
 			if err != nil {
 				return nil, err
 			}
-			head, err := p.treeAt(ctx, r.Commit)
+			head, err := w.treeAt(ctx, r.Commit)
 			if err != nil {
 				return nil, err
 			}
 			return compareTrees(ctx, base, head, cfg, r.Package)
 		}},
-		release.PackageStep{Files: func(ctx context.Context) ([]release.File, error) {
-			head, err := p.treeAt(ctx, r.Commit)
+		PackageStep{Files: func(ctx context.Context) ([]File, error) {
+			head, err := w.treeAt(ctx, r.Commit)
 			if err != nil {
 				return nil, err
 			}
 			return packageFiles(ctx, head, cfg, r.Package)
-		}, OutDir: p.outDir},
+		}, OutDir: w.outDir},
 		sign,
-		release.VerifyStep{Policy: pol},
-		release.PublishStep{Registry: reg},
-		release.AttachStep{GitHub: assets},
+		VerifyStep{Policy: pol},
+		PublishStep{Registry: reg},
+		AttachStep{GitHub: assets},
 	}
 	steps = append(steps, deploys...)
-	return append(steps, release.SummaryStep{Write: p.summary}), nil
+	return append(steps, SummaryStep{Write: w.summary}), nil
 }
