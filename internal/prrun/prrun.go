@@ -23,6 +23,7 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/config"
 	"github.com/breakwater-dev/breakwater/internal/engine"
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
+	"github.com/breakwater-dev/breakwater/internal/prcheck"
 	"github.com/breakwater-dev/breakwater/internal/prsurface"
 	"github.com/breakwater-dev/breakwater/internal/report"
 )
@@ -30,10 +31,8 @@ import (
 // GitHub is what the run needs from GitHub's REST API.
 type GitHub interface {
 	PullRequest(ctx context.Context, r githubapi.Repo, number int) (*githubapi.PullRequest, error)
-	MergeBase(ctx context.Context, r githubapi.Repo, base, head string) (string, error)
-	PullRequestFiles(ctx context.Context, r githubapi.Repo, number int) ([]githubapi.ChangedFile, error)
-	FileContent(ctx context.Context, r githubapi.Repo, path, ref string) ([]byte, error)
-	Tree(ctx context.Context, r githubapi.Repo, ref string) ([]githubapi.TreeEntry, bool, error)
+	// The reads of the check: merge base, changed files, trees, contents.
+	prcheck.GitHub
 	// The writes: labels, the sticky comment and the check run.
 	prsurface.GitHub
 }
@@ -86,7 +85,8 @@ type run struct {
 	pr   *githubapi.PullRequest
 	now  func() time.Time
 
-	mergeBase string
+	// check is the comparison, once made.
+	check *prcheck.Result
 	// readOnly says writes are skipped; why says why, for the notice.
 	readOnly bool
 	why      string
@@ -155,10 +155,6 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 func (r *run) prepare(ctx context.Context) error {
 	var err error
 	if r.pr, err = r.gh.PullRequest(ctx, r.repo, r.ev.Number); err != nil {
-		return err
-	}
-	// Diff what this run was started for: a newer push starts its own run.
-	if r.mergeBase, err = r.gh.MergeBase(ctx, r.repo, r.ev.BaseSHA, r.ev.HeadSHA); err != nil {
 		return err
 	}
 	if r.cfg, err = r.loadConfig(ctx, r.ev.HeadSHA); err != nil {
@@ -234,21 +230,17 @@ func (r *run) loadConfig(ctx context.Context, headSHA string) (*config.Config, e
 			return config.Parse(p, data)
 		}
 	}
-	data, err := r.gh.FileContent(ctx, r.repo, p, headSHA)
-	switch {
-	case githubapi.IsNotFound(err) && !r.in.configSet:
-		return config.Default(), nil
-	case githubapi.IsNotFound(err):
-		return nil, fmt.Errorf("the configuration %s named by the `config` input does not exist in the pull request's head", p)
-	case err != nil:
-		return nil, err
+	namedBy := ""
+	if r.in.configSet {
+		namedBy = "the `config` input"
 	}
-	return config.Parse(p, data)
+	return prcheck.LoadConfig(ctx, r.gh, r.repo, p, headSHA, namedBy)
 }
 
 // rendered is the report in every form the run publishes.
 type rendered struct {
 	summary     string // the job summary
+	content     prsurface.Content
 	annotations []prsurface.Annotation
 	text        string // the log
 	json        []byte
@@ -269,7 +261,10 @@ func (r *run) render(rep *change.Report, touched bool) rendered {
 	if r.readOnly {
 		out.summary += "\n> [!NOTE]\n> Labels, the pull request comment and the check run were skipped: " + r.why + ". The Breakwater GitHub App posts them on pull requests from forks too.\n"
 	}
-	out.annotations = prsurface.Annotations(rep, prsurface.Sources{BaseURL: prsurface.BlobURL(r.actx.ServerURL, r.repo, r.mergeBase)})
+	if r.check != nil {
+		out.content = r.check.Content(book, r.actx.ServerURL, r.actx.RunURL())
+		out.annotations = out.content.Annotations
+	}
 	var tb bytes.Buffer
 	report.Text(&tb, rep, book, report.TextOptions{}) //nolint:errcheck // a bytes.Buffer does not fail
 	out.text = tb.String()
@@ -279,9 +274,4 @@ func (r *run) render(rep *change.Report, touched bool) rendered {
 	return out
 }
 
-func configPathOr(c *config.Config) string {
-	if c.Path != "" {
-		return c.Path
-	}
-	return config.DefaultPath
-}
+func configPathOr(c *config.Config) string { return prcheck.ConfigPath(c) }
