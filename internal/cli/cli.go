@@ -102,6 +102,7 @@ func commands() []*command {
 		newExplainCmd(),
 		newRulesCmd(),
 		newActionCmd(),
+		newPlanCmd(),
 		newVersionCmd(),
 	}
 }
