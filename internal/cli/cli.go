@@ -103,6 +103,7 @@ func commands() []*command {
 		newRulesCmd(),
 		newActionCmd(),
 		newPlanCmd(),
+		newServeCmd(),
 		newVersionCmd(),
 	}
 }

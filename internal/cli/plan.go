@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/breakwater-dev/breakwater/internal/bot"
 	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/config"
 	"github.com/breakwater-dev/breakwater/internal/engine"
@@ -15,10 +16,10 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/trayplan"
 )
 
-// Environment variables of the Tray connection, shared with serve.
+// Environment variables of the Tray connection, the bot's.
 const (
-	EnvTrayToken = "BREAKWATER_TRAY_TOKEN"
-	EnvTrayURL   = "BREAKWATER_TRAY_URL"
+	EnvTrayToken = bot.EnvTrayToken
+	EnvTrayURL   = bot.EnvTrayURL
 )
 
 type planOptions struct {
