@@ -80,14 +80,14 @@ func parseCommand(body string) (parsedCommand, bool) {
 		if after != "" && !unicode.IsSpace(rune(after[0])) {
 			continue // "/breakwaterish"
 		}
-		after = strings.TrimSpace(after)
-		name, rest, _ := strings.Cut(after, " ")
-		rest = strings.TrimSpace(strings.Map(func(r rune) rune {
-			if unicode.IsControl(r) {
+		after = strings.TrimSpace(strings.Map(func(r rune) rune {
+			if unicode.IsControl(r) || unicode.IsSpace(r) {
 				return ' '
 			}
 			return r
-		}, rest))
+		}, after))
+		name, rest, _ := strings.Cut(after, " ")
+		rest = strings.TrimSpace(rest)
 		return parsedCommand{name: strings.ToLower(name), args: strings.Fields(rest), rest: rest}, true
 	}
 	return parsedCommand{}, false
