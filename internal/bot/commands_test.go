@@ -148,7 +148,7 @@ func TestAcceptOnAFork(t *testing.T) {
 
 func TestParseCommand(t *testing.T) {
 	for body, want := range map[string]string{
-		"/breakwater plan":                          "plan||",
+		"/breakwater plan":                           "plan||",
 		"hi\n  /breakwater accept ABC  the reason  ": "accept|ABC,the,reason|ABC  the reason",
 		"```\n/breakwater plan\n```\nnothing":        "",
 		"/breakwaterish plan":                        "",
