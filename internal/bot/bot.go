@@ -47,10 +47,10 @@ const (
 	// MaxPayload is the largest body GitHub sends (25 MB); a bigger one is
 	// refused with 413.
 	MaxPayload = 25 << 20
-	// DefaultJobTimeout bounds one delivery's work; River rescues a job
-	// left running by a dead process RescueMargin after it.
+	// DefaultJobTimeout bounds one delivery's work. River rescues a job
+	// left running by a dead process once it has run twice that long
+	// (RescueStuckJobsAfter, above the longest job).
 	DefaultJobTimeout = 10 * time.Minute
-	RescueMargin      = 5 * time.Minute
 	DefaultWorkers    = 4
 	// DeliveryRetention is how long processed deliveries are kept for
 	// deduplication: longer than the 3 days GitHub lets one be redelivered.

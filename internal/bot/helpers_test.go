@@ -14,8 +14,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -24,12 +22,8 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/bot"
 	"github.com/breakwater-dev/breakwater/internal/githubapi/githubtest"
 	"github.com/breakwater-dev/breakwater/internal/store"
-	"github.com/breakwater-dev/breakwater/internal/testenv"
 	"github.com/breakwater-dev/breakwater/internal/tray/traytest"
 )
-
-// WebhooksExamples holds GitHub's example webhook payloads.
-const webhooksExamples = "@octokit/webhooks-examples@7"
 
 // The test app and its installation.
 const (
@@ -206,50 +200,10 @@ func (h *harness) stored(id string) bool {
 	return err == nil
 }
 
-var (
-	examplesOnce sync.Once
-	examplesByEv map[string][]map[string]any
-	examplesErr  error
-)
-
 // example is the first example payload of event with action ("" for any)
 // from @octokit/webhooks-examples, decoded for adapting.
 func example(t testing.TB, event, action string) map[string]any {
-	t.Helper()
-	dir := testenv.NPMPackage(t, webhooksExamples)
-	examplesOnce.Do(func() {
-		var data []byte
-		if data, examplesErr = os.ReadFile(filepath.Join(dir, "api.github.com", "index.json")); examplesErr != nil {
-			return
-		}
-		var index []struct {
-			Name     string            `json:"name"`
-			Examples []json.RawMessage `json:"examples"`
-		}
-		if examplesErr = json.Unmarshal(data, &index); examplesErr != nil {
-			return
-		}
-		examplesByEv = map[string][]map[string]any{}
-		for _, e := range index {
-			for _, raw := range e.Examples {
-				var m map[string]any
-				if examplesErr = json.Unmarshal(raw, &m); examplesErr != nil {
-					return
-				}
-				examplesByEv[e.Name] = append(examplesByEv[e.Name], m)
-			}
-		}
-	})
-	if examplesErr != nil {
-		t.Fatalf("reading %s: %v", webhooksExamples, examplesErr)
-	}
-	for _, m := range examplesByEv[event] {
-		if action == "" || m["action"] == action {
-			return clone(m)
-		}
-	}
-	t.Fatalf("%s has no %s example with action %q", webhooksExamples, event, action)
-	return nil
+	return githubtest.WebhookExample(t, event, action)
 }
 
 func clone(m map[string]any) map[string]any {
@@ -259,14 +213,7 @@ func clone(m map[string]any) map[string]any {
 	return out
 }
 
-func obj(m map[string]any, key string) map[string]any {
-	v, ok := m[key].(map[string]any)
-	if !ok {
-		v = map[string]any{}
-		m[key] = v
-	}
-	return v
-}
+func obj(m map[string]any, key string) map[string]any { return githubtest.Object(m, key) }
 
 // toRepo points an example at the test repository and installation.
 func toRepo(ev map[string]any) map[string]any {

@@ -38,7 +38,7 @@ func (b *Bot) Open(ctx context.Context) (*store.Store, error) {
 		Workers:              b.workers,
 		PeriodicJobs:         b.periodic,
 		JobTimeout:           b.cfg.JobTimeout,
-		RescueStuckJobsAfter: b.cfg.JobTimeout + RescueMargin,
+		RescueStuckJobsAfter: 2 * b.cfg.JobTimeout,
 		FetchPollInterval:    b.cfg.PollInterval,
 		FetchCooldown:        min(b.cfg.PollInterval, 100*time.Millisecond),
 		SoftStopTimeout:      b.cfg.ShutdownGrace,

@@ -55,7 +55,7 @@ container image.`,
 	c.flags = newFlagSet(c)
 	c.flags.StringVar(&o.addr, "addr", "", "`host:port` to listen on (default $"+bot.EnvAddr+", else "+bot.DefaultAddr+")")
 	c.flags.StringVar(&o.database, "database", "", "database `URL`: sqlite:PATH or postgres://… (default $"+bot.EnvDatabaseURL+", else "+bot.DefaultDatabaseURL+")")
-	c.flags.DurationVar(&o.jobTimeout, "job-timeout", bot.DefaultJobTimeout, "the longest one delivery's work may take; a job left running by a dead\nprocess is retried this plus 5m after it started")
+	c.flags.DurationVar(&o.jobTimeout, "job-timeout", bot.DefaultJobTimeout, "the longest one delivery's work may take; a job left running by a dead\nprocess is retried twice this long after it started")
 	c.flags.IntVar(&o.workers, "workers", bot.DefaultWorkers, "jobs worked at once by this process")
 	c.flags.DurationVar(&o.grace, "shutdown-grace", 20*time.Second, "how long running jobs may finish at shutdown")
 	c.flags.StringVar(&o.logLevel, "log-level", "info", "`level` of the JSON logs: debug, info, warn or error")
