@@ -50,6 +50,18 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[DeliveryArgs])
 	b := w.b
 	start := time.Now()
 	st := b.Store()
+	handlers := b.handlers[job.Args.Event]
+	if len(handlers) == 0 {
+		// Recorded only (until a handler is registered): no need to read
+		// the payload back.
+		b.log.Debug("no handler for the event: recorded only", "delivery", job.Args.DeliveryID, "event", job.Args.Event)
+		err := st.MarkDeliveryProcessed(ctx, job.Args.DeliveryID)
+		if errors.Is(err, store.ErrNotFound) {
+			return river.JobCancel(err)
+		}
+		b.metrics.jobs.WithLabelValues(job.Kind, "ok").Observe(time.Since(start).Seconds())
+		return err
+	}
 	d, err := st.Delivery(ctx, job.Args.DeliveryID)
 	if errors.Is(err, store.ErrNotFound) {
 		return river.JobCancel(fmt.Errorf("delivery %s is not in the store", job.Args.DeliveryID))
@@ -62,10 +74,6 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[DeliveryArgs])
 	}
 	ev := Event{DeliveryID: d.ID, Name: d.Event, Action: d.Action, InstallationID: d.InstallationID, Repo: d.Repo, Payload: d.Payload, Attempt: job.Attempt}
 	log := b.log.With("delivery", d.ID, "event", d.Event, "action", d.Action, "repo", d.Repo, "attempt", job.Attempt)
-	handlers := b.handlers[d.Event]
-	if len(handlers) == 0 {
-		log.Debug("no handler for the event: recorded only")
-	}
 	outcome := "ok"
 	for _, h := range handlers {
 		if err := h(ctx, ev); err != nil {
