@@ -21,6 +21,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -130,24 +131,14 @@ func New(cfg Config) (*Bot, error) {
 	if len(cfg.PrivateKey) == 0 {
 		return nil, errors.New("no GitHub App private key: set " + EnvPrivateKey + " (PEM text) or " + EnvPrivateKeyFile)
 	}
-	cfg.Addr = or(cfg.Addr, DefaultAddr)
-	cfg.DatabaseURL = or(cfg.DatabaseURL, DefaultDatabaseURL)
-	cfg.GitHubAPIURL = strings.TrimRight(or(cfg.GitHubAPIURL, DefaultAPIURL), "/")
-	if cfg.MaxPayload <= 0 {
-		cfg.MaxPayload = MaxPayload
-	}
-	if cfg.JobTimeout <= 0 {
-		cfg.JobTimeout = DefaultJobTimeout
-	}
-	if cfg.Workers <= 0 {
-		cfg.Workers = DefaultWorkers
-	}
-	if cfg.ShutdownGrace <= 0 {
-		cfg.ShutdownGrace = store.DefaultShutdownGrace
-	}
-	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = 200 * time.Millisecond
-	}
+	cfg.Addr = cmp.Or(cfg.Addr, DefaultAddr)
+	cfg.DatabaseURL = cmp.Or(cfg.DatabaseURL, DefaultDatabaseURL)
+	cfg.GitHubAPIURL = strings.TrimRight(cmp.Or(cfg.GitHubAPIURL, DefaultAPIURL), "/")
+	positive(&cfg.MaxPayload, MaxPayload)
+	positive(&cfg.JobTimeout, DefaultJobTimeout)
+	positive(&cfg.Workers, DefaultWorkers)
+	positive(&cfg.ShutdownGrace, store.DefaultShutdownGrace)
+	positive(&cfg.PollInterval, 200*time.Millisecond)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -188,11 +179,11 @@ func New(cfg Config) (*Bot, error) {
 	return b, nil
 }
 
-func or(s, def string) string {
-	if s == "" {
-		return def
+// positive sets *v to def unless it is above zero.
+func positive[T int | int64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
 	}
-	return s
 }
 
 // webURL is GitHub's web URL for an API URL: api.github.com serves
