@@ -23,8 +23,11 @@ import (
 // own savepoint, so one failing or duplicate delivery leaves the others
 // untouched (commitEach).
 type groupCommit struct {
-	db      *sqliteDB
-	reqs    chan *pendingRecord
+	db   *sqliteDB
+	reqs chan *pendingRecord
+	// marks are MarkDeliveryProcessed calls, batched the same way: workers
+	// would otherwise take the connection for one fsync per job.
+	marks   chan *pendingMark
 	quit    chan struct{} // closed by stop
 	stopped chan struct{} // closed when the goroutine has drained and left
 }
@@ -52,7 +55,8 @@ type recordResult struct {
 var errStoreClosed = errors.New("the store is closed")
 
 func startGroupCommit(db *sqliteDB) *groupCommit {
-	g := &groupCommit{db: db, reqs: make(chan *pendingRecord, 4*maxGroup), quit: make(chan struct{}), stopped: make(chan struct{})}
+	g := &groupCommit{db: db, reqs: make(chan *pendingRecord, 4*maxGroup), marks: make(chan *pendingMark, 4*maxGroup),
+		quit: make(chan struct{}), stopped: make(chan struct{})}
 	go g.run()
 	return g
 }
@@ -91,19 +95,25 @@ func (g *groupCommit) record(ctx context.Context, req recordReq) (Recorded, erro
 func (g *groupCommit) run() {
 	defer close(g.stopped)
 	for {
-		var first *pendingRecord
 		select {
-		case first = <-g.reqs:
+		case first := <-g.reqs:
+			g.commit(g.take([]*pendingRecord{first}))
+		case first := <-g.marks:
+			g.commitMarks(g.takeMarks([]*pendingMark{first}))
 		case <-g.quit:
 			for {
-				batch := g.take(nil)
-				if len(batch) == 0 {
+				batch, marks := g.take(nil), g.takeMarks(nil)
+				if len(batch) == 0 && len(marks) == 0 {
 					return
 				}
-				g.commit(batch)
+				if len(batch) > 0 {
+					g.commit(batch)
+				}
+				if len(marks) > 0 {
+					g.commitMarks(marks)
+				}
 			}
 		}
-		g.commit(g.take([]*pendingRecord{first}))
 	}
 }
 
@@ -275,4 +285,94 @@ func placeholders(from, n int) string {
 		b.WriteString("$" + strconv.Itoa(from+k))
 	}
 	return b.String()
+}
+
+// pendingMark is a MarkDeliveryProcessed call waiting for its batch.
+type pendingMark struct {
+	ctx  context.Context
+	id   string
+	at   time.Time
+	done chan error // buffered
+}
+
+func (g *groupCommit) mark(ctx context.Context, id string, at time.Time) error {
+	p := &pendingMark{ctx: ctx, id: id, at: at, done: make(chan error, 1)}
+	select {
+	case g.marks <- p:
+	case <-g.quit:
+		return errStoreClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-p.done:
+		return err
+	case <-g.stopped:
+		select {
+		case err := <-p.done:
+			return err
+		default:
+			return errStoreClosed
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// takeMarks adds to marks whatever is queued, up to 4×maxGroup.
+func (g *groupCommit) takeMarks(marks []*pendingMark) []*pendingMark {
+	for len(marks) < 4*maxGroup {
+		select {
+		case p := <-g.marks:
+			marks = append(marks, p)
+		default:
+			return marks
+		}
+	}
+	return marks
+}
+
+// commitMarks marks a batch processed in one transaction: one UPDATE, and
+// one SELECT that finds the IDs that are not recorded (their callers get
+// ErrNotFound). A delivery processed before keeps its first time.
+func (g *groupCommit) commitMarks(marks []*pendingMark) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ids := make([]any, len(marks))
+	for i, m := range marks {
+		ids[i] = m.id
+	}
+	found := map[string]bool{}
+	err := g.db.inTx(ctx, func(q querier, _ insertFunc) error {
+		args := append([]any{marks[0].at}, ids...)
+		if _, err := q.exec(ctx, `UPDATE webhook_deliveries SET processed_at = $1 WHERE processed_at IS NULL AND id IN (`+placeholders(2, len(ids))+`)`, args...); err != nil {
+			return err
+		}
+		rs, err := q.query(ctx, `SELECT id FROM webhook_deliveries WHERE id IN (`+placeholders(1, len(ids))+`)`, ids...)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var id string
+			if err := rs.Scan(&id); err != nil {
+				return err
+			}
+			found[id] = true
+		}
+		if err := rs.Err(); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		return nil
+	})
+	for _, m := range marks {
+		switch {
+		case err != nil:
+			m.done <- fmt.Errorf("mark delivery %s processed: %w", m.id, err)
+		case !found[m.id]:
+			m.done <- fmt.Errorf("mark delivery processed: delivery %s: %w", m.id, ErrNotFound)
+		default:
+			m.done <- nil
+		}
+	}
 }
