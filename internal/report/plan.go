@@ -67,6 +67,14 @@ func ownersOf(ips []plan.InstancePlan, a plan.Action) []ownerCount {
 	return out
 }
 
+// suppliedState says whether the owner supplied a slot's value.
+func suppliedState(ov plan.OwnerValue) string {
+	if ov.Supplied {
+		return "supplied"
+	}
+	return "not supplied yet: those upgrades are refused until it is"
+}
+
 func total(counts map[plan.Action]int) int {
 	n := 0
 	for _, c := range counts {
@@ -97,11 +105,7 @@ func PlanMarkdown(p *plan.Plan, opts PlanOptions) string {
 	if len(p.OwnerValues) > 0 {
 		head.WriteString("\n**Values the owner must supply:**\n\n")
 		for _, ov := range p.OwnerValues {
-			state := "not supplied yet: those upgrades are refused until it is"
-			if ov.Supplied {
-				state = "supplied"
-			}
-			fmt.Fprintf(&head, "- %s slot %s, for %s (%s)\n", ov.Kind, mdCode(ov.ExternalID), plural(ov.Instances, "instance", "instances"), state)
+			fmt.Fprintf(&head, "- %s slot %s, for %s (%s)\n", ov.Kind, mdCode(ov.ExternalID), plural(ov.Instances, "instance", "instances"), suppliedState(ov))
 		}
 	}
 	if len(p.Disagreements) > 0 {
@@ -158,11 +162,7 @@ func PlanText(w io.Writer, p *plan.Plan, opts PlanOptions) error {
 	if len(p.OwnerValues) > 0 {
 		b.WriteString("\nVALUES THE OWNER MUST SUPPLY\n")
 		for _, ov := range p.OwnerValues {
-			state := "NOT SUPPLIED"
-			if ov.Supplied {
-				state = "supplied"
-			}
-			fmt.Fprintf(&b, "  %s slot %s: %s, %s\n", ov.Kind, termText(ov.ExternalID), plural(ov.Instances, "instance", "instances"), state)
+			fmt.Fprintf(&b, "  %s slot %s: %s, %s\n", ov.Kind, termText(ov.ExternalID), plural(ov.Instances, "instance", "instances"), suppliedState(ov))
 		}
 	}
 	for _, a := range planActions() {
