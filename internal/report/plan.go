@@ -118,8 +118,8 @@ func PlanMarkdown(p *plan.Plan, opts PlanOptions) string {
 			continue
 		}
 		owners := ownersOf(p.Instances, a)
-		open := fmt.Sprintf("\n<details><summary>Owners of the %s that need <code>%s</code> (%s)</summary>\n\n",
-			plural(p.Counts[a], "instance", "instances"), a, plural(len(owners), "owner", "owners"))
+		open := fmt.Sprintf("\n<details><summary>Owners of the %s <code>%s</code> (%s)</summary>\n\n",
+			plural(p.Counts[a], "instance that needs", "instances that need"), a, plural(len(owners), "owner", "owners"))
 		const closing = "\n</details>\n"
 		if len(out)+len(open)+len(closing)+64 > budget {
 			out += fmt.Sprintf("\n_Owners of `%s` instances left out: the comment is full._\n", a)
@@ -129,7 +129,7 @@ func PlanMarkdown(p *plan.Plan, opts PlanOptions) string {
 		b.WriteString(open)
 		for i, o := range owners {
 			line := fmt.Sprintf("- %s: %s\n", mdCode(truncate(o.owner, maxName)), plural(o.n, "instance", "instances"))
-			more := fmt.Sprintf("- …and %s more\n", plural(len(owners)-i, "owner", "owners"))
+			more := fmt.Sprintf("- …and %s\n", plural(len(owners)-i, "more owner", "more owners"))
 			if len(out)+b.Len()+len(line)+len(more)+len(closing) > budget {
 				b.WriteString(more)
 				break
