@@ -69,4 +69,3 @@ func TestPlanMarkdownBudget(t *testing.T) {
 		t.Errorf("%d bytes:\n%s", len(md), md[max(0, len(md)-300):])
 	}
 }
-
