@@ -24,8 +24,9 @@ var parts = map[string]string{
 	"githubapi": "adapter", "actions": "adapter", "source": "adapter", "npmregistry": "adapter",
 	"signing": "adapter", "runtime": "adapter", "tray": "adapter", "store": "adapter",
 	"testenv": "adapter",
-	// shared by faces: the pull request surfaces (labels, comment, check run)
-	"prsurface": "shared",
+	// shared by faces: the pull request check and its surfaces (labels,
+	// comment, check run), and Tray instances as plan instances
+	"prsurface": "shared", "prcheck": "shared", "trayplan": "shared",
 	// faces; cli is the command line that hosts every face's commands
 	"cli": "cli", "prrun": "face", "release": "face", "bot": "face", "rollout": "face",
 }

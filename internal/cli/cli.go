@@ -109,6 +109,8 @@ func commands() []*command {
 		newDeployCmd(),
 		newRollbackCmd(),
 		newReleaseCmd(),
+		newPlanCmd(),
+		newServeCmd(),
 		newVersionCmd(),
 	}
 }

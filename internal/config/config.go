@@ -96,6 +96,18 @@ type Config struct {
 	// (test before prod). Empty with runtime.url set means one environment,
 	// "production", at that runtime (see DeployEnvironments).
 	Environments []Environment `yaml:"environments"`
+	// Tray names the Tray.io solution the exports are published as, whose
+	// deployed instances the bot plans upgrades for.
+	Tray Tray `yaml:"tray"`
+}
+
+// Tray is the Tray.io solution of the repository's exports. The endpoint
+// and the master token are the bot's own settings (BREAKWATER_TRAY_URL,
+// BREAKWATER_TRAY_TOKEN), never the repository's: a pull request must not
+// be able to send the token elsewhere.
+type Tray struct {
+	// SolutionID is the solution's ID (Tray's solution editor shows it).
+	SolutionID string `yaml:"solution-id"`
 }
 
 // Artifact is a set of export files of one format.

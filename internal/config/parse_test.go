@@ -59,6 +59,7 @@ func TestParseExample(t *testing.T) {
 		{Name: "tray-prod", Production: true, Tray: EnvironmentTray{Region: "eu", ProjectID: "6a1f0c52-0000-4000-8000-000000000001",
 			SolutionID: "0f3b9d1e-0000-4000-8000-000000000002", TokenEnv: "TRAY_MASTER_TOKEN"}},
 	}
+	want.Tray.SolutionID = "5b6c7d8e-1f2a-4b3c-9d4e-0a1b2c3d4e5f"
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Parse mismatch (-want +got):\n%s", diff)
 	}
@@ -106,6 +107,7 @@ var validCases = []struct {
 		c.Rollout = Rollout{Concurrency: 8, RateLimit: 2.5}
 	}},
 	{"integer rate limit", "rollout:\n  rate-limit: 10\n", func(c *Config) { c.Rollout.RateLimit = 10 }},
+	{"tray solution", "tray:\n  solution-id: 0b1c-2d3e\n", func(c *Config) { c.Tray.SolutionID = "0b1c-2d3e" }},
 	{"rule severity only", "rules:\n  - rule: version/not-semver\n    severity: warning\n    ignore: false\n", func(c *Config) {
 		c.Rules = []RuleOverride{{Rule: "version/not-semver", Severity: change.Warning}}
 	}},
@@ -432,6 +434,12 @@ var errorCases = []struct {
 	{name: "rate limit",
 		yaml: "rollout:\n  rate-limit: -1\n",
 		want: `.github/breakwater.yml:2:15: rollout.rate-limit must be a number of requests per second above zero, not -1`},
+	{name: "tray solution id with a space",
+		yaml: "tray:\n  solution-id: 'a b'\n",
+		want: `.github/breakwater.yml:2:16: tray.solution-id must be an ID without spaces or control characters, not "a b"`},
+	{name: "empty tray solution id",
+		yaml: "tray:\n  solution-id: ''\n",
+		want: `.github/breakwater.yml:2:16: tray.solution-id must not be empty`},
 	{name: "rate limit not a number",
 		yaml: "rollout:\n  rate-limit: .nan\n",
 		want: `.github/breakwater.yml:2:15: rollout.rate-limit must be a number of requests per second above zero, not NaN`},

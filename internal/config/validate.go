@@ -162,6 +162,9 @@ func (d *decoder) validate(c *Config) {
 	if r := c.Rollout.RateLimit; !(r > 0) || math.IsInf(r, 0) {
 		d.errorAt("rollout.rate-limit", "rollout.rate-limit must be a number of requests per second above zero, not %v", r)
 	}
+	if d.nonEmpty("tray.solution-id", c.Tray.SolutionID) && strings.ContainsFunc(c.Tray.SolutionID, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		d.errorAt("tray.solution-id", "tray.solution-id must be an ID without spaces or control characters, not %q", c.Tray.SolutionID)
+	}
 }
 
 // environments checks the deploy environments: unique names, exactly one

@@ -21,6 +21,7 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/config"
 	"github.com/breakwater-dev/breakwater/internal/engine"
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
+	"github.com/breakwater-dev/breakwater/internal/prcheck"
 	"github.com/breakwater-dev/breakwater/internal/prsurface"
 	"github.com/breakwater-dev/breakwater/internal/report"
 	"github.com/breakwater-dev/breakwater/internal/source"
@@ -29,10 +30,8 @@ import (
 // GitHub is what the run needs from GitHub's REST API.
 type GitHub interface {
 	PullRequest(ctx context.Context, r githubapi.Repo, number int) (*githubapi.PullRequest, error)
-	MergeBase(ctx context.Context, r githubapi.Repo, base, head string) (string, error)
-	PullRequestFiles(ctx context.Context, r githubapi.Repo, number int) ([]githubapi.ChangedFile, error)
-	FileContent(ctx context.Context, r githubapi.Repo, path, ref string) ([]byte, error)
-	Tree(ctx context.Context, r githubapi.Repo, ref string) ([]githubapi.TreeEntry, bool, error)
+	// The reads of the check: merge base, changed files, trees, contents.
+	prcheck.GitHub
 	// The writes: labels, the sticky comment and the check run.
 	prsurface.GitHub
 }
@@ -85,7 +84,8 @@ type run struct {
 	pr   *githubapi.PullRequest
 	now  func() time.Time
 
-	mergeBase string
+	// check is the comparison, once made.
+	check *prcheck.Result
 	// readOnly says writes are skipped; why says why, for the notice.
 	readOnly bool
 	why      string
@@ -154,10 +154,6 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 func (r *run) prepare(ctx context.Context) error {
 	var err error
 	if r.pr, err = r.gh.PullRequest(ctx, r.repo, r.ev.Number); err != nil {
-		return err
-	}
-	// Diff what this run was started for: a newer push starts its own run.
-	if r.mergeBase, err = r.gh.MergeBase(ctx, r.repo, r.ev.BaseSHA, r.ev.HeadSHA); err != nil {
 		return err
 	}
 	if r.cfg, err = r.loadConfig(ctx, r.ev.HeadSHA); err != nil {
@@ -233,6 +229,7 @@ func (r *run) loadConfig(ctx context.Context, headSHA string) (*config.Config, e
 // rendered is the report in every form the run publishes.
 type rendered struct {
 	summary     string // the job summary
+	content     prsurface.Content
 	annotations []prsurface.Annotation
 	text        string // the log
 	json        []byte
@@ -253,7 +250,10 @@ func (r *run) render(rep *change.Report, touched bool) rendered {
 	if r.readOnly {
 		out.summary += "\n> [!NOTE]\n> Labels, the pull request comment and the check run were skipped: " + r.why + ". The Breakwater GitHub App posts them on pull requests from forks too.\n"
 	}
-	out.annotations = prsurface.Annotations(rep, prsurface.Sources{BaseURL: prsurface.BlobURL(r.actx.ServerURL, r.repo, r.mergeBase)})
+	if r.check != nil {
+		out.content = r.check.Content(book, r.actx.ServerURL, r.actx.RunURL())
+		out.annotations = out.content.Annotations
+	}
 	var tb bytes.Buffer
 	report.Text(&tb, rep, book, report.TextOptions{}) //nolint:errcheck // a bytes.Buffer does not fail
 	out.text = tb.String()
@@ -263,9 +263,4 @@ func (r *run) render(rep *change.Report, touched bool) rendered {
 	return out
 }
 
-func configPathOr(c *config.Config) string {
-	if c.Path != "" {
-		return c.Path
-	}
-	return config.DefaultPath
-}
+func configPathOr(c *config.Config) string { return prcheck.ConfigPath(c) }
