@@ -71,6 +71,7 @@ const (
 	CatVersion        Category = "version"
 	CatInput          Category = "input"
 	CatArtifact       Category = "artifact" // a whole export: moved, removed
+	CatOther          Category = "other"    // what no precise rule classifies (…/other-changed)
 )
 
 // Upgrade is what a change forces on deployed instances.

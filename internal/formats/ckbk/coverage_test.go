@@ -129,9 +129,12 @@ func TestCoverageSpec(t *testing.T) {
 	}
 	for _, r := range []change.Rule{c.Spec().TextRule, c.Spec().OtherRule} {
 		if r.Severity != change.Info || r.Bump != change.BumpPatch || r.FiresWhen == "" || r.Why == "" || r.Fix == "" ||
-			!strings.HasPrefix(r.ID, Format+"/") || ids[r.ID] {
-			t.Errorf("draft rule %+v is incomplete or already registered", r)
+			!strings.HasPrefix(r.ID, Format+"/") || !ids[r.ID] {
+			t.Errorf("generic rule %+v is incomplete or not registered", r)
 		}
+	}
+	if New().Coverage().OtherRule.ID != ruleOtherChanged.ID {
+		t.Error("the registry's format does not declare this coverage")
 	}
 	for _, e := range c.Spec().Extents {
 		if !ids[e.Rule] {

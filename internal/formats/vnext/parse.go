@@ -11,6 +11,7 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/formats"
 	"github.com/breakwater-dev/breakwater/internal/jsonpos"
+	"github.com/breakwater-dev/breakwater/internal/structdiff"
 )
 
 // ParsePackage reads a package from its files: vnext.config.json (required),
@@ -72,6 +73,9 @@ func (p *Parser) ParsePackage(files []File) (*Package, error) {
 		pkg.Name = pkg.Domain
 	}
 	pkg.buildWorkflows()
+	for _, f := range files {
+		pkg.docs = append(pkg.docs, formats.Document{Path: f.Path, Input: structdiff.Input{Doc: f.Doc}})
+	}
 	return pkg, nil
 }
 
@@ -113,6 +117,7 @@ func (p *Parser) ParseDefinition(f File) (*Package, error) {
 		return nil, err
 	}
 	pkg.buildWorkflows()
+	pkg.docs = []formats.Document{{Input: structdiff.Input{Doc: f.Doc}}}
 	return pkg, nil
 }
 

@@ -76,6 +76,9 @@ type Package struct {
 	config         *jsonpos.Doc    // nil for a lone definition
 	exports        []export
 	byPath         map[string]*Component
+	// docs are every file read, for the coverage check: the definitions,
+	// the config, package.json and any other member.
+	docs []formats.Document
 }
 
 // Component is one definition file.
