@@ -191,11 +191,11 @@ func TestFindings(t *testing.T) {
 	}
 	want := []brief{
 		{"t/other-changed", "pkg/h.json#/gone", "b.json", "/gone", 1, 49, change.Base,
-			"The value at pkg/h.json#/gone is removed; no other t/… rule covers it.", `{"x":[1]}`, ""},
+			"The value at pkg/h.json#/gone (an object) is removed; no other t/… rule covers it.", "", ""},
 		{"t/other-changed", "pkg/h.json#/meta", "h.json", "/meta", 2, 10, change.Head,
 			"The value at pkg/h.json#/meta changes; no other t/… rule covers it.", "1", "2"},
 		{"t/other-changed", "pkg/h.json#/new", "h.json", "/new", 2, 20, change.Head,
-			"The value at pkg/h.json#/new is added; no other t/… rule covers it.", "", `{"a":[2],"z":1}`},
+			"The value at pkg/h.json#/new (an object) is added; no other t/… rule covers it.", "", ""},
 		{"t/text-changed", "pkg/h.json#/slots[key=b]/title", "h.json", "/slots/0/title", 1, 34, change.Head,
 			"Text shown to people changes at pkg/h.json#/slots[key=b]/title.", `"B"`, `"B2"`},
 	}

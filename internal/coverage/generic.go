@@ -1,7 +1,6 @@
 package coverage
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -15,6 +14,9 @@ import (
 // The subject is the item's identity path (after the file's path in the
 // artifact, for a package member), so the fingerprint survives reordering;
 // the finding lands on the head side, on the base side for a removal.
+// Before and After hold scalars only: an object or array added, removed or
+// put in place of a scalar is named by its kind in the message, so that a
+// field a newer exporter adds inside it changes no fingerprint.
 func (c *Checker) Findings(r Report, artifact string) []change.Finding {
 	var out []change.Finding
 	for _, it := range r.Uncovered() {
@@ -36,7 +38,7 @@ func (c *Checker) Findings(r Report, artifact string) []change.Finding {
 		if it.Kind == structdiff.Reordered {
 			f = f.With(it.Before, it.After)
 		} else {
-			f = f.With(value(it.BaseValue, it.Before), value(it.HeadValue, it.After))
+			f = f.With(scalar(it.BaseValue), scalar(it.HeadValue))
 		}
 		out = append(out, f)
 	}
@@ -59,6 +61,14 @@ func message(r change.Rule, it Item, subject string) string {
 	what := subject
 	if what == "" {
 		what = "the document"
+	}
+	switch {
+	case it.Kind == structdiff.Added && composite(it.HeadValue) != "":
+		what += " (" + composite(it.HeadValue) + ")"
+	case it.Kind == structdiff.Removed && composite(it.BaseValue) != "":
+		what += " (" + composite(it.BaseValue) + ")"
+	case it.Kind == structdiff.Changed && (composite(it.BaseValue) != "" || composite(it.HeadValue) != ""):
+		what += fmt.Sprintf(" (%s before, %s after)", kindOf(it.BaseValue), kindOf(it.HeadValue))
 	}
 	if it.Class == Text {
 		switch it.Kind {
@@ -84,19 +94,37 @@ func message(r change.Rule, it Item, subject string) string {
 	return fmt.Sprintf("The value at %s changes; %s", what, none)
 }
 
-// value is what a generic finding shows of one side: a scalar as it is
-// (text can be long), anything else as its normalised summary, which does
-// not depend on the order of keys and sets.
-func value(v *jsonpos.Value, summary string) any {
+// scalar is what a generic finding shows of one side: a scalar as it is
+// (text can be long); nothing for an object or an array.
+func scalar(v *jsonpos.Value) any {
+	if v == nil || composite(v) != "" {
+		return nil
+	}
+	return v.Interface()
+}
+
+// composite names an object or an array; "" for anything else.
+func composite(v *jsonpos.Value) string {
 	switch {
 	case v == nil:
-		return nil
-	case v.Kind != jsonpos.Array && v.Kind != jsonpos.Object:
-		return v.Interface()
-	case strings.HasPrefix(summary, "#"):
-		return summary
+		return ""
+	case v.Kind == jsonpos.Object:
+		return "an object"
+	case v.Kind == jsonpos.Array:
+		return "an array"
 	}
-	return json.RawMessage(summary)
+	return ""
+}
+
+// kindOf names a value's JSON type with its article.
+func kindOf(v *jsonpos.Value) string {
+	if c := composite(v); c != "" {
+		return c
+	}
+	if v.Kind == jsonpos.Null {
+		return "null"
+	}
+	return "a " + v.Kind.String()
 }
 
 // Coverage counts the report's items for the summary: every change, and

@@ -3,7 +3,6 @@ package ckbk
 import (
 	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/formats"
-	"github.com/breakwater-dev/breakwater/internal/structdiff"
 )
 
 // New is the .ckbk template format, for the registry. Templates are .ckbk
@@ -31,7 +30,7 @@ func New() formats.Format {
 
 // Documents is the template's one file.
 func (t *Template) Documents() []formats.Document {
-	return []formats.Document{{Input: structdiff.Input{Doc: t.Doc}}}
+	return []formats.Document{{Input: document(t)}}
 }
 
 // Identity is the template's name; "" for a template that has none of its
