@@ -205,11 +205,18 @@ func TestDuplicatesSayWhichWasPicked(t *testing.T) {
 		"duplicate auth external_id":   `Auth slot "CRM copy" asks for new scope admin, so end users must re-authorise it (2 auth slots share the identity "external_crm", which the platform rejects; paired by content, this is the one with id "a-dup").`,
 		"duplicate workflow id":        `Workflow "Sync copy" changes (step "storage-1" modified); instances pick it up about 2 minutes after the release is published (2 workflows share the identity "wf-sync", which the platform rejects; paired by content, this is the one titled "Sync copy").`,
 	}
+	seen := 0
+	defer func() {
+		if seen != len(want) {
+			t.Errorf("%d of the %d pairs exist", seen, len(want))
+		}
+	}()
 	for _, p := range invalidPairs(t) {
 		msg, ok := want[p.name]
 		if !ok {
 			continue
 		}
+		seen++
 		fs := recordedAccounted(parse(t, "b.json", p.base), parse(t, "h.json", p.head)).Findings
 		if len(fs) != 1 || fs[0].Message != msg {
 			t.Errorf("%s: got %v, want one finding: %s", p.name, fs, msg)

@@ -56,7 +56,22 @@ func Coverage() coverage.Spec {
 			{Path: "/attributes/schema/**/title", Why: "titles in a schema definition, shown on forms"},
 			{Path: "/attributes/schema/**/description", Why: "descriptions in a schema definition, shown on forms"},
 		},
+		Extents:   transitionExtents(),
 		TextRule:  ruleTextChanged,
 		OtherRule: ruleOtherChanged,
 	}
+}
+
+// transitionExtents: a transition's triggerType decides which of rule,
+// timer and triggerKind it must have (the vendor schema says so), so a
+// finding about the trigger speaks for them, wherever the transition is.
+func transitionExtents() []coverage.Extent {
+	var out []coverage.Extent
+	for _, p := range []string{"/attributes/states/*/transitions/*", "/attributes/sharedTransitions/*",
+		"/attributes/startTransition", "/attributes/cancel", "/attributes/exit", "/attributes/updateData"} {
+		out = append(out, coverage.Extent{Rule: ruleTransitionTriggerChanged.ID, Path: p,
+			Members: []string{"triggerType", "triggerKind", "rule", "timer"},
+			Why:     "points at triggerType, and speaks for the rule, timer and triggerKind the new trigger requires"})
+	}
+	return out
 }

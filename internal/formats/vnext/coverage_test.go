@@ -2,10 +2,8 @@ package vnext
 
 import (
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -13,8 +11,8 @@ import (
 
 	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/coverage"
+	"github.com/breakwater-dev/breakwater/internal/formats"
 	"github.com/breakwater-dev/breakwater/internal/jsonpos"
-	"github.com/breakwater-dev/breakwater/internal/structdiff"
 )
 
 func checker(t testing.TB) *coverage.Checker {
@@ -26,35 +24,11 @@ func checker(t testing.TB) *coverage.Checker {
 	return c
 }
 
-// pairs pairs the files of two trees by their path in the package.
+// pairs pairs the files of two trees as the engine does
+// (Package.Documents).
 func pairs(t testing.TB, base, head tree) []coverage.Pair {
 	t.Helper()
-	docs := func(tr tree) map[string]*jsonpos.Doc {
-		m := map[string]*jsonpos.Doc{}
-		for _, f := range tr.files(t) {
-			m[f.Path] = f.Doc
-		}
-		return m
-	}
-	b, h := docs(base), docs(head)
-	paths := slices.Sorted(maps.Keys(b))
-	for p := range h {
-		if b[p] == nil {
-			paths = append(paths, p)
-		}
-	}
-	var out []coverage.Pair
-	for _, p := range paths {
-		var pair coverage.Pair
-		if d := b[p]; d != nil {
-			pair.Base = structdiff.Input{Doc: d}
-		}
-		if d := h[p]; d != nil {
-			pair.Head = structdiff.Input{Doc: d}
-		}
-		out = append(out, pair)
-	}
-	return out
+	return formats.Pairs(base.parse(t).Documents(), head.parse(t).Documents())
 }
 
 func describe(r coverage.Report, spec coverage.Spec) string {
@@ -113,8 +87,45 @@ func TestCoverageOfGoldenPairs(t *testing.T) {
 	}
 }
 
+// TestEveryChangeAccounted: on every golden scenario, the findings of the
+// accounted comparison (the engine's) cover 100% of the changed paths, and
+// the comparison counts them. Generic findings must be rare there; the
+// scenarios that produce them are listed with the reason.
+func TestEveryChangeAccounted(t *testing.T) {
+	c := checker(t)
+	sample := loadTree(t, samplePackage)
+	generic := map[string][]string{} // scenario → "rule subject" of its generic findings; none today
+	for _, s := range scenarios {
+		t.Run(s.name, func(t *testing.T) {
+			base := s.base(t, sample)
+			head := s.head(t, base)
+			comp := recordedAccounted(base.parse(t), head.parse(t))
+			r := c.Check(pairs(t, base, head), comp.Findings)
+			if len(r.Items) == 0 {
+				t.Fatal("no changes found")
+			}
+			for _, it := range r.Uncovered() {
+				t.Errorf("uncovered: %s %s %s", it.File, it.Kind, it.Path)
+			}
+			if comp.Coverage.Changes != len(r.Items) {
+				t.Errorf("the comparison counts %d changes, the check finds %d", comp.Coverage.Changes, len(r.Items))
+			}
+			var got []string
+			for _, f := range comp.Findings {
+				if f.Rule == ruleTextChanged.ID || f.Rule == ruleOtherChanged.ID {
+					got = append(got, f.Rule+" "+f.Subject)
+				}
+			}
+			if d := cmp.Diff(generic[s.name], got); d != "" {
+				t.Errorf("generic findings (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
 // The edits issue 11 names: a relabelled workflow and a schema reference
-// moved within its major version. Today's differ reports neither.
+// moved within its major version. No precise rule reports them; the
+// accounted comparison does, by the text and the generic rule.
 func TestCoverageFindsWhatTheDifferMisses(t *testing.T) {
 	c := checker(t)
 	sample := loadTree(t, samplePackage)
@@ -141,6 +152,19 @@ func TestCoverageFindsWhatTheDifferMisses(t *testing.T) {
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
+	}
+	var reported []string
+	for _, f := range recordedAccounted(base.parse(t), head.parse(t)).Findings {
+		reported = append(reported, f.Rule+" "+f.Subject+": "+f.Message)
+	}
+	wantReported := []string{
+		"vnext/text-changed workflows[core/sys-flows]#/attributes/labels[language=" + lang + "]/label: " +
+			"Text shown to people changes at workflows[core/sys-flows]#/attributes/labels[language=" + lang + "]/label.",
+		"vnext/other-changed workflows[core/sys-flows]#/attributes/startTransition/schema/version: " +
+			"The value at workflows[core/sys-flows]#/attributes/startTransition/schema/version changes; no other vnext/… rule covers it.",
+	}
+	if d := cmp.Diff(wantReported, reported); d != "" {
+		t.Errorf("accounted (-want +got):\n%s", d)
 	}
 	// The package's own version is the version/… rules' business.
 	bumped := base.edit(t, ConfigFile, func(r *jsonpos.Value) { setMember(t, r, "", "version", `"1.1.0"`) })

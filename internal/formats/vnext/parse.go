@@ -73,8 +73,15 @@ func (p *Parser) ParsePackage(files []File) (*Package, error) {
 		pkg.Name = pkg.Domain
 	}
 	pkg.buildWorkflows()
+	// Definitions pair up by what they define, as the differ matches them,
+	// so a definition moved to another file is compared with its old
+	// version; other files by their path.
 	for _, f := range files {
-		pkg.docs = append(pkg.docs, formats.Document{Path: f.Path, Input: structdiff.Input{Doc: f.Doc}})
+		key := f.Path
+		if c := pkg.byPath[f.Path]; c != nil {
+			key = c.Kind.pathKey() + "[" + c.identity() + "]"
+		}
+		pkg.docs = append(pkg.docs, formats.Document{Path: key, Input: structdiff.Input{Doc: f.Doc}})
 	}
 	return pkg, nil
 }
