@@ -259,7 +259,8 @@ type claim struct{ pointer, rule string }
 
 // Check diffs every pair and matches the changes against findings. A
 // finding is matched to the pair whose file on its side has the finding's
-// File; findings in other files (a package.json version) claim nothing.
+// File, and so is each value it Covers; findings in other files (a
+// package.json version) claim nothing.
 func (c *Checker) Check(pairs []Pair, findings []change.Finding) Report {
 	r := Report{Duplicates: map[string][]structdiff.Duplicate{}}
 	type key struct {

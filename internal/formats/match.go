@@ -1,7 +1,7 @@
 package formats
 
 import (
-	"cmp"
+	"fmt"
 	"slices"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
@@ -25,6 +25,27 @@ type Matched[T any] struct {
 
 // Duplicated reports whether the identity is shared on either side.
 func (m Matched[T]) Duplicated() bool { return m.Shared[0] > 1 || m.Shared[1] > 1 }
+
+// Latest is the head element, or the base one when it was removed.
+func (m Matched[T]) Latest() T {
+	if m.InHead {
+		return m.Head
+	}
+	return m.Base
+}
+
+// Note says, for the messages of findings about a duplicated element, which
+// of the elements that share the identity they are about, in words that do
+// not depend on the order of the file: what names the elements ("config
+// slots"), shared what they share (`the identity "x"`), which the one meant
+// (`the one with id "c2"`). It is "" when the identity is unique.
+func (m Matched[T]) Note(what, shared, which string) string {
+	if !m.Duplicated() {
+		return ""
+	}
+	return fmt.Sprintf(" (%d %s share %s, which the platform rejects; paired by content, this is %s)",
+		max(m.Shared[0], m.Shared[1]), what, shared, which)
+}
 
 // Match pairs the elements of base and head that have the same non-empty
 // identity; elements without one are left out. The result is sorted by
@@ -122,13 +143,4 @@ func (h *ContentHasher) Hash(side change.Side, pointer string) uint64 {
 	}
 	v, _ := h.ids[i].Hash(pointer)
 	return v
-}
-
-// Ordered sorts xs by key, a stable rule for picking one of several
-// elements a finding speaks for (the step it points at) that does not
-// depend on the order of the file.
-func Ordered[T any](xs []T, key func(T) string) []T {
-	out := slices.Clone(xs)
-	slices.SortStableFunc(out, func(a, b T) int { return cmp.Compare(key(a), key(b)) })
-	return out
 }

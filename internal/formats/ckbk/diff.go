@@ -79,16 +79,6 @@ func document(t *Template) structdiff.Input {
 // hash is the content hash of the value at pointer on side, for Match.
 func (d *differ) hash(side change.Side, pointer string) uint64 { return d.content.Hash(side, pointer) }
 
-// duplicateNote says which of several elements sharing an identity a
-// finding is about, for its message; "" when the identity is unique.
-func duplicateNote(what string, shared [2]int, identity, which string) string {
-	n := max(shared[0], shared[1])
-	if n < 2 {
-		return ""
-	}
-	return fmt.Sprintf(" (%d %s share the %s, which is invalid; paired by content, this is %s)", n, what, identity, which)
-}
-
 // pair is a recipe present on both sides.
 type pair struct {
 	base, head *Recipe
@@ -570,11 +560,7 @@ func (d *differ) charts() {
 	title := func(c *Chart) string { return cmp.Or(c.Title, untitled) }
 	hash := func(side change.Side, c *Chart) uint64 { return d.hash(side, c.Pointer) }
 	for _, m := range formats.Match(chartsOf(d.base), chartsOf(d.head), title, hash) {
-		about := m.Head
-		if !m.InHead {
-			about = m.Base
-		}
-		note := duplicateNote("charts", m.Shared, "title "+strconv.Quote(about.Title), "the one of type "+strconv.Quote(about.Value.Get("type").StrOr("")))
+		note := m.Note("charts", "the title "+strconv.Quote(m.Latest().Title), "the one of type "+strconv.Quote(m.Latest().Value.Get("type").StrOr("")))
 		switch {
 		case !m.InHead:
 			b := m.Base
@@ -632,7 +618,7 @@ func (d *differ) userData() {
 			continue
 		}
 		h := m.Head
-		note := duplicateNote("UserData entries", m.Shared, "key "+strconv.Quote(h.Key), "the one labelled "+strconv.Quote(h.Entry.Get("userFriendlyName").StrOr(h.Key)))
+		note := m.Note("UserData entries", "the key "+strconv.Quote(h.Key), "the one labelled "+strconv.Quote(h.Entry.Get("userFriendlyName").StrOr(h.Key)))
 		switch {
 		case !m.InBase:
 			d.add(ruleUserDataAdded, userDataSubject(h.Key), d.head, h.Pointer, h.Entry, change.Head,

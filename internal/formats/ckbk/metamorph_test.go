@@ -120,8 +120,8 @@ func TestMetamorphic(t *testing.T) {
 // element a finding is about, by something other than its position.
 func TestDuplicatesSayWhichWasPicked(t *testing.T) {
 	want := map[string][]string{
-		"duplicate chart title":  {`Chart "Player of the match" changed; charts are replaced on update, statistics are kept (2 charts share the title "Player of the match", which is invalid; paired by content, this is the one of type "PIE").`},
-		"duplicate userData key": {`UserData "voteThanks" has a new value: workspaces that edited it keep theirs, the others get the new one (2 UserData entries share the key "voteThanks", which is invalid; paired by content, this is the one labelled "Thanks (2)").`},
+		"duplicate chart title":  {`Chart "Player of the match" changed; charts are replaced on update, statistics are kept (2 charts share the title "Player of the match", which the platform rejects; paired by content, this is the one of type "PIE").`},
+		"duplicate userData key": {`UserData "voteThanks" has a new value: workspaces that edited it keep theirs, the others get the new one (2 UserData entries share the key "voteThanks", which the platform rejects; paired by content, this is the one labelled "Thanks (2)").`},
 	}
 	for _, p := range invalidPairs(t) {
 		base, head := mustParse(t, "base/poll.ckbk", p.base), mustParse(t, "head/poll.ckbk", p.head)

@@ -44,16 +44,6 @@ func index[T any](items []T, key func(T) string, rank func(T) string) map[string
 // them, then by internal id.
 func authRank(a *AuthSlot) string { return a.Name() + "\x00" + a.ID + "\x00" + a.AuthGroup }
 
-// duplicateNote says which of several elements sharing an identity a
-// finding is about, for its message; "" when the identity is unique.
-func duplicateNote(what string, shared [2]int, identity, which string) string {
-	n := max(shared[0], shared[1])
-	if n < 2 {
-		return ""
-	}
-	return fmt.Sprintf(" (%d %s share the identity %q, which the platform rejects; paired by content, this is %s)", n, what, identity, which)
-}
-
 func authSubject(a *AuthSlot) string     { return "auth_slots[" + a.Identity() + "]" }
 func configSubject(c *ConfigSlot) string { return "config_slots[" + c.Identity() + "]" }
 
@@ -61,11 +51,7 @@ func (d *differ) authSlots() {
 	d.newAuthGroups = map[string]bool{}
 	hash := func(side change.Side, a *AuthSlot) uint64 { return d.content.Hash(side, a.Pointer) }
 	for _, m := range formats.Match(authSlotsOf(d.base), authSlotsOf(d.head), (*AuthSlot).Identity, hash) {
-		about := m.Head
-		if !m.InHead {
-			about = m.Base
-		}
-		d.note = duplicateNote("auth slots", m.Shared, m.Identity, fmt.Sprintf("the one with id %q", about.ID))
+		d.note = m.Note("auth slots", fmt.Sprintf("the identity %q", m.Identity), fmt.Sprintf("the one with id %q", m.Latest().ID))
 		switch {
 		case !m.InBase:
 			h := m.Head
@@ -189,11 +175,7 @@ func (d *differ) configSlots() {
 	headAuth := index(authSlotsOf(d.head), func(a *AuthSlot) string { return a.ID }, authRank)
 	hash := func(side change.Side, c *ConfigSlot) uint64 { return d.content.Hash(side, c.Pointer) }
 	for _, m := range formats.Match(configSlotsOf(d.base), configSlotsOf(d.head), (*ConfigSlot).Identity, hash) {
-		about := m.Head
-		if !m.InHead {
-			about = m.Base
-		}
-		d.note = duplicateNote("config slots", m.Shared, m.Identity, fmt.Sprintf("the one with id %q", about.ID))
+		d.note = m.Note("config slots", fmt.Sprintf("the identity %q", m.Identity), fmt.Sprintf("the one with id %q", m.Latest().ID))
 		switch {
 		case !m.InBase:
 			d.configSlotAdded(m.Head)

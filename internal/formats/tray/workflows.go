@@ -40,11 +40,13 @@ type workflowStep struct {
 }
 
 // first is the step a finding about several steps points at: the smallest
-// by workflow identity and step name, whatever the order of the file.
+// by workflow identity and step name (then workflow title, for workflows
+// that share an identity), whatever the order of the file.
 func first(steps []workflowStep) workflowStep {
 	best := steps[0]
 	for _, ws := range steps[1:] {
-		if c := cmp.Compare(ws.w.Identity(), best.w.Identity()); c < 0 || c == 0 && ws.s.Name < best.s.Name {
+		if cmp.Or(cmp.Compare(ws.w.Identity(), best.w.Identity()), cmp.Compare(ws.s.Name, best.s.Name),
+			cmp.Compare(ws.w.Title, best.w.Title)) < 0 {
 			best = ws
 		}
 	}
@@ -58,11 +60,7 @@ func (d *differ) workflows() {
 	byVersion := map[[3]string]*serviceVersionChange{}
 	hash := func(side change.Side, w *Workflow) uint64 { return d.content.Hash(side, w.Pointer) }
 	for _, m := range formats.Match(d.base.Workflows, d.head.Workflows, (*Workflow).Identity, hash) {
-		about := m.Head
-		if !m.InHead {
-			about = m.Base
-		}
-		d.note = duplicateNote("workflows", m.Shared, m.Identity, fmt.Sprintf("the one titled %q", about.Title))
+		d.note = m.Note("workflows", fmt.Sprintf("the identity %q", m.Identity), fmt.Sprintf("the one titled %q", m.Latest().Title))
 		switch {
 		case !m.InBase:
 			d.workflowAdded(m.Head)

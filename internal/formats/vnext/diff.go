@@ -66,16 +66,6 @@ func (d *differ) add(f change.Finding) {
 	d.findings = append(d.findings, f)
 }
 
-// duplicateNote says which of several elements sharing a key a finding is
-// about, for its message; "" when the key is unique.
-func duplicateNote(what string, shared [2]int, key, which string) string {
-	n := max(shared[0], shared[1])
-	if n < 2 {
-		return ""
-	}
-	return fmt.Sprintf(" (%d %s share the key %q, which is invalid; paired by content, this is %s)", n, what, key, which)
-}
-
 // removal is a finding on the base side, where the removed value was.
 func (d *differ) removal(r change.Rule, subject string, doc *jsonpos.Doc, v *jsonpos.Value, ptr, msg string) change.Finding {
 	return formats.NewFinding(r, d.artifact, subject, change.Base, doc, v, ptr, msg)
@@ -131,11 +121,7 @@ func (d *differ) workflow(b, h *workflow) {
 	key := func(s *state) string { return s.key }
 	hash := func(side change.Side, s *state) uint64 { return d.content.Hash(side, s.ptr) }
 	for _, m := range formats.Match(b.states, h.states, key, hash) {
-		about := m.Head
-		if !m.InHead {
-			about = m.Base
-		}
-		note := duplicateNote("states", m.Shared, m.Identity, "the one of stateType "+jsonpos.Canonical(about.stateType))
+		note := m.Note("states", "the key "+strconv.Quote(m.Identity), "the one of stateType "+jsonpos.Canonical(m.Latest().stateType))
 		switch {
 		case !m.InHead:
 			d.note = note
@@ -156,8 +142,9 @@ func (d *differ) workflow(b, h *workflow) {
 	d.note = ""
 }
 
-// state diffs a state present on both sides; note is the duplicateNote of
-// its key, for every finding about the state and what it holds.
+// state diffs a state present on both sides; note says which state it is
+// when its key is shared (formats.Matched.Note), for every finding about
+// the state and what it holds.
 func (d *differ) state(b, h *state, wf string, baseDoc, doc *jsonpos.Doc, note string) {
 	d.note = note
 	where := fmt.Sprintf("state %q in workflow %s", b.key, wf)
@@ -178,11 +165,7 @@ func (d *differ) group(baseDoc *jsonpos.Doc, b *group, headDoc *jsonpos.Doc, h *
 	key := func(t *transition) string { return t.key }
 	hash := func(side change.Side, t *transition) uint64 { return d.content.Hash(side, t.ptr) }
 	for _, m := range formats.Match(b.list, h.list, key, hash) {
-		about := m.Head
-		if !m.InHead {
-			about = m.Base
-		}
-		d.note = outer + duplicateNote("transitions", m.Shared, m.Identity, "the one that leads to "+strconv.Quote(about.effectiveTarget()))
+		d.note = outer + m.Note("transitions", "the key "+strconv.Quote(m.Identity), "the one that leads to "+strconv.Quote(m.Latest().effectiveTarget()))
 		switch {
 		case !m.InHead:
 			d.transitionRemoved(baseDoc, m.Base, wf)

@@ -200,8 +200,8 @@ func TestMetamorphic(t *testing.T) {
 func TestDuplicatesSayWhichWasPicked(t *testing.T) {
 	sample := loadTree(t, samplePackage)
 	want := map[string][]string{
-		"duplicate state key":      {`stateType of state "passive" in workflow core/sys-flows changed from 3 (final) to 2 (intermediate) (2 states share the key "passive", which is invalid; paired by content, this is the one of stateType 2).`},
-		"duplicate transition key": {`Transition "deactivate" of state "active" in workflow core/sys-flows now leads to "passive" instead of "deleted" (2 transitions share the key "deactivate", which is invalid; paired by content, this is the one that leads to "passive").`},
+		"duplicate state key":      {`stateType of state "passive" in workflow core/sys-flows changed from 3 (final) to 2 (intermediate) (2 states share the key "passive", which the platform rejects; paired by content, this is the one of stateType 2).`},
+		"duplicate transition key": {`Transition "deactivate" of state "active" in workflow core/sys-flows now leads to "passive" instead of "deleted" (2 transitions share the key "deactivate", which the platform rejects; paired by content, this is the one that leads to "passive").`},
 	}
 	seen := 0
 	defer func() {
