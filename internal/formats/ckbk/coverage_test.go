@@ -11,6 +11,7 @@ import (
 
 	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/coverage"
+	"github.com/breakwater-dev/breakwater/internal/formats/formattest"
 	"github.com/breakwater-dev/breakwater/internal/structdiff"
 )
 
@@ -107,22 +108,7 @@ func TestEveryChangeAccounted(t *testing.T) {
 			base := mustParse(t, "base/poll.ckbk", tc.base)
 			head := mustParse(t, "head/poll.ckbk", tc.head(t))
 			comp := recordedAccounted(base, head)
-			r := c.Check([]coverage.Pair{{Base: input(base), Head: input(head)}}, comp.Findings)
-			if len(r.Items) == 0 {
-				t.Fatal("no changes found")
-			}
-			for _, it := range r.Uncovered() {
-				t.Errorf("uncovered: %s %s", it.Kind, it.Path)
-			}
-			if comp.Coverage.Changes != len(r.Items) {
-				t.Errorf("the comparison counts %d changes, the check finds %d", comp.Coverage.Changes, len(r.Items))
-			}
-			var got []string
-			for _, f := range comp.Findings {
-				if f.Rule == ruleTextChanged.ID || f.Rule == ruleOtherChanged.ID {
-					got = append(got, f.Rule+" "+f.Subject)
-				}
-			}
+			got := formattest.CheckAccounted(t, c, []coverage.Pair{{Base: input(base), Head: input(head)}}, comp)
 			if d := cmp.Diff(generic[tc.name], got); d != "" {
 				t.Errorf("generic findings (-want +got):\n%s", d)
 			}

@@ -1,6 +1,8 @@
 package formattest
 
 import (
+	"testing"
+
 	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/coverage"
 	"github.com/breakwater-dev/breakwater/internal/formats"
@@ -31,4 +33,31 @@ func Accounted[T interface {
 		formats.Account(checker, b, h, &c)
 		return c
 	}
+}
+
+// CheckAccounted fails t unless the findings of comp, the accounted
+// comparison of pairs, cover every changed path and comp counts them all.
+// It returns the findings of the checker's text and generic rules as "rule
+// subject", for the test to compare with those it expects: on realistic
+// edits they must be rare.
+func CheckAccounted(t testing.TB, checker *coverage.Checker, pairs []coverage.Pair, comp change.Comparison) []string {
+	t.Helper()
+	r := checker.Check(pairs, comp.Findings)
+	if len(r.Items) == 0 {
+		t.Fatal("no changes found")
+	}
+	for _, it := range r.Uncovered() {
+		t.Errorf("uncovered: %s %s %s", it.File, it.Kind, it.Path)
+	}
+	if comp.Coverage.Changes != len(r.Items) {
+		t.Errorf("the comparison counts %d changes, the check finds %d", comp.Coverage.Changes, len(r.Items))
+	}
+	spec := checker.Spec()
+	var generic []string
+	for _, f := range comp.Findings {
+		if f.Rule == spec.TextRule.ID || f.Rule == spec.OtherRule.ID {
+			generic = append(generic, f.Rule+" "+f.Subject)
+		}
+	}
+	return generic
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/coverage"
+	"github.com/breakwater-dev/breakwater/internal/formats/formattest"
 	"github.com/breakwater-dev/breakwater/internal/jsonpos"
 	"github.com/breakwater-dev/breakwater/internal/structdiff"
 )
@@ -118,22 +119,7 @@ func TestEveryChangeAccounted(t *testing.T) {
 		t.Run(p.name, func(t *testing.T) {
 			base, head := parse(t, "base.json", p.base), parse(t, "head.json", p.head)
 			comp := recordedAccounted(base, head)
-			r := c.Check([]coverage.Pair{{Base: input(base), Head: input(head)}}, comp.Findings)
-			if len(r.Items) == 0 {
-				t.Fatal("no changes found")
-			}
-			for _, it := range r.Uncovered() {
-				t.Errorf("uncovered: %s %s", it.Kind, it.Path)
-			}
-			if comp.Coverage.Changes != len(r.Items) {
-				t.Errorf("the comparison counts %d changes, the check finds %d", comp.Coverage.Changes, len(r.Items))
-			}
-			var got []string
-			for _, f := range comp.Findings {
-				if f.Rule == ruleTextChanged.ID || f.Rule == ruleOtherChanged.ID {
-					got = append(got, f.Rule+" "+f.Subject)
-				}
-			}
+			got := formattest.CheckAccounted(t, c, []coverage.Pair{{Base: input(base), Head: input(head)}}, comp)
 			if d := cmp.Diff(generic[p.name], got); d != "" {
 				t.Errorf("generic findings (-want +got):\n%s", d)
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/coverage"
 	"github.com/breakwater-dev/breakwater/internal/formats"
+	"github.com/breakwater-dev/breakwater/internal/formats/formattest"
 	"github.com/breakwater-dev/breakwater/internal/jsonpos"
 )
 
@@ -100,22 +101,7 @@ func TestEveryChangeAccounted(t *testing.T) {
 			base := s.base(t, sample)
 			head := s.head(t, base)
 			comp := recordedAccounted(base.parse(t), head.parse(t))
-			r := c.Check(pairs(t, base, head), comp.Findings)
-			if len(r.Items) == 0 {
-				t.Fatal("no changes found")
-			}
-			for _, it := range r.Uncovered() {
-				t.Errorf("uncovered: %s %s %s", it.File, it.Kind, it.Path)
-			}
-			if comp.Coverage.Changes != len(r.Items) {
-				t.Errorf("the comparison counts %d changes, the check finds %d", comp.Coverage.Changes, len(r.Items))
-			}
-			var got []string
-			for _, f := range comp.Findings {
-				if f.Rule == ruleTextChanged.ID || f.Rule == ruleOtherChanged.ID {
-					got = append(got, f.Rule+" "+f.Subject)
-				}
-			}
+			got := formattest.CheckAccounted(t, c, pairs(t, base, head), comp)
 			if d := cmp.Diff(generic[s.name], got); d != "" {
 				t.Errorf("generic findings (-want +got):\n%s", d)
 			}
