@@ -109,8 +109,8 @@ var (
 		FiresWhen: "A value changes that no other ckbk/… rule covers, including fields a newer template version adds.",
 		Why: "Breakwater has no rule for this value, so it cannot say what the change means for queued work and " +
 			"statistics; it reports it rather than stay silent, as a patch-level change every workspace receives with the update.",
-		Fix: "Review the change in the template. If it matters to workspaces, ask for a rule for it, or re-grade " +
-			"ckbk/other-changed for these paths in .github/breakwater.yml.",
+		Fix: "Review the change in the template. If it matters to workspaces, ask for a rule for it, or re-grade or ignore " +
+			"ckbk/other-changed in .github/breakwater.yml (rules, for some files with paths).",
 	}
 )
 

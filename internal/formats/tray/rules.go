@@ -178,8 +178,8 @@ var (
 		FiresWhen: "A value changes that no other tray/… rule covers, including fields a newer exporter adds.",
 		Why: "Breakwater has no rule for this value, so it cannot say what the change means for deployed instances; it " +
 			"reports it rather than stay silent, as a patch-level change that instances pick up with the release.",
-		Fix: "Review the change in the export. If it matters to deployed instances, ask for a rule for it, or re-grade " +
-			"tray/other-changed for these paths in .github/breakwater.yml.",
+		Fix: "Review the change in the export. If it matters to deployed instances, ask for a rule for it, or re-grade or ignore " +
+			"tray/other-changed in .github/breakwater.yml (rules, for some files with paths).",
 	}
 )
 

@@ -107,8 +107,8 @@ var (
 			"minor version, a task mapping, or a field a newer tool adds.",
 		Why: "Breakwater has no rule for this value, so it cannot say what the change means for running instances; it " +
 			"reports it rather than stay silent, as a patch-level change.",
-		Fix: "Review the change. If it matters to running instances or consumers, ask for a rule for it, or re-grade " +
-			"vnext/other-changed for these paths in .github/breakwater.yml.",
+		Fix: "Review the change. If it matters to running instances or consumers, ask for a rule for it, or re-grade or ignore " +
+			"vnext/other-changed in .github/breakwater.yml (rules, for some files with paths).",
 	}
 )
 
