@@ -71,6 +71,7 @@ const (
 	CatVersion        Category = "version"
 	CatInput          Category = "input"
 	CatArtifact       Category = "artifact" // a whole export: moved, removed
+	CatOther          Category = "other"    // what no precise rule classifies (…/other-changed)
 )
 
 // Upgrade is what a change forces on deployed instances.
@@ -226,12 +227,37 @@ type Finding struct {
 	// Slot names the integration slot the change is about, when it is
 	// about one; the upgrade plan reads it (which value an upgrade sends).
 	Slot *SlotRef `json:"slot,omitempty"`
+	// Covers are further values the finding speaks for, beyond the value at
+	// its pointer and what lies beneath it: the coverage check
+	// (internal/coverage) counts changes there as reported by it.
+	// tray/auth-service-version-changed points at one step and speaks for
+	// every step it counted; ckbk/role-renamed points at the new role and
+	// speaks for the base recipe too. Not part of the fingerprint, and not
+	// in the reports: it is the differ's bookkeeping.
+	Covers []Reach `json:"-"`
 	// HeadAnchor is, for a finding on the base side, the nearest enclosing
 	// value that still exists in the head version of the file: where a pull
 	// request annotation can land. Nil when the head has no such file.
 	HeadAnchor  *Location   `json:"-"`
 	Fingerprint string      `json:"fingerprint"`
 	Accepted    *Acceptance `json:"accepted,omitempty"`
+}
+
+// Reach is a value a finding speaks for (Finding.Covers): the pointer of
+// the value in the file of one side.
+type Reach struct {
+	Side    Side
+	File    string
+	Pointer string
+}
+
+// Cover records that f also speaks for the value at pointer in file, on
+// side, and returns f.
+func (f Finding) Cover(side Side, file string, pointers ...string) Finding {
+	for _, p := range pointers {
+		f.Covers = append(f.Covers, Reach{Side: side, File: file, Pointer: p})
+	}
+	return f
 }
 
 // SlotKind is the kind of slot a finding is about.
@@ -346,6 +372,27 @@ type Comparison struct {
 	Findings []Finding
 	// Base and Head are the versions the artifact declares itself, if any.
 	Base, Head *Declared
+	// Coverage counts the changes found in the artifact and how many of
+	// them only a format's generic rule reports (internal/coverage).
+	Coverage Coverage
+}
+
+// Coverage counts what the structural comparison of two versions found:
+// every changed path once formatting, key order, the order of arrays whose
+// order means nothing and the volatile fields a format declares are set
+// aside (docs/formats.md, "Every change accounted for").
+type Coverage struct {
+	// Changes are the changed paths. Each is covered by a finding: of a
+	// precise rule, of the format's text rule, or of its generic rule.
+	Changes int `json:"changes"`
+	// Generic are the changes no precise rule classifies: the format's
+	// …/other-changed rule reports them.
+	Generic int `json:"generic"`
+}
+
+// Add sums two counts.
+func (c Coverage) Add(o Coverage) Coverage {
+	return Coverage{Changes: c.Changes + o.Changes, Generic: c.Generic + o.Generic}
 }
 
 // InputError is input the tool cannot compare: invalid JSON, an unknown

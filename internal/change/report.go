@@ -82,6 +82,9 @@ type Summary struct {
 	// Compared is what the run compared, so that no report can pass on
 	// nothing without saying so.
 	Compared Compared `json:"compared"`
+	// Coverage counts the changes found in the compared pairs and those only
+	// a generic rule reports: "12 changes, all classified".
+	Coverage Coverage `json:"coverage"`
 }
 
 // Compared counts what a run compared.

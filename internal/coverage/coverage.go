@@ -7,12 +7,16 @@
 // beneath it. A format widens that for rules whose findings speak about a
 // whole element but point at one part of it (tray/workflow-changed points
 // at the first changed step and covers the workflow) by declaring Extents.
-// A finding beneath a change never covers the change: a finding about one
-// scope of a removed slot does not account for the slot.
+// A finding that speaks for values elsewhere lists them in its Covers
+// (change.Finding.Covers): a service-version change counted over many
+// steps, a renamed recipe's base side. A finding beneath a change never
+// covers the change: a finding about one scope of a removed slot does not
+// account for the slot.
 //
 // What no finding covers is classified as text shown to people (a declared
-// list of paths per format) or as anything else, so a format can report it
-// with its own two rules (TextRule and OtherRule): nothing changes silently.
+// list of paths per format) or as anything else, and Findings reports it
+// with the format's own two rules (TextRule and OtherRule): nothing
+// changes silently.
 package coverage
 
 import (
@@ -181,6 +185,10 @@ func (c *Checker) Spec() Spec { return c.spec }
 // (the file was added or removed).
 type Pair struct {
 	Base, Head structdiff.Input
+	// Path is the file's path in its artifact (a package member's path),
+	// which the subjects of generic findings start with; "" for the one
+	// file of a single-file artifact.
+	Path string
 }
 
 func (p Pair) file(side change.Side) string {
@@ -219,6 +227,9 @@ type Item struct {
 	// CoveredBy are the IDs of the rules whose findings cover the change,
 	// sorted; empty when none does.
 	CoveredBy []string
+
+	path       string // Pair.Path
+	base, head *jsonpos.Doc
 }
 
 // Report is the coverage of one comparison.
@@ -248,7 +259,8 @@ type claim struct{ pointer, rule string }
 
 // Check diffs every pair and matches the changes against findings. A
 // finding is matched to the pair whose file on its side has the finding's
-// File; findings in other files (a package.json version) claim nothing.
+// File, and so is each value it Covers; findings in other files (a
+// package.json version) claim nothing.
 func (c *Checker) Check(pairs []Pair, findings []change.Finding) Report {
 	r := Report{Duplicates: map[string][]structdiff.Duplicate{}}
 	type key struct {
@@ -268,27 +280,36 @@ func (c *Checker) Check(pairs []Pair, findings []change.Finding) Report {
 		side change.Side
 	}
 	extended := map[sideOf][]claim{}
-	for _, f := range findings {
-		side := f.Side
+	claimAt := func(rule string, side change.Side, file, pointer string, widen bool) {
 		if side != change.Base {
 			side = change.Head
 		}
-		cl := byFile[key{f.File, side}]
+		cl := byFile[key{file, side}]
 		if cl == nil {
-			continue
+			return
 		}
 		for i, p := range pairs {
-			if p.file(side) != f.File {
+			if p.file(side) != file {
 				continue
 			}
 			in := p.Head
 			if side == change.Base {
 				in = p.Base
 			}
-			for _, ptr := range c.extend(f.Rule, in.At, f.Pointer) {
-				cl[ptr] = append(cl[ptr], f.Rule)
-				extended[sideOf{i, side}] = append(extended[sideOf{i, side}], claim{ptr, f.Rule})
+			ptrs := []string{pointer}
+			if widen {
+				ptrs = c.extend(rule, in.At, pointer)
 			}
+			for _, ptr := range ptrs {
+				cl[ptr] = append(cl[ptr], rule)
+				extended[sideOf{i, side}] = append(extended[sideOf{i, side}], claim{ptr, rule})
+			}
+		}
+	}
+	for _, f := range findings {
+		claimAt(f.Rule, f.Side, f.File, f.Pointer, true)
+		for _, r := range f.Covers {
+			claimAt(f.Rule, r.Side, r.File, r.Pointer, false)
 		}
 	}
 	// Findings also claim the identity path of what they point at, so a
@@ -330,7 +351,7 @@ func (c *Checker) Check(pairs []Pair, findings []change.Finding) Report {
 		bcl, hcl := byFile[key{p.file(change.Base), change.Base}], byFile[key{p.file(change.Head), change.Head}]
 		items := make([]Item, len(res.Changes))
 		for i, ch := range res.Changes {
-			items[i] = Item{File: file, Change: ch, Class: c.classify(ch)}
+			items[i] = Item{File: file, Change: ch, Class: c.classify(ch), path: p.Path, base: p.Base.Doc, head: p.Head.Doc}
 			var by []string
 			if ch.BaseValue != nil {
 				by = append(by, covering(bcl, ch.Base)...)

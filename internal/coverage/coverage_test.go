@@ -1,6 +1,7 @@
 package coverage
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -139,4 +140,80 @@ func TestNewRejects(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+}
+
+// A finding speaks for what it Covers, on either side, and only for that.
+func TestCovers(t *testing.T) {
+	c, err := New(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := doc(t, "b.json", `{"slots": [{"key": "old", "v": 1}], "meta": 1, "other": 1}`)
+	head := doc(t, "h.json", `{"slots": [{"key": "new", "v": 1}], "meta": 2, "other": 2}`)
+	renamed := finding("t/renamed", "h.json", "/slots/0/key", change.Head).
+		Cover(change.Base, "b.json", "/slots/0").Cover(change.Head, "h.json", "/slots/0")
+	counted := finding("t/counted", "h.json", "/none", change.Head).Cover(change.Head, "h.json", "/meta")
+	r := c.Check([]Pair{{Base: structdiff.Input{Doc: base}, Head: structdiff.Input{Doc: head}}}, []change.Finding{renamed, counted})
+	want := []row{
+		{"/meta", "other", "t/counted"},
+		{"/other", "other", ""},
+		{"/slots[key=new]", "other", "t/renamed"},
+		{"/slots[key=old]", "other", "t/renamed"},
+	}
+	if d := cmp.Diff(want, rows(r)); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+// What nothing covers becomes a finding of the generic rules: located in
+// the file, identified by its identity path, with normalised values.
+func TestFindings(t *testing.T) {
+	c, err := New(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := doc(t, "b.json", `{"slots": [{"key": "b", "title": "B"}], "gone": {"x": [1]}, "meta": 1}`)
+	head := doc(t, "h.json", "{\"slots\": [{\"key\": \"b\", \"title\": \"B2\"}],\n \"meta\": 2, \"new\": {\"z\": 1, \"a\": [2]}}")
+	r := c.Check([]Pair{{Base: structdiff.Input{Doc: base}, Head: structdiff.Input{Doc: head}, Path: "pkg/h.json"}}, nil)
+	type brief struct {
+		Rule, Subject, File, Pointer string
+		Line, Column                 int
+		Side                         change.Side
+		Message, Before, After       string
+	}
+	var got []brief
+	for _, f := range c.Findings(r, "t:artifact") {
+		if f.Artifact != "t:artifact" {
+			t.Errorf("artifact %q", f.Artifact)
+		}
+		got = append(got, brief{f.Rule, f.Subject, f.File, f.Pointer, f.Line, f.Column, f.Side, f.Message,
+			canonicalJSON(t, f.Before), canonicalJSON(t, f.After)})
+	}
+	want := []brief{
+		{"t/other-changed", "pkg/h.json#/gone", "b.json", "/gone", 1, 49, change.Base,
+			"The value at pkg/h.json#/gone (an object) is removed; no other t/… rule covers it.", "", ""},
+		{"t/other-changed", "pkg/h.json#/meta", "h.json", "/meta", 2, 10, change.Head,
+			"The value at pkg/h.json#/meta changes; no other t/… rule covers it.", "1", "2"},
+		{"t/other-changed", "pkg/h.json#/new", "h.json", "/new", 2, 20, change.Head,
+			"The value at pkg/h.json#/new (an object) is added; no other t/… rule covers it.", "", ""},
+		{"t/text-changed", "pkg/h.json#/slots[key=b]/title", "h.json", "/slots/0/title", 1, 34, change.Head,
+			"Text shown to people changes at pkg/h.json#/slots[key=b]/title.", `"B"`, `"B2"`},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	if cov := c.Coverage(r); cov != (change.Coverage{Changes: 4, Generic: 3}) {
+		t.Errorf("coverage %+v, want 4 changes, 3 generic", cov)
+	}
+}
+
+func canonicalJSON(t *testing.T, v any) string {
+	if v == nil {
+		return ""
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -136,7 +136,7 @@ func (c *comparison) byPath(ctx context.Context, bu, hu *unit) (outcome, error) 
 	case b.art != nil && h.art != nil && b.format.Name() == h.format.Name() &&
 		(b.identity == h.identity || b.identity == "" || h.identity == ""):
 		c.count(b.files, h.files)
-		o.comps = append(o.comps, diff(b, h))
+		o.comps = append(o.comps, c.diff(b, h))
 	default:
 		for _, x := range []*loaded{b, h} {
 			if x.art != nil {
@@ -159,7 +159,7 @@ func (c *comparison) repair(ctx context.Context, bc, hc *candidate, moved bool) 
 		return change.Comparison{}, fmt.Errorf("%s or %s changed while it was being compared", bc.unit.name(), hc.unit.name())
 	}
 	c.count(b.files, h.files)
-	comp := diff(b, h)
+	comp := c.diff(b, h)
 	if moved {
 		r, _ := c.e.rules.Rule(rules.ArtifactMoved)
 		from, to := bc.unit.name(), hc.unit.name()
@@ -249,10 +249,12 @@ func (c *comparison) candidateOf(x *loaded) *candidate {
 	return cd
 }
 
-// diff compares a loaded pair and anchors the base side's findings in the
-// head file, where a pull request can show them.
-func diff(b, h *loaded) change.Comparison {
+// diff compares a loaded pair, accounts for every change in it (what no
+// rule covers falls to the format's generic rules) and anchors the base
+// side's findings in the head file, where a pull request can show them.
+func (c *comparison) diff(b, h *loaded) change.Comparison {
 	comp := h.format.Diff(b.art, h.art)
+	formats.Account(c.e.checkers[h.format.Name()], b.art, h.art, &comp)
 	for i := range comp.Findings {
 		f := &comp.Findings[i]
 		if f.Side != change.Base {

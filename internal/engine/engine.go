@@ -13,6 +13,7 @@ import (
 
 	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/config"
+	"github.com/breakwater-dev/breakwater/internal/coverage"
 	"github.com/breakwater-dev/breakwater/internal/formats"
 	"github.com/breakwater-dev/breakwater/internal/formats/registry"
 	"github.com/breakwater-dev/breakwater/internal/rules"
@@ -23,6 +24,9 @@ import (
 type Engine struct {
 	formats *formats.Registry
 	rules   *rules.Catalogue
+	// checkers account for every change of each format's pairs, by format
+	// name (internal/coverage).
+	checkers map[string]*coverage.Checker
 	// workers bounds the artifacts in flight at once, and so the parsed
 	// documents held in memory.
 	workers int
@@ -34,14 +38,20 @@ type preparer interface{ Prepare() error }
 // New builds an engine over the registry's formats.
 func New() (*Engine, error) {
 	reg := registry.Default()
+	checkers := map[string]*coverage.Checker{}
 	for _, f := range reg.All() {
 		if p, ok := f.(preparer); ok {
 			if err := p.Prepare(); err != nil {
 				return nil, fmt.Errorf("preparing the %s format: %w", f.Name(), err)
 			}
 		}
+		c, err := coverage.New(f.Coverage())
+		if err != nil {
+			return nil, fmt.Errorf("the %s format's coverage declaration: %w", f.Name(), err)
+		}
+		checkers[f.Name()] = c
 	}
-	return &Engine{formats: reg, rules: rules.ForFormats(reg), workers: 4}, nil
+	return &Engine{formats: reg, rules: rules.ForFormats(reg), checkers: checkers, workers: 4}, nil
 }
 
 // Rules is the engine's rule catalogue.

@@ -362,8 +362,9 @@ func TestMovesArePairedByIdentity(t *testing.T) {
 		{"a vNext package moved", prefixed(corePackage(t, "", "", ""), "pkg/", "packages/core/"), corePackage(t, "", "", ""),
 			[]string{"artifact/moved"}},
 		// Same path, another identity, and no partner elsewhere: the same
-		// file, compared as such.
-		{"identity changed in place", files{"s.json": traySolution("s1")}, files{"s.json": traySolution("s9")}, nil},
+		// file, compared as such; no rule but the generic one knows what a
+		// new solution id means.
+		{"identity changed in place", files{"s.json": traySolution("s1")}, files{"s.json": traySolution("s9")}, []string{"tray/other-changed"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -431,6 +432,35 @@ func TestBaseFindingsAreAnchoredInTheHead(t *testing.T) {
 	}
 	if a := removal.HeadAnchor; a.File != "side/b.json" || a.Line != 1 || a.Pointer != removal.Pointer {
 		t.Errorf("anchor %+v, want the moved head file", a)
+	}
+}
+
+// Every change of a compared pair is accounted for: what no rule covers is
+// a finding of the format's generic rule, located like any finding (a
+// removal anchored in the head), and the summary counts the changes.
+func TestEveryChangeAccounted(t *testing.T) {
+	e := newEngine(t)
+	base := strings.Replace(trayBase, `"name": "S",`, `"name": "S", "x_gone": {"a": 1}, "x_level": 1,`, 1)
+	head := strings.Replace(trayHead, `"name": "S",`, `"name": "Slack sync", "x_level": 2,`, 1)
+	r := mustRun(t, e, files{"s.json": base}, files{"s.json": head}, Request{})
+	got := map[string]string{}
+	for _, f := range r.Report.Changes {
+		got[f.Subject] = f.Rule
+		if f.Rule == "tray/other-changed" && f.Side == change.Base && (f.HeadAnchor == nil || f.HeadAnchor.File != "side/s.json") {
+			t.Errorf("removal %s is not anchored in the head: %+v", f.Subject, f.HeadAnchor)
+		}
+	}
+	want := map[string]string{
+		"auth_slots[external_slack]/scopes": "tray/auth-scopes-added",
+		"/solution/name":                    "tray/text-changed",
+		"/solution/x_gone":                  "tray/other-changed",
+		"/solution/x_level":                 "tray/other-changed",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if c := r.Report.Summary.Coverage; c != (change.Coverage{Changes: 4, Generic: 2}) {
+		t.Errorf("coverage %+v, want 4 changes, 2 generic", c)
 	}
 }
 

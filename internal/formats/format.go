@@ -6,7 +6,9 @@ import (
 	"strings"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
+	"github.com/breakwater-dev/breakwater/internal/coverage"
 	"github.com/breakwater-dev/breakwater/internal/jsonpos"
+	"github.com/breakwater-dev/breakwater/internal/structdiff"
 )
 
 // Format is one platform's export format. Each platform package implements
@@ -33,6 +35,11 @@ type Format interface {
 	// Diff compares two versions of an artifact Parse returned; either may
 	// be nil (the artifact was added or removed).
 	Diff(base, head Artifact) change.Comparison
+	// Coverage declares how the format accounts for every change
+	// (internal/coverage, docs/formats.md): its normalisation, the values
+	// that are text shown to people, how far its rules' findings reach, and
+	// the two rules that report what no other rule does.
+	Coverage() coverage.Spec
 }
 
 // Packager is a Format whose artifacts can be directories: a file named
@@ -52,6 +59,19 @@ type Artifact interface {
 	// paths ("tray:solution/4f1c…", "ckbk:Poll"), or "" when it has none
 	// that can be trusted to find the artifact again after a move.
 	Identity() string
+	// Documents are the artifact's parsed files, as the coverage check
+	// compares them with the other version's.
+	Documents() []Document
+}
+
+// Document is one parsed file of an artifact as the coverage check
+// compares it.
+type Document struct {
+	// Path pairs the file with the other version's: its path in a package;
+	// "" for the one file of a single-file artifact, which pairs with the
+	// other version's one file whatever its name.
+	Path string
+	structdiff.Input
 }
 
 // Input is what Parse reads.
@@ -217,6 +237,8 @@ type Meta struct {
 	Exts       []string
 	// Recognise reports whether a parsed file is of the format.
 	Recognise func(root *jsonpos.Value) bool
+	// CoverageSpec is the format's coverage declaration.
+	CoverageSpec func() coverage.Spec
 }
 
 func (m Meta) Name() string                    { return m.FormatName }
@@ -225,6 +247,7 @@ func (m Meta) Family() change.Family           { return m.Doc }
 func (m Meta) Rules() []change.Rule            { return m.RuleSet() }
 func (m Meta) Extensions() []string            { return slices.Clone(m.Exts) }
 func (m Meta) Detect(root *jsonpos.Value) bool { return m.Recognise(root) }
+func (m Meta) Coverage() coverage.Spec         { return m.CoverageSpec() }
 
 // Parse parses the input's one file.
 func (f FileFormat[T]) Parse(in Input) (Artifact, error) {

@@ -26,8 +26,8 @@ func WorkflowCommands(w io.Writer, r *change.Report) error {
 	}
 	bw := bufio.NewWriter(w)
 	_, line := verdict(r)
-	fmt.Fprintf(bw, "breakwater: %s. Required bump: %s, declared: %s; findings: %s; compared: %s.\n", line, r.Summary.RequiredBump, r.Summary.DeclaredBump, countsLine(r),
-		comparedLine(r.Summary.Compared, workflowcmd.EscapeData))
+	fmt.Fprintf(bw, "breakwater: %s. Required bump: %s, declared: %s; findings: %s; compared: %s; coverage: %s.\n", line, r.Summary.RequiredBump, r.Summary.DeclaredBump, countsLine(r),
+		comparedLine(r.Summary.Compared, workflowcmd.EscapeData), coverageLine(r.Summary.Coverage))
 
 	groups := partition(r)
 	emitted := map[string]int{}

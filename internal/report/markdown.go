@@ -184,7 +184,8 @@ func mdHeader(r *change.Report, opts MarkdownOptions) string {
 		fmt.Fprintf(&b, " (%s → %s)", mdVersion(s.BaseVersion), mdVersion(s.HeadVersion))
 	}
 	fmt.Fprintf(&b, " · **findings:** %s\n\n", countsLine(r))
-	fmt.Fprintf(&b, "**Compared:** %s\n", comparedLine(r.Summary.Compared, func(s string) string { return mdCode(s) }))
+	fmt.Fprintf(&b, "**Compared:** %s · **coverage:** %s\n", comparedLine(r.Summary.Compared, func(s string) string { return mdCode(s) }),
+		coverageLine(r.Summary.Coverage))
 	return b.String()
 }
 

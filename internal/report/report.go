@@ -189,6 +189,19 @@ func comparedLine(c change.Compared, quote func(string) string) string {
 	return s
 }
 
+// coverageLine says how many changes the compared artifacts hold and how
+// many of them only a generic rule reports (docs/formats.md, "Every change
+// accounted for"): "12 changes, all classified".
+func coverageLine(c change.Coverage) string {
+	switch {
+	case c.Changes == 0:
+		return "no changes in the artifacts compared on both sides"
+	case c.Generic == 0:
+		return plural(c.Changes, "change", "changes") + ", all classified"
+	}
+	return fmt.Sprintf("%s, %d of them reported only by a generic …/other-changed rule", plural(c.Changes, "change", "changes"), c.Generic)
+}
+
 // maxValueJSON caps a before or after value in the JSON and SARIF reports:
 // a 50 MB default value must not be copied whole into every report. The
 // fingerprint was computed from the whole value.

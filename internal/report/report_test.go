@@ -66,6 +66,10 @@ var book = fakeBook{
 		ID: "ckbk/userdata-added", Severity: change.Info, Category: change.CatUserData, Upgrade: change.Lazy,
 		FiresWhen: "a new UserData entry",
 	},
+	"tray/other-changed": {
+		ID: "tray/other-changed", Severity: change.Info, Category: change.CatOther, Upgrade: change.Lazy,
+		FiresWhen: "a value changes that no other tray/… rule covers",
+	},
 	"vnext/state-removed": {
 		ID: "vnext/state-removed", Severity: change.Breaking, Category: change.CatWorkflow, Upgrade: change.Manual,
 		FiresWhen: "a state disappears (running instances may sit in it)",
@@ -160,9 +164,13 @@ func fixtureReport() *change.Report {
 		finding("ckbk/userdata-added", "ckbk:Poll", "userData[reminderHour]",
 			"recipes/poll.ckbk", "/userData/reminderHour", 201, 5, change.Head,
 			`new UserData entry reminderHour`, nil, "9"),
+		finding("tray/other-changed", "tray:solution/Dropbox Sync", "/solution/x_retention_days",
+			"exports/dropbox/solution.json", "/solution/x_retention_days", 12, 27, change.Head,
+			`The value at /solution/x_retention_days changes; no other tray/… rule covers it.`, 30, 90),
 	}}
 	r.Summary.BaseVersion, r.Summary.HeadVersion = "1.4.0", "1.5.0"
 	r.Summary.Compared = change.Compared{Base: "octo-org/integrations@1a2b3c4", Head: "octo-org/integrations@5d6e7f8", Artifacts: 4, BaseFiles: 14, HeadFiles: 14, Skipped: 2}
+	r.Summary.Coverage = change.Coverage{Changes: 14, Generic: 1}
 	return summarize(r, change.BumpMajor, change.BumpMinor, "breaking")
 }
 
@@ -184,6 +192,7 @@ func hostileReport() *change.Report {
 	r := &change.Report{Version: change.ReportFormatVersion, Changes: []change.Finding{f, a}}
 	r.Summary.BaseVersion, r.Summary.HeadVersion = "1.0.0 <b>", "@octocat"
 	r.Summary.Compared = change.Compared{Base: "`x` <b>@octocat</b>\n::error::pwned", Head: "\x1b[31mred", Artifacts: 2, BaseFiles: 2, HeadFiles: 2}
+	r.Summary.Coverage = change.Coverage{Changes: 2}
 	return summarize(r, change.BumpMajor, change.BumpUnknown, "breaking")
 }
 
@@ -330,7 +339,7 @@ func TestTextHidesInfoUnlessVerbose(t *testing.T) {
 		if listed != verbose {
 			t.Errorf("verbose=%v: info finding listed=%v\n%s", verbose, listed, out)
 		}
-		if !strings.Contains(out, "INFO (3)") {
+		if !strings.Contains(out, "INFO (4)") {
 			t.Errorf("verbose=%v: info findings not counted:\n%s", verbose, out)
 		}
 		if strings.Contains(out, "\x1b") {

@@ -44,6 +44,9 @@ type (
 		// Compared says what was compared: a log with no results must not
 		// read as a pass when nothing was.
 		Compared change.Compared `json:"compared"`
+		// Coverage counts the changes found and those only a generic rule
+		// reports.
+		Coverage change.Coverage `json:"coverage"`
 	}
 	sarifTool struct {
 		Driver sarifDriver `json:"driver"`
@@ -174,7 +177,7 @@ func SARIF(w io.Writer, r *change.Report, book RuleBook, tool ToolInfo) error {
 			Results: results,
 			// jsonpos counts columns in characters.
 			ColumnKind: "unicodeCodePoints",
-			Properties: sarifRunProps{Compared: r.Summary.Compared},
+			Properties: sarifRunProps{Compared: r.Summary.Compared, Coverage: r.Summary.Coverage},
 		}},
 	}
 	enc := json.NewEncoder(w)

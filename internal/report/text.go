@@ -58,6 +58,7 @@ func Text(w io.Writer, r *change.Report, book RuleBook, opts TextOptions) error 
 	fmt.Fprintf(bw, "  required bump: %s, declared: %s%s\n", r.Summary.RequiredBump, r.Summary.DeclaredBump, textVersions(r.Summary))
 	fmt.Fprintf(bw, "  findings: %s\n", countsLine(r))
 	fmt.Fprintf(bw, "  compared: %s\n", comparedLine(r.Summary.Compared, termText))
+	fmt.Fprintf(bw, "  coverage: %s\n", coverageLine(r.Summary.Coverage))
 
 	groups := partition(r)
 	for c := range numClasses {

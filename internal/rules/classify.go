@@ -24,6 +24,10 @@ import (
 //  4. summary: the bumps, the counts and the verdict.
 func (c *Catalogue) Classify(comps []change.Comparison, fallbackBase, fallbackHead *change.Declared, p Policy) *change.Report {
 	all, groups, required := c.overridden(comps, fallbackBase, fallbackHead, p)
+	var covered change.Coverage
+	for _, comp := range comps {
+		covered = covered.Add(comp.Coverage)
+	}
 	vf, declared, from := c.versions(groups, p)
 	all = append(all, vf...)
 	c.settle(all, p)
@@ -34,6 +38,7 @@ func (c *Catalogue) Classify(comps []change.Comparison, fallbackBase, fallbackHe
 	}
 	s := &r.Summary
 	s.RequiredBump, s.DeclaredBump = required, declared
+	s.Coverage = covered
 	if from[0] != nil {
 		s.BaseVersion = from[0].Version
 	}

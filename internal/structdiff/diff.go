@@ -48,8 +48,11 @@ type Change struct {
 	// the value: BaseValue or HeadValue non-nil.
 	Base, Head           string
 	BaseValue, HeadValue *jsonpos.Value
-	// Before and After summarise the values: canonical JSON when it is
-	// short, else "#" and a hash of the normalised value; "" where absent.
+	// Before and After summarise the values as the walk compares them:
+	// canonical JSON (keys sorted, unordered arrays sorted, ignored and
+	// empty members left out) when it is short, else "#" and a hash of the
+	// normalised value; "" where absent. Neither depends on how the file is
+	// written.
 	Before, After string
 
 	shape  []Token
@@ -246,32 +249,16 @@ func (w *walker) emit(k Kind, n *node, b, h *jsonpos.Value) {
 	if b != nil {
 		c.Base = bp
 		if k != Reordered {
-			c.Before = w.bs.summary(n, w.bsrc, b)
+			c.Before = w.bs.summary(n, b)
 		}
 	}
 	if h != nil {
 		c.Head = hp
 		if k != Reordered {
-			c.After = w.hs.summary(n, w.hsrc, h)
+			c.After = w.hs.summary(n, h)
 		}
 	}
 	w.changes = append(w.changes, c)
-}
-
-// maxSummary bounds the canonical JSON a change carries; longer values are
-// summarised by their hash.
-const maxSummary = 120
-
-func (sd *side) summary(n *node, src []byte, v *jsonpos.Value) string {
-	if v.Kind == jsonpos.Array || v.Kind == jsonpos.Object {
-		if v.Off >= 0 && v.Off < len(src) && valueEnd(src, v)-v.Off > 4*maxSummary {
-			return fmt.Sprintf("#%016x", sd.hash(n, v))
-		}
-	}
-	if c := jsonpos.Canonical(v); len(c) <= maxSummary {
-		return c
-	}
-	return fmt.Sprintf("#%016x", sd.hash(n, v))
 }
 
 // walk compares b and h, both present, at node n; it reports whether they

@@ -58,6 +58,16 @@ func FuzzDiff(f *testing.F) {
 				if r := d.Diff(in(da), in(di)); len(r.Changes) != 0 {
 					t.Fatalf("re-indenting is a change: %v", r.Changes[0])
 				}
+				// Nor does it change what the changes say.
+				plain, re := d.Diff(in(da), in(db)), d.Diff(in(di), in(db))
+				if len(plain.Changes) != len(re.Changes) {
+					t.Fatalf("re-indenting the base finds %d changes, not %d", len(re.Changes), len(plain.Changes))
+				}
+				for i, c := range plain.Changes {
+					if r := re.Changes[i]; r.String() != c.String() || r.Before != c.Before {
+						t.Fatalf("re-indenting the base turns %v (%s) into %v (%s)", c, c.Before, r, r.Before)
+					}
+				}
 			}
 		}
 		ab, ba := d.Diff(in(da), in(db)), d.Diff(in(db), in(da))

@@ -214,49 +214,26 @@ func sequence(spec *arraySpec, ps []pair) string {
 }
 
 // duplicates pairs the elements of one identity when a side holds more
-// than one: equal elements first, then the others in the order of their
-// content hashes, so the result never depends on the order in the file.
+// than one, as PairByContent does, so the result never depends on the order
+// in the file.
 func (w *walker) duplicates(spec *arraySpec, el *node, id ident, b *jsonpos.Value, bm []int, h *jsonpos.Value, hm []int) []pair {
-	type member struct {
-		i    int
-		hash uint64
-	}
-	hashed := func(sd *side, v *jsonpos.Value, idx []int) []member {
-		out := make([]member, len(idx))
+	hashes := func(sd *side, v *jsonpos.Value, idx []int) []uint64 {
+		out := make([]uint64, len(idx))
 		for k, i := range idx {
-			out[k] = member{i, sd.hash(el, &v.Kids[i])}
+			out[k] = sd.hash(el, &v.Kids[i])
 		}
-		slices.SortStableFunc(out, func(x, y member) int { return cmp.Compare(x.hash, y.hash) })
 		return out
 	}
-	bs, hs := hashed(w.bs, b, bm), hashed(w.hs, h, hm)
 	var pairs []pair
-	var restB, restH []member
-	i, j := 0, 0
-	for i < len(bs) && j < len(hs) {
-		switch {
-		case bs[i].hash == hs[j].hash:
-			pairs = append(pairs, pair{bi: bs[i].i, hi: hs[j].i})
-			i++
-			j++
-		case bs[i].hash < hs[j].hash:
-			restB = append(restB, bs[i])
-			i++
-		default:
-			restH = append(restH, hs[j])
-			j++
+	for _, p := range PairByContent(hashes(w.bs, b, bm), hashes(w.hs, h, hm)) {
+		pr := pair{bi: -1, hi: -1}
+		if p[0] >= 0 {
+			pr.bi = bm[p[0]]
 		}
-	}
-	restB, restH = append(restB, bs[i:]...), append(restH, hs[j:]...)
-	for len(restB) > 0 && len(restH) > 0 {
-		pairs = append(pairs, pair{bi: restB[0].i, hi: restH[0].i})
-		restB, restH = restB[1:], restH[1:]
-	}
-	for _, m := range restB {
-		pairs = append(pairs, pair{bi: m.i, hi: -1})
-	}
-	for _, m := range restH {
-		pairs = append(pairs, pair{bi: -1, hi: m.i})
+		if p[1] >= 0 {
+			pr.hi = hm[p[1]]
+		}
+		pairs = append(pairs, pr)
 	}
 	for k := range pairs {
 		pairs[k].id, pairs[k].ordinal = id, k+1
@@ -281,6 +258,58 @@ func (w *walker) duplicates(spec *arraySpec, el *node, id ident, b *jsonpos.Valu
 			d.Picked = append(d.Picked, pk)
 		}
 		w.dups = append(w.dups, d)
+	}
+	return pairs
+}
+
+// PairByContent pairs the elements that share one identity, given the
+// content hash of each on either side (Identifier.Hash): equal elements
+// first, then the others in the order of their hashes; what is left on one
+// side stays alone (-1 on the other). It returns index pairs into base and
+// head in the order the walk numbers them ("", "#2", "#3"…). Formats pair
+// their own duplicates with it, so that findings and coverage agree and
+// neither depends on the order of the file.
+func PairByContent(base, head []uint64) [][2]int {
+	type member struct {
+		i    int
+		hash uint64
+	}
+	sorted := func(hs []uint64) []member {
+		out := make([]member, len(hs))
+		for i, h := range hs {
+			out[i] = member{i, h}
+		}
+		slices.SortStableFunc(out, func(x, y member) int { return cmp.Compare(x.hash, y.hash) })
+		return out
+	}
+	bs, hs := sorted(base), sorted(head)
+	var pairs [][2]int
+	var restB, restH []member
+	i, j := 0, 0
+	for i < len(bs) && j < len(hs) {
+		switch {
+		case bs[i].hash == hs[j].hash:
+			pairs = append(pairs, [2]int{bs[i].i, hs[j].i})
+			i++
+			j++
+		case bs[i].hash < hs[j].hash:
+			restB = append(restB, bs[i])
+			i++
+		default:
+			restH = append(restH, hs[j])
+			j++
+		}
+	}
+	restB, restH = append(restB, bs[i:]...), append(restH, hs[j:]...)
+	for len(restB) > 0 && len(restH) > 0 {
+		pairs = append(pairs, [2]int{restB[0].i, restH[0].i})
+		restB, restH = restB[1:], restH[1:]
+	}
+	for _, m := range restB {
+		pairs = append(pairs, [2]int{m.i, -1})
+	}
+	for _, m := range restH {
+		pairs = append(pairs, [2]int{-1, m.i})
 	}
 	return pairs
 }

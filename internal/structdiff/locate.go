@@ -39,9 +39,28 @@ func (d *Differ) NewIdentifier(in Input) *Identifier {
 
 // Identify is Differ.Identify for the Identifier's document.
 func (id *Identifier) Identify(pointer string) string {
+	path, _, _ := id.follow(pointer)
+	return path
+}
+
+// Hash is the content hash of the value at pointer as the walk compares
+// it (ignored members left out, sets in any order, references by what they
+// name): equal for values Diff finds equal, whatever the layout. ok is
+// false when the pointer leads nowhere in the compared value.
+func (id *Identifier) Hash(pointer string) (hash uint64, ok bool) {
+	_, v, n := id.follow(pointer)
+	if v == nil {
+		return 0, false
+	}
+	return id.sd.hash(n, v), true
+}
+
+// follow walks pointer through the document: the identity path, and the
+// value and automaton node it leads to (v nil when it leads nowhere).
+func (id *Identifier) follow(pointer string) (string, *jsonpos.Value, *node) {
 	at := id.in.At
 	if !strings.HasPrefix(pointer, at) || (len(pointer) > len(at) && pointer[len(at)] != '/') {
-		return pointer
+		return pointer, nil, nil
 	}
 	v, n := id.root, id.d.root
 	var out strings.Builder
@@ -68,7 +87,7 @@ func (id *Identifier) Identify(pointer string) string {
 		}
 		v, n = &v.Kids[i], el
 	}
-	return out.String()
+	return out.String(), v, n
 }
 
 func (id *Identifier) selector(spec *arraySpec, el *node, arr *jsonpos.Value, i int) string {

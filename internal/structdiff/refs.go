@@ -26,44 +26,50 @@ type Reference struct {
 }
 
 // side is what the walk knows of one side beyond its tree: for each
-// reference, which elements each key value names.
+// reference, which elements each key value names. The index of a reference
+// is built the first time a value of it is met: most comparisons meet none
+// (no caller changed), and indexing a large array is not free.
 type side struct {
-	refs []map[string]string // per reference: canonical key value → the named identities
+	d    *Differ
+	root *jsonpos.Value
+	refs []map[string]string // per reference: canonical key value → the named identities; nil until built
 }
 
-// side indexes the referenced arrays of the document whose compared value
+// side prepares the reference indexes of the document whose compared value
 // is root.
 func (d *Differ) side(root *jsonpos.Value) *side {
-	sd := &side{refs: make([]map[string]string, len(d.refs))}
-	for i, r := range d.refs {
-		arr := root.Find(r.Array)
-		m := map[string]string{}
-		sd.refs[i] = m
-		if !arr.Is(jsonpos.Array) {
-			continue
-		}
-		n := d.at(PointerTokens(r.Array))
-		if n.array == nil {
-			continue
-		}
-		named := map[string][]string{}
-		for k := range arr.Kids {
-			el := &arr.Kids[k]
-			kv := el.Get(r.Key)
-			if kv == nil || kv.Kind == jsonpos.Array || kv.Kind == jsonpos.Object || kv.Kind == jsonpos.Null {
-				continue
-			}
-			// Elements are identified without references: a reference
-			// chain could otherwise loop.
-			id := (&side{}).identify(n.array, n.elem, el)
-			named[jsonpos.Canonical(kv)] = append(named[jsonpos.Canonical(kv)], id.selector(n.array, 1))
-		}
-		for k, ids := range named {
-			slices.Sort(ids)
-			m[k] = strings.Join(slices.Compact(ids), "")
-		}
+	return &side{d: d, root: root, refs: make([]map[string]string, len(d.refs))}
+}
+
+// index builds the index of reference i.
+func (sd *side) index(i int) map[string]string {
+	r := sd.d.refs[i]
+	m := map[string]string{}
+	arr := sd.root.Find(r.Array)
+	if !arr.Is(jsonpos.Array) {
+		return m
 	}
-	return sd
+	n := sd.d.at(PointerTokens(r.Array))
+	if n.array == nil {
+		return m
+	}
+	named := map[string][]string{}
+	for k := range arr.Kids {
+		el := &arr.Kids[k]
+		kv := el.Get(r.Key)
+		if kv == nil || kv.Kind == jsonpos.Array || kv.Kind == jsonpos.Object || kv.Kind == jsonpos.Null {
+			continue
+		}
+		// Elements are identified without references: a reference chain
+		// could otherwise loop.
+		id := (&side{}).identify(n.array, n.elem, el)
+		named[jsonpos.Canonical(kv)] = append(named[jsonpos.Canonical(kv)], id.selector(n.array, 1))
+	}
+	for k, ids := range named {
+		slices.Sort(ids)
+		m[k] = strings.Join(slices.Compact(ids), "")
+	}
+	return m
 }
 
 // resolve returns the identity that a reference at node n names, when n is
@@ -72,6 +78,9 @@ func (d *Differ) side(root *jsonpos.Value) *side {
 func (sd *side) resolve(n *node, v *jsonpos.Value) (string, bool) {
 	if n.ref < 0 || sd == nil || n.ref >= len(sd.refs) || v.Kind == jsonpos.Array || v.Kind == jsonpos.Object {
 		return "", false
+	}
+	if sd.refs[n.ref] == nil {
+		sd.refs[n.ref] = sd.index(n.ref)
 	}
 	id, ok := sd.refs[n.ref][jsonpos.Canonical(v)]
 	return id, ok

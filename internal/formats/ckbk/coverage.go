@@ -1,15 +1,13 @@
 package ckbk
 
 import (
-	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/coverage"
 	"github.com/breakwater-dev/breakwater/internal/structdiff"
 )
 
 // Coverage declares how a template is normalised before its changes are
 // accounted for, which values are text shown to people, and how far the
-// findings of some rules reach. Not yet registered: the engine wires it in
-// (issue 11, phase 2).
+// findings of some rules reach.
 func Coverage() coverage.Spec {
 	parts := []string{"triggers", "conditions", "actions", "elseActions"}
 	var empty []structdiff.Field
@@ -63,26 +61,3 @@ func Coverage() coverage.Spec {
 		OtherRule: ruleOtherChanged,
 	}
 }
-
-// Draft rules for the changes no other rule covers (issue 11). Phase 2
-// adds them to catalogue() and to docs/rules.md.
-var (
-	ruleTextChanged = change.Rule{
-		ID: "ckbk/text-changed", Severity: change.Info, Category: change.CatMetadata,
-		Upgrade: change.Lazy, Bump: change.BumpPatch,
-		FiresWhen: "Text shown to people changes: the name, description or author of the template, a recipe's name or " +
-			"description, a UserData entry's label or help text, or a chart's title.",
-		Why: "Nothing queued or counted changes; every workspace shows the new text after the update. It still changes " +
-			"what the template ships, so it asks for a patch version.",
-		Fix: "Check the wording; nothing else to do.",
-	}
-	ruleOtherChanged = change.Rule{
-		ID: "ckbk/other-changed", Severity: change.Info, Category: change.Category("other"),
-		Upgrade: change.Lazy, Bump: change.BumpPatch,
-		FiresWhen: "A value changes that no other ckbk/… rule covers, including fields a newer template version adds.",
-		Why: "Breakwater has no rule for this value, so it cannot say what the change means for queued work and " +
-			"statistics; it reports it rather than stay silent, as a patch-level change every workspace receives with the update.",
-		Fix: "Review the change in the template. If it matters to workspaces, ask for a rule for it, or re-grade " +
-			"ckbk/other-changed for these paths in .github/breakwater.yml.",
-	}
-)

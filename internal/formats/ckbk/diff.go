@@ -1,6 +1,7 @@
 package ckbk
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/formats"
 	"github.com/breakwater-dev/breakwater/internal/jsonpos"
+	"github.com/breakwater-dev/breakwater/internal/structdiff"
 )
 
 // Diff compares two versions of a template. Either may be nil: the file was
@@ -16,10 +18,10 @@ import (
 // (role-duplicate, userdata-missing, chart-orphaned) run whenever there is a
 // head.
 func Diff(base, head *Template) change.Comparison {
-	d := &differ{base: base, head: head}
-	cmp := change.Comparison{Format: Format, Artifact: artifact(base, head)}
-	cmp.Base, cmp.Head = declared(base), declared(head)
-	d.artifact = cmp.Artifact
+	d := &differ{base: base, head: head, content: formats.NewContentHasher(Coverage().Structure, document(base), document(head))}
+	comp := change.Comparison{Format: Format, Artifact: artifact(base, head)}
+	comp.Base, comp.Head = declared(base), declared(head)
+	d.artifact = comp.Artifact
 
 	if base != nil && head != nil {
 		d.metadata()
@@ -34,8 +36,8 @@ func Diff(base, head *Template) change.Comparison {
 		d.missingUserData()
 		d.orphanedCharts()
 	}
-	cmp.Findings = d.findings
-	return cmp
+	comp.Findings = d.findings
+	return comp
 }
 
 func artifact(base, head *Template) string {
@@ -61,7 +63,21 @@ type differ struct {
 	findings   []change.Finding
 	// baseRoleOf maps a renamed head recipe to its role in the base.
 	baseRoleOf map[*Recipe]string
+	// kept are the head recipes paired with a base recipe of their role.
+	kept map[*Recipe]bool
+	// content pairs elements that share an identity by their content.
+	content *formats.ContentHasher
 }
+
+func document(t *Template) structdiff.Input {
+	if t == nil {
+		return structdiff.Input{}
+	}
+	return structdiff.Input{Doc: t.Doc}
+}
+
+// hash is the content hash of the value at pointer on side, for Match.
+func (d *differ) hash(side change.Side, pointer string) uint64 { return d.content.Hash(side, pointer) }
 
 // pair is a recipe present on both sides.
 type pair struct {
@@ -94,64 +110,45 @@ func (d *differ) metadata() {
 	}
 }
 
-// firstByRole indexes recipes by collectionRole; with duplicates the first
-// one wins (the duplicates themselves are ckbk/role-duplicate).
-func firstByRole(t *Template) map[string]*Recipe {
-	m := map[string]*Recipe{}
-	if t == nil {
-		return m
-	}
-	for _, r := range t.Recipes {
-		if _, dup := m[r.Role]; !dup {
-			m[r.Role] = r
-		}
-	}
-	return m
-}
-
-// uniqueRecipes are t's recipes without role duplicates, in document order.
-func uniqueRecipes(t *Template) []*Recipe {
+func recipesOf(t *Template) []*Recipe {
 	if t == nil {
 		return nil
 	}
-	byRole := firstByRole(t)
-	var out []*Recipe
-	for _, r := range t.Recipes {
-		if byRole[r.Role] == r {
-			out = append(out, r)
-		}
-	}
-	return out
+	return t.Recipes
 }
 
 // roles matches recipes by collectionRole, reports removed, renamed and added
-// roles, and returns the recipes present on both sides.
+// roles, and returns the recipes present on both sides. Recipes that share a
+// role (ckbk/role-duplicate) are paired by content, so nothing depends on
+// their order in the file.
 func (d *differ) roles() []pair {
-	baseByRole, headByRole := firstByRole(d.base), firstByRole(d.head)
 	var pairs []pair
-	var removed, added []*Recipe
-	for _, b := range uniqueRecipes(d.base) {
-		if h, ok := headByRole[b.Role]; ok {
-			pairs = append(pairs, pair{base: b, head: h})
-		} else {
-			removed = append(removed, b)
-		}
-	}
-	for _, h := range uniqueRecipes(d.head) {
-		if _, ok := baseByRole[h.Role]; !ok {
-			added = append(added, h)
+	// Recipes left alone: those whose role is gone (removed) or new
+	// (added), and the duplicates of a role the other side has (extra).
+	var removed, added, baseExtra, headExtra []*Recipe
+	hash := func(side change.Side, r *Recipe) uint64 { return d.hash(side, r.Pointer) }
+	newRoles := map[string]bool{}
+	d.kept = map[*Recipe]bool{}
+	for _, m := range formats.Match(recipesOf(d.base), recipesOf(d.head), func(r *Recipe) string { return r.Role }, hash) {
+		switch {
+		case m.InBase && m.InHead:
+			pairs = append(pairs, pair{base: m.Base, head: m.Head})
+			d.kept[m.Head] = true
+		case m.InBase && m.Shared[1] == 0:
+			removed = append(removed, m.Base)
+		case m.InBase:
+			baseExtra = append(baseExtra, m.Base)
+		case m.Shared[0] == 0 && !newRoles[m.Identity]:
+			newRoles[m.Identity] = true // one addition per new role; its duplicates are extra
+			added = append(added, m.Head)
+		default:
+			headExtra = append(headExtra, m.Head)
 		}
 	}
 	// A recipe renamed onto a role that already exists is a rename too (and
 	// a ckbk/role-duplicate); it is never reported as an added role.
-	candidates := slices.Clone(added)
-	if d.head != nil {
-		for _, h := range d.head.Recipes {
-			if headByRole[h.Role] != h {
-				candidates = append(candidates, h)
-			}
-		}
-	}
+	sources := append(slices.Clone(removed), baseExtra...)
+	candidates := append(slices.Clone(added), headExtra...)
 
 	// A removed and an added recipe that share an id, else a name, are one
 	// recipe whose role was renamed. Ids first: a name is more likely reused.
@@ -161,7 +158,7 @@ func (d *differ) roles() []pair {
 		func(b, h *Recipe) bool { return b.ID != "" && b.ID == h.ID },
 		func(b, h *Recipe) bool { return b.Name != "" && b.Name == h.Name },
 	} {
-		for _, b := range removed {
+		for _, b := range sources {
 			if renamedTo[b] != nil {
 				continue
 			}
@@ -175,19 +172,25 @@ func (d *differ) roles() []pair {
 	}
 
 	d.baseRoleOf = map[*Recipe]string{}
-	for _, b := range removed {
+	for _, b := range sources {
 		h := renamedTo[b]
 		if h == nil {
-			d.add(ruleRoleRemoved, recipeSubject(b.Role), d.base, jsonpos.Pointer(b.Pointer, "collectionRole"), b.RoleValue, change.Base,
-				fmt.Sprintf("recipe role %s is removed: every workspace deletes the recipe and skips anything queued against it", b.Role),
-				b.Role, nil)
+			if slices.Contains(removed, b) {
+				d.add(ruleRoleRemoved, recipeSubject(b.Role), d.base, jsonpos.Pointer(b.Pointer, "collectionRole"), b.RoleValue, change.Base,
+					fmt.Sprintf("recipe role %s is removed: every workspace deletes the recipe and skips anything queued against it", b.Role),
+					b.Role, nil)
+			}
 			continue
 		}
 		d.baseRoleOf[h] = b.Role
 		pairs = append(pairs, pair{base: b, head: h, renamed: true})
-		d.add(ruleRoleRenamed, recipeSubject(b.Role), d.head, jsonpos.Pointer(h.Pointer, "collectionRole"), h.RoleValue, change.Head,
-			fmt.Sprintf("recipe %s changed its collectionRole from %s to %s: entries queued for %s will not trigger it", describeRecipe(h), b.Role, h.Role, b.Role),
-			b.Role, h.Role)
+		f := formats.NewFinding(ruleRoleRenamed, d.artifact, recipeSubject(b.Role), change.Head, d.head.Doc, h.RoleValue,
+			jsonpos.Pointer(h.Pointer, "collectionRole"),
+			fmt.Sprintf("recipe %s changed its collectionRole from %s to %s: entries queued for %s will not trigger it", describeRecipe(h), b.Role, h.Role, b.Role)).
+			With(b.Role, h.Role)
+		// It speaks for the recipe on both sides: the base one is the same
+		// recipe under its old role.
+		d.findings = append(d.findings, f.Cover(change.Base, d.base.Doc.File, b.Pointer))
 	}
 	for _, h := range added {
 		if taken[h] {
@@ -198,6 +201,13 @@ func (d *differ) roles() []pair {
 			nil, h.Role)
 	}
 	return pairs
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func recipeSubject(role string) string { return "recipes[" + role + "]" }
@@ -214,14 +224,36 @@ func describeRecipe(r *Recipe) string {
 	return r.Role
 }
 
+// duplicateRoles reports each collectionRole that several head recipes
+// share, once, naming the recipes in a stable order and pointing at the
+// second of them: the recipe that kept the role from the base comes first,
+// then the others by name and id, then content.
 func (d *differ) duplicateRoles() {
-	first := firstByRole(d.head)
+	byRole := map[string][]*Recipe{}
+	var roles []string
 	for _, r := range d.head.Recipes {
-		if f := first[r.Role]; f != r {
-			d.add(ruleRoleDuplicate, recipeSubject(r.Role), d.head, jsonpos.Pointer(r.Pointer, "collectionRole"), r.RoleValue, change.Head,
-				fmt.Sprintf("collectionRole %s is already used by the recipe at %s; roles must be unique", r.Role, f.Pointer),
-				nil, r.Role)
+		if byRole[r.Role] == nil {
+			roles = append(roles, r.Role)
 		}
+		byRole[r.Role] = append(byRole[r.Role], r)
+	}
+	for _, role := range roles {
+		rs := byRole[role]
+		if len(rs) < 2 {
+			continue
+		}
+		slices.SortStableFunc(rs, func(a, b *Recipe) int {
+			return cmp.Or(-cmp.Compare(b2i(d.kept[a]), b2i(d.kept[b])), strings.Compare(describeRecipe(a), describeRecipe(b)),
+				cmp.Compare(d.hash(change.Head, a.Pointer), d.hash(change.Head, b.Pointer)))
+		})
+		names := make([]string, len(rs))
+		for i, r := range rs {
+			names[i] = describeRecipe(r)
+		}
+		at := rs[1]
+		d.add(ruleRoleDuplicate, recipeSubject(role), d.head, jsonpos.Pointer(at.Pointer, "collectionRole"), at.RoleValue, change.Head,
+			fmt.Sprintf("collectionRole %s is used by %d recipes, %s; roles must be unique", role, len(rs), strings.Join(names, ", ")),
+			nil, role)
 	}
 }
 
@@ -248,37 +280,44 @@ func (d *differ) inPlace(pairs []pair) {
 			if same(b, h) {
 				continue
 			}
-			ptr := firstDiff(b, h, jsonpos.Pointer(p.head.Pointer, name))
+			ptr, before, after := firstDiff(b, h, jsonpos.Pointer(p.head.Pointer, name))
 			subject := recipeSubject(p.head.Role) + "/" + name
 			if delay != "" {
 				d.addAt(ruleDelayedRecipeChanged, subject, d.head, ptr, change.Head,
 					fmt.Sprintf("recipe %s %s and its %s changed in place: triggers already queued will run the new version, so it must be backward compatible; if it is not, give it a new collectionRole", p.head.Role, delay, name),
-					b.Interface(), h.Interface())
+					before, after)
 			} else {
 				d.addAt(ruleRecipeChanged, subject, d.head, ptr, change.Head,
 					fmt.Sprintf("recipe %s: %s changed; every workspace runs the new version from its next trigger", p.head.Role, name),
-					b.Interface(), h.Interface())
+					before, after)
 			}
 		}
 	}
 }
 
 // roleByID maps a recipe id to its role; alias gives renamed head recipes
-// their base role, so both sides name the same caller alike.
+// their base role, so both sides name the same caller alike. An id that
+// several recipes share (invalid) names all their roles, sorted, whatever
+// their order in the file.
 func roleByID(t *Template, alias map[*Recipe]string) map[string]string {
-	m := map[string]string{}
+	roles := map[string][]string{}
 	if t == nil {
-		return m
+		return map[string]string{}
 	}
 	for _, r := range t.Recipes {
-		if _, dup := m[r.ID]; r.ID == "" || dup {
+		if r.ID == "" {
 			continue
 		}
 		role := r.Role
 		if a, ok := alias[r]; ok {
 			role = a
 		}
-		m[r.ID] = role
+		roles[r.ID] = append(roles[r.ID], role)
+	}
+	m := make(map[string]string, len(roles))
+	for id, rs := range roles {
+		slices.Sort(rs)
+		m[id] = strings.Join(slices.Compact(rs), " or ")
 	}
 	return m
 }
@@ -368,8 +407,16 @@ func replaceMember(v jsonpos.Value, path []string, repl jsonpos.Value) jsonpos.V
 
 // firstDiff narrows a difference between b and h, found at pointer, down to
 // the single member or element that changed, so the annotation lands on the
-// changed line. It stops where more than one thing changed.
-func firstDiff(b, h *jsonpos.Value, pointer string) string {
+// changed line. It stops where more than one thing changed, and returns the
+// values there: what a finding shows and its fingerprint is made of, so
+// that a field added to both sides elsewhere (by a newer template version)
+// changes neither.
+func firstDiff(b, h *jsonpos.Value, pointer string) (string, any, any) {
+	pointer, b, h = narrow(b, h, pointer)
+	return pointer, b.Interface(), h.Interface()
+}
+
+func narrow(b, h *jsonpos.Value, pointer string) (string, *jsonpos.Value, *jsonpos.Value) {
 	for b != nil && h != nil && b.Kind == h.Kind {
 		var next string
 		var nb, nh *jsonpos.Value
@@ -390,7 +437,7 @@ func firstDiff(b, h *jsonpos.Value, pointer string) string {
 			}
 		case jsonpos.Array:
 			if len(b.Kids) != len(h.Kids) {
-				return pointer
+				return pointer, b, h
 			}
 			for i := range h.Kids {
 				if !same(&b.Kids[i], &h.Kids[i]) {
@@ -400,11 +447,11 @@ func firstDiff(b, h *jsonpos.Value, pointer string) string {
 			}
 		}
 		if diffs != 1 {
-			return pointer
+			return pointer, b, h
 		}
 		pointer, b, h = next, nb, nh
 	}
-	return pointer
+	return pointer, b, h
 }
 
 // statistics matches the UpdateStatisticsActions of each recipe pair. Within
@@ -493,48 +540,41 @@ func unmatched(xs, ys []*StatWrite) []*StatWrite {
 	return out
 }
 
-// chartKey identifies a chart by title; a repeated title gets its ordinal.
-func chartKeys(t *Template) ([]string, map[string]*Chart) {
-	m := map[string]*Chart{}
+func chartsOf(t *Template) []*Chart {
 	if t == nil {
-		return nil, m
+		return nil
 	}
-	var keys []string
-	seen := map[string]int{}
-	for _, c := range t.Charts {
-		key := c.Title
-		if n := seen[c.Title]; n > 0 {
-			key = fmt.Sprintf("%s#%d", c.Title, n+1)
-		}
-		seen[c.Title]++
-		keys = append(keys, key)
-		m[key] = c
-	}
-	return keys, m
+	return t.Charts
 }
 
-func chartSubject(key string) string { return "charts[" + key + "]" }
+func chartSubject(title string) string { return "charts[" + title + "]" }
 
+// untitled stands for the empty title when charts are matched: untitled
+// charts are paired by content like charts that share a title.
+const untitled = "\x00untitled"
+
+// charts matches charts by title. Charts that share one are paired by
+// content; a chart added or removed is named by its title, so a field a
+// newer template version adds to every chart changes no fingerprint.
 func (d *differ) charts() {
-	baseKeys, baseCharts := chartKeys(d.base)
-	headKeys, headCharts := chartKeys(d.head)
-	for _, k := range baseKeys {
-		if _, ok := headCharts[k]; !ok {
-			b := baseCharts[k]
-			d.add(ruleChartChanged, chartSubject(k), d.base, b.Pointer, b.Value, change.Base,
-				fmt.Sprintf("chart %q is removed; its statistics are kept", b.Title), b.Value.Interface(), nil)
-		}
-	}
-	for _, k := range headKeys {
-		h := headCharts[k]
-		b, ok := baseCharts[k]
+	title := func(c *Chart) string { return cmp.Or(c.Title, untitled) }
+	hash := func(side change.Side, c *Chart) uint64 { return d.hash(side, c.Pointer) }
+	for _, m := range formats.Match(chartsOf(d.base), chartsOf(d.head), title, hash) {
+		note := m.Note("charts", "the title "+strconv.Quote(m.Latest().Title), "the one of type "+strconv.Quote(m.Latest().Value.Get("type").StrOr("")))
 		switch {
-		case !ok:
-			d.add(ruleChartChanged, chartSubject(k), d.head, h.Pointer, h.Value, change.Head,
-				fmt.Sprintf("chart %q is added", h.Title), nil, h.Value.Interface())
-		case !same(b.Value, h.Value):
-			d.addAt(ruleChartChanged, chartSubject(k), d.head, firstDiff(b.Value, h.Value, h.Pointer), change.Head,
-				fmt.Sprintf("chart %q changed; charts are replaced on update, statistics are kept", h.Title), b.Value.Interface(), h.Value.Interface())
+		case !m.InHead:
+			b := m.Base
+			d.add(ruleChartChanged, chartSubject(b.Title), d.base, b.Pointer, b.Value, change.Base,
+				fmt.Sprintf("chart %q is removed; its statistics are kept%s", b.Title, note), b.Title, nil)
+		case !m.InBase:
+			h := m.Head
+			d.add(ruleChartChanged, chartSubject(h.Title), d.head, h.Pointer, h.Value, change.Head,
+				fmt.Sprintf("chart %q is added%s", h.Title, note), nil, h.Title)
+		case !same(m.Base.Value, m.Head.Value):
+			b, h := m.Base, m.Head
+			ptr, before, after := firstDiff(b.Value, h.Value, h.Pointer)
+			d.addAt(ruleChartChanged, chartSubject(h.Title), d.head, ptr, change.Head,
+				fmt.Sprintf("chart %q changed; charts are replaced on update, statistics are kept%s", h.Title, note), before, after)
 		}
 	}
 }
@@ -546,62 +586,60 @@ func (d *differ) orphanedCharts() {
 			written[s.Group] = true
 		}
 	}
-	keys, charts := chartKeys(d.head)
-	for _, k := range keys {
-		c := charts[k]
+	for _, c := range d.head.Charts {
 		if c.GroupIdentifier == "" || written[c.GroupIdentifier] {
 			continue
 		}
-		d.addAt(ruleChartOrphaned, chartSubject(k), d.head, jsonpos.Pointer(c.Pointer, "groupIdentifier"), change.Head,
+		d.addAt(ruleChartOrphaned, chartSubject(c.Title), d.head, jsonpos.Pointer(c.Pointer, "groupIdentifier"), change.Head,
 			fmt.Sprintf("chart %q reads statistics group %q, which no recipe writes: it only shows legacy data", c.Title, c.GroupIdentifier),
 			nil, c.GroupIdentifier)
 	}
 }
 
-// userDataByKey indexes entries by key; a repeated key keeps the first.
-func userDataByKey(t *Template) map[string]*UserDataEntry {
-	m := map[string]*UserDataEntry{}
+func userDataOf(t *Template) []*UserDataEntry {
 	if t == nil {
-		return m
+		return nil
 	}
-	for _, e := range t.UserData {
-		if _, dup := m[e.Key]; !dup {
-			m[e.Key] = e
-		}
-	}
-	return m
+	return t.UserData
 }
 
 func userDataSubject(key string) string { return "userData[" + key + "]" }
 
+// userData reports new entries and new values. Entries that share a key are
+// paired by content.
 func (d *differ) userData() {
 	if d.head == nil {
 		return // no rule covers removed entries
 	}
-	baseEntries, headEntries := userDataByKey(d.base), userDataByKey(d.head)
-	for _, h := range d.head.UserData {
-		if headEntries[h.Key] != h {
+	key := func(e *UserDataEntry) string { return e.Key }
+	hash := func(side change.Side, e *UserDataEntry) uint64 { return d.hash(side, e.Pointer) }
+	for _, m := range formats.Match(userDataOf(d.base), userDataOf(d.head), key, hash) {
+		if !m.InHead {
 			continue
 		}
-		b, ok := baseEntries[h.Key]
+		h := m.Head
+		note := m.Note("UserData entries", "the key "+strconv.Quote(h.Key), "the one labelled "+strconv.Quote(h.Entry.Get("userFriendlyName").StrOr(h.Key)))
 		switch {
-		case !ok:
+		case !m.InBase:
 			d.add(ruleUserDataAdded, userDataSubject(h.Key), d.head, h.Pointer, h.Entry, change.Head,
-				fmt.Sprintf("new UserData entry %q: its value is saved in every workspace", h.Key),
+				fmt.Sprintf("new UserData entry %q: its value is saved in every workspace%s", h.Key, note),
 				nil, h.Value.Interface())
-		case !same(b.Value, h.Value):
+		case !same(m.Base.Value, h.Value):
 			d.add(ruleUserDataDefaultChanged, userDataSubject(h.Key), d.head, h.ValuePointer, h.Value, change.Head,
-				fmt.Sprintf("UserData %q has a new value: workspaces that edited it keep theirs, the others get the new one", h.Key),
-				b.Value.Interface(), h.Value.Interface())
+				fmt.Sprintf("UserData %q has a new value: workspaces that edited it keep theirs, the others get the new one%s", h.Key, note),
+				m.Base.Value.Interface(), h.Value.Interface())
 		}
 	}
 }
 
 func (d *differ) missingUserData() {
-	entries := userDataByKey(d.head)
+	entries := map[string]bool{}
+	for _, e := range d.head.UserData {
+		entries[e.Key] = true
+	}
 	for _, r := range d.head.Recipes {
 		for _, ref := range r.UserDataRefs {
-			if _, ok := entries[ref.Key]; ok {
+			if entries[ref.Key] {
 				continue
 			}
 			d.add(ruleUserDataMissing, recipeSubject(r.Role)+"/"+userDataSubject(ref.Key), d.head, ref.Pointer, ref.Value, change.Head,

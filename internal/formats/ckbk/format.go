@@ -18,13 +18,19 @@ func New() formats.Format {
 				Intro: "Recipes are matched by `collectionRole`. Template updates reach every workspace automatically, " +
 					"so the upgrade consequence is what happens to queued work and statistics.",
 			},
-			RuleSet:   Rules,
-			Exts:      []string{".ckbk"},
-			Recognise: Detect,
+			RuleSet:      Rules,
+			Exts:         []string{".ckbk"},
+			Recognise:    Detect,
+			CoverageSpec: Coverage,
 		},
 		ParseDoc: Parse,
 		DiffPair: Diff,
 	}
+}
+
+// Documents is the template's one file.
+func (t *Template) Documents() []formats.Document {
+	return []formats.Document{{Input: document(t)}}
 }
 
 // Identity is the template's name; "" for a template that has none of its

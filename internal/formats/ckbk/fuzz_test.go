@@ -25,6 +25,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte(small))
 	f.Add([]byte(`{"recipes": [{"collectionRole": "a", "id": 1, "triggers": [{"type": "RECIPE", "data": {"callingRecipeIds": [1, "x"], "delaySeconds": 1e400}}]}, {"collectionRole": "a"}]}`))
+	football := mustParse(f, "football.ckbk", readTestdata(f, "football-poll.ckbk"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		doc, err := formats.ParseJSON("f.ckbk", src)
 		if err != nil {
@@ -39,12 +40,14 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		for _, fd := range Diff(tpl, tpl).Findings {
+		for _, fd := range accounted(tpl, tpl).Findings {
 			if !headOnly[fd.Rule] {
 				t.Errorf("template differs from itself: %s at %s: %s", fd.Rule, fd.Pointer, fd.Message)
 			}
 		}
-		for _, c := range []change.Comparison{Diff(nil, tpl), Diff(tpl, nil)} {
+		// Accounted as the engine does, every finding (generic ones too) is
+		// located.
+		for _, c := range []change.Comparison{Diff(nil, tpl), Diff(tpl, nil), accounted(football, tpl), accounted(tpl, football)} {
 			for _, fd := range c.Findings {
 				if fd.Line == 0 || fd.Rule == "" || fd.ComputeFingerprint() == "" {
 					t.Errorf("unlocated finding %+v", fd)

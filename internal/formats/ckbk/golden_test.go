@@ -106,7 +106,7 @@ func TestGolden(t *testing.T) {
 			base := mustParse(t, "base/poll.ckbk", tc.base)
 			head := mustParse(t, "head/poll.ckbk", tc.head(t))
 			// Fingerprints are in the golden files: they must not move.
-			fs := recordedDiff(base, head).Findings
+			fs := recordedAccounted(base, head).Findings
 			for i := range fs {
 				fs[i].Fingerprint = fs[i].ComputeFingerprint()
 			}
@@ -181,10 +181,10 @@ func TestNoOpEdits(t *testing.T) {
 				t.Fatal("reshuffle changed nothing")
 			}
 			a, b := mustParse(t, "a.ckbk", src), mustParse(t, "b.ckbk", shuffled)
-			if fs := recordedDiff(a, b).Findings; len(fs) != 0 {
+			if fs := recordedAccounted(a, b).Findings; len(fs) != 0 {
 				t.Errorf("%s indent %q: base→head findings %v", file, indent, briefs(fs))
 			}
-			if fs := recordedDiff(b, a).Findings; len(fs) != 0 {
+			if fs := recordedAccounted(b, a).Findings; len(fs) != 0 {
 				t.Errorf("%s indent %q: head→base findings %v", file, indent, briefs(fs))
 			}
 		}

@@ -447,6 +447,9 @@ func (p *parser) userData(t *Template, key string) error {
 	}
 	for i := range block.Kids {
 		m := &block.Kids[i]
+		if block.Get(m.Key) != m {
+			continue // a repeated key: the last one counts, as everywhere in JSON
+		}
 		ptr := jsonpos.Pointer(blockPtr, m.Key)
 		t.UserData = append(t.UserData, &UserDataEntry{Key: m.Key, Pointer: ptr, Entry: m, ValuePointer: ptr, Value: m})
 	}

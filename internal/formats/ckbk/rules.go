@@ -92,11 +92,32 @@ var (
 		Why:       "Every workspace shows the new text after the next template update.",
 		Fix:       "Nothing to do.",
 	}
+	// The changes no other rule covers (internal/coverage): text shown to
+	// people, and everything else, so that nothing changes silently.
+	ruleTextChanged = change.Rule{
+		ID: "ckbk/text-changed", Severity: change.Info, Category: change.CatMetadata,
+		Upgrade: change.Lazy, Bump: change.BumpPatch,
+		FiresWhen: "Text shown to people changes: the name, description or author of the template, a recipe's name or " +
+			"description, a UserData entry's label or help text, or a chart's title.",
+		Why: "Nothing queued or counted changes; every workspace shows the new text after the update. It still changes " +
+			"what the template ships, so it asks for a patch version.",
+		Fix: "Check the wording; nothing else to do.",
+	}
+	ruleOtherChanged = change.Rule{
+		ID: "ckbk/other-changed", Severity: change.Info, Category: change.CatOther,
+		Upgrade: change.Lazy, Bump: change.BumpPatch,
+		FiresWhen: "A value changes that no other ckbk/… rule covers, including fields a newer template version adds.",
+		Why: "Breakwater has no rule for this value, so it cannot say what the change means for queued work and " +
+			"statistics; it reports it rather than stay silent, as a patch-level change every workspace receives with the update.",
+		Fix: "Review the change in the template. If it matters to workspaces, ask for a rule for it, or re-grade or ignore " +
+			"ckbk/other-changed in .github/breakwater.yml (rules, for some files with paths).",
+	}
 )
 
 // Rules is the ckbk/… part of the rule catalogue.
 func Rules() []change.Rule {
 	return []change.Rule{
 		ruleRoleRemoved, ruleRoleRenamed, ruleRoleAdded, ruleRoleDuplicate, ruleDelayedRecipeChanged, ruleRecipeChanged, ruleStatisticKeyChanged, ruleStatisticAdded, ruleChartChanged, ruleChartOrphaned, ruleUserDataAdded, ruleUserDataDefaultChanged, ruleUserDataMissing, ruleMetadataChanged,
+		ruleTextChanged, ruleOtherChanged,
 	}
 }

@@ -32,6 +32,9 @@ func TestRulesMatchCatalogue(t *testing.T) {
 		"ckbk/userdata-default-changed": {change.Info, change.CatUserData, change.Lazy, change.BumpPatch},
 		"ckbk/userdata-missing":         {change.Error, change.CatUserData, change.NoUpgrade, change.BumpPatch},
 		"ckbk/metadata-changed":         {change.Info, change.CatMetadata, change.Lazy, change.BumpPatch},
+		// Added beyond the product spec (README, "Rules").
+		"ckbk/text-changed":  {change.Info, change.CatMetadata, change.Lazy, change.BumpPatch},
+		"ckbk/other-changed": {change.Info, change.CatOther, change.Lazy, change.BumpPatch},
 	}
 	got := map[string]row{}
 	for _, r := range Rules() {

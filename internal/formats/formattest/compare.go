@@ -177,29 +177,5 @@ func Check(t testing.TB, f Format, base, head Files, transforms []Transform) {
 	}
 }
 
-// CheckKnown is Check for a pair that today's differ is known to fail:
-// with known non-empty, the test is skipped with "phase 2: " and the
-// reason while the mismatches persist, and fails once they are gone, so
-// the marker cannot outlive the bug.
-func CheckKnown(t testing.TB, f Format, base, head Files, transforms []Transform, known string) {
-	t.Helper()
-	if known == "" {
-		Check(t, f, base, head, transforms)
-		return
-	}
-	ms, err := Compare(f, base, head, transforms)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ms) == 0 {
-		t.Fatalf("passes now (%s): remove it from the known failures", known)
-	}
-	var names []string
-	for _, m := range ms {
-		names = append(names, m.Transform)
-	}
-	t.Skipf("phase 2: %s (fails under %s)", known, strings.Join(names, ", "))
-}
-
 // Names lists the files of a side in order.
 func (fs Files) Names() []string { return slices.Sorted(maps.Keys(fs)) }

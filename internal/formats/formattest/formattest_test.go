@@ -201,3 +201,21 @@ func TestParseCorpus(t *testing.T) {
 		}
 	}
 }
+
+// Nothing is added in, or beneath, the objects whose members are data.
+func TestAddUnknownOutsideData(t *testing.T) {
+	doc := `{"a": {"b": {"c": {}}}, "data": {"k": {"v": {}}}}`
+	out, err := AddUnknownOutside([]string{"/data"}, 1, 2).Apply("t.json", []byte(doc), BaseSide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := jsonpos.Parse("out.json", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ptr, want := range map[string]bool{"/a": true, "/a/b": true, "/data": false, "/data/k": false, "/data/k/v": false} {
+		if has := got.Root.Find(ptr).Get(UnknownName) != nil; has != want {
+			t.Errorf("%s has the unknown field: %v, want %v", ptr, has, want)
+		}
+	}
+}

@@ -62,6 +62,7 @@ type rewrite struct {
 	unknown     string             // member name added to objects at the depths below
 	unknownJSON string
 	depths      map[int]bool
+	data        []structdiff.Pattern // objects whose members are data: nothing is added in them
 }
 
 func (r *rewrite) apply(src []byte) ([]byte, error) {
@@ -135,7 +136,7 @@ func (r *rewrite) value(b *bytes.Buffer, v *jsonpos.Value, path []structdiff.Tok
 			}
 			write()
 		}
-		if r.unknown != "" && r.depths[depth] && v.Get(r.unknown) == nil {
+		if r.unknown != "" && r.depths[depth] && v.Get(r.unknown) == nil && !r.inData(path) {
 			member(r.unknown, func() { b.WriteString(r.unknownJSON) })
 		}
 		for i := range kids {
@@ -157,6 +158,18 @@ func (r *rewrite) shuffles(path []structdiff.Token) bool {
 	}
 	a := r.differ.ArrayAt(path[len(r.at):])
 	return a != nil && !a.Ordered
+}
+
+// inData reports whether path is one of the data objects, or beneath one.
+func (r *rewrite) inData(path []structdiff.Token) bool {
+	for _, p := range r.data {
+		for n := 0; n <= len(path); n++ {
+			if p.Match(path[:n]) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // shuffleMembers permutes members, keeping the relative order of members
@@ -255,15 +268,29 @@ const (
 
 // AddUnknown adds UnknownName to every object at the given depths (0 is
 // the root) that does not have it, the same on both sides.
-func AddUnknown(depths ...int) Transform {
+func AddUnknown(depths ...int) Transform { return AddUnknownOutside(nil, depths...) }
+
+// AddUnknownOutside is AddUnknown for a format with objects whose members
+// are data rather than fields (a .ckbk template's flat UserData block, where
+// each member is an entry): nothing is added in the objects that data, a
+// list of patterns (see structdiff.Pattern), matches, nor beneath them.
+func AddUnknownOutside(data []string, depths ...int) Transform {
 	set := map[int]bool{}
 	for _, d := range depths {
 		set[d] = true
 	}
+	var pats []structdiff.Pattern
+	for _, d := range data {
+		p, err := structdiff.ParsePattern(d)
+		if err != nil {
+			panic("formattest: data pattern: " + err.Error())
+		}
+		pats = append(pats, p)
+	}
 	return Transform{
 		Name: fmt.Sprintf("add-unknown/%v", depths),
 		Apply: func(_ string, src []byte, _ Side) ([]byte, error) {
-			return (&rewrite{indent: "  ", unknown: UnknownName, unknownJSON: UnknownValue, depths: set}).apply(src)
+			return (&rewrite{indent: "  ", unknown: UnknownName, unknownJSON: UnknownValue, depths: set, data: pats}).apply(src)
 		},
 	}
 }
@@ -279,9 +306,10 @@ func Layout(s Structure) []Transform {
 }
 
 // Unknown are the transforms that add an unknown field on both sides, at
-// the root, near it and deep down.
-func Unknown() []Transform {
-	return []Transform{AddUnknown(0), AddUnknown(1, 2), AddUnknown(3, 4, 5)}
+// the root, near it and deep down; data lists the objects whose members are
+// data (see AddUnknownOutside).
+func Unknown(data ...string) []Transform {
+	return []Transform{AddUnknownOutside(data, 0), AddUnknownOutside(data, 1, 2), AddUnknownOutside(data, 3, 4, 5)}
 }
 
 // Standard is the set of transforms every format's pairs are checked with:

@@ -1,7 +1,6 @@
 package tray
 
 import (
-	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/coverage"
 	"github.com/breakwater-dev/breakwater/internal/structdiff"
 )
@@ -9,8 +8,7 @@ import (
 // Coverage declares how a Tray export is normalised before its changes are
 // accounted for, which values are text shown to people, and how far the
 // findings of some rules reach. Paths are relative to the export object
-// (inside exportData when the export is wrapped). Not yet registered: the
-// engine wires it in (issue 11, phase 2).
+// (inside exportData when the export is wrapped).
 func Coverage() coverage.Spec {
 	return coverage.Spec{
 		Structure: structdiff.Spec{
@@ -73,6 +71,8 @@ func Coverage() coverage.Spec {
 			{Path: "/solution/view_schema/screens/*/items/*/slot/title", Why: "the view's copy of a slot title"},
 			{Path: "/solution/view_schema/screens/*/items/*/slot/description", Why: "the view's copy of a slot description"},
 			{Path: "/solution/view_schema/screens/*/items/*/dataMapping/*/title", Why: "the titles of a data-mapping item's two sides"},
+			{Path: "/solution/view_schema/screens", Why: "the order in which the Config Wizard shows its screens (a reordering)"},
+			{Path: "/solution/view_schema/screens/*/items", Why: "the order in which a screen shows its items (a reordering)"},
 			{Path: "/workflows/*/title", Why: "the workflow's name in the Tray UI"},
 			{Path: "/workflows/*/description", Why: "its description"},
 			{Path: "/workflows/*/steps/*/title", Why: "a step's name in the builder"},
@@ -89,6 +89,10 @@ func Coverage() coverage.Spec {
 				Why: "points at id, and speaks for both the id and the auth_group that re-creating the slot changed"},
 			{Rule: ruleAuthEnvironmentChanged.ID, Path: "/solution/auth_slots/*", Members: []string{"service_id", "auth_app_id"},
 				Why: "points at the first of service_id and auth_app_id that changed, and speaks for both"},
+			{Rule: ruleAuthScopesAdded.ID, Path: "/solution/auth_slots/*/scopes",
+				Why: "points at the first new scope in alphabetical order, and lists every new scope"},
+			{Rule: ruleAuthScopesRemoved.ID, Path: "/solution/auth_slots/*/scopes",
+				Why: "points at the first removed scope in alphabetical order, and lists every removed scope"},
 		},
 		Links: []coverage.Link{
 			{Path: "/projects/*/workflows/*", Array: "/workflows", Key: "id",
@@ -106,26 +110,3 @@ func Coverage() coverage.Spec {
 		OtherRule: ruleOtherChanged,
 	}
 }
-
-// Draft rules for the changes no other rule covers (issue 11). Phase 2
-// adds them to Rules() and to docs/rules.md.
-var (
-	ruleTextChanged = change.Rule{
-		ID: "tray/text-changed", Severity: change.Info, Category: change.CatMetadata,
-		Upgrade: change.Lazy, Bump: change.BumpPatch,
-		FiresWhen: "Text shown to people changes: a title, description or label of the solution, a slot, a Config Wizard item, " +
-			"a workflow or a step.",
-		Why: "Nothing breaks: instances pick the new text up with the release, and end users see it the next time they open " +
-			"the Config Wizard. It still changes what the release ships, so it asks for a patch version.",
-		Fix: "Check the wording; nothing else to do.",
-	}
-	ruleOtherChanged = change.Rule{
-		ID: "tray/other-changed", Severity: change.Info, Category: change.Category("other"),
-		Upgrade: change.Lazy, Bump: change.BumpPatch,
-		FiresWhen: "A value changes that no other tray/… rule covers, including fields a newer exporter adds.",
-		Why: "Breakwater has no rule for this value, so it cannot say what the change means for deployed instances; it " +
-			"reports it rather than stay silent, as a patch-level change that instances pick up with the release.",
-		Fix: "Review the change in the export. If it matters to deployed instances, ask for a rule for it, or re-grade " +
-			"tray/other-changed for these paths in .github/breakwater.yml.",
-	}
-)

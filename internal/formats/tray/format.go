@@ -17,13 +17,20 @@ func New() formats.Format {
 				Intro: "Slots are matched across versions by `external_id` (fallback: config `key`, auth `service_id`); workflows by `id`. " +
 					"A hidden or static slot never needs the end user: `user-input` becomes `system-input`.",
 			},
-			RuleSet:   Rules,
-			Exts:      []string{".json"},
-			Recognise: Detect,
+			RuleSet:      Rules,
+			Exts:         []string{".json"},
+			Recognise:    Detect,
+			CoverageSpec: Coverage,
 		},
 		ParseDoc: Parse,
 		DiffPair: Diff,
 	}
+}
+
+// Documents is the export's one file, compared from the export object
+// (inside exportData when the export is wrapped).
+func (e *Export) Documents() []formats.Document {
+	return []formats.Document{{Input: documentOf(e)}}
 }
 
 // Identity is the export's solution, else its first project, else its first

@@ -49,7 +49,7 @@ func TestGoldenSampleEdits(t *testing.T) {
 			sample := strings.SplitN(tt.variant, ".", 2)[0] + ".project.json"
 			base := parse(t, sample, readFile(t, filepath.Join("testdata", sample)))
 			head := parse(t, tt.variant+".json", readFile(t, filepath.Join("testdata", "variants", tt.variant+".json")))
-			c := recordedDiff(base, head)
+			c := recordedAccounted(base, head)
 
 			var rules []string
 			out := make([]goldenFinding, len(c.Findings))
@@ -83,7 +83,8 @@ func TestGoldenSampleEdits(t *testing.T) {
 
 // TestFormattingAndOrderAreNoChange re-indents, minifies and reorders the
 // samples (object keys everywhere; slots, scopes, workflows, projects and
-// other identity-matched lists) and expects no finding at all.
+// other identity-matched lists) and expects no finding at all, not even of
+// the generic rules.
 func TestFormattingAndOrderAreNoChange(t *testing.T) {
 	for _, sample := range []string{"bynder-dropbox.project.json", "webdam-getty.project.json", "bynder-dropbox-sync-master.workflow.json"} {
 		src := readFile(t, filepath.Join("testdata", sample))
@@ -106,7 +107,7 @@ func TestFormattingAndOrderAreNoChange(t *testing.T) {
 					t.Fatal("variant is identical to the sample")
 				}
 				head := parse(t, name+".json", v)
-				for _, c := range []change.Comparison{recordedDiff(base, head), recordedDiff(head, base)} {
+				for _, c := range []change.Comparison{recordedAccounted(base, head), recordedAccounted(head, base)} {
 					for _, f := range c.Findings {
 						t.Errorf("unexpected %s at %s: %s", f.Rule, f.Pointer, f.Message)
 					}
@@ -160,13 +161,36 @@ func identities(c change.Comparison) []string {
 }
 
 // unordered are the lists whose order means nothing: they are matched by
-// identity or compared as sets. steps_structure is not among them.
+// identity or compared as sets. steps_structure is not among them, nor are
+// the Config Wizard's screens and their items, which it shows in order
+// (docs/formats.md).
 var unordered = []string{
 	"/workflows", "/projects", "/projects/*/workflows", "/workflows/*/tags",
 	"/workflows/*/steps/*/authentication/scopes",
 	"/solution/tags", "/solution/auth_slots", "/solution/config_slots",
 	"/solution/auth_slots/*/scopes", "/solution/auth_slots/*/usage", "/solution/config_slots/*/usage",
-	"/solution/view_schema/screens", "/solution/view_schema/screens/*/items",
+}
+
+// The Config Wizard shows its screens, and each screen its items, in the
+// order of the export: end users see a new order, so it is a change, of the
+// text rule (what people see), and the only one.
+func TestConfigWizardOrderIsAChange(t *testing.T) {
+	base := parseFile(t, "testdata/bynder-dropbox.project.json")
+	for _, list := range []string{"/solution/view_schema/screens", "/solution/view_schema/screens/*/items"} {
+		t.Run(list, func(t *testing.T) {
+			var b bytes.Buffer
+			writeReordered(&b, base.Doc.Root, "", "\n", append(slices.Clone(unordered), list))
+			c := recordedAccounted(base, parse(t, "reversed.json", b.Bytes()))
+			if len(c.Findings) == 0 {
+				t.Fatal("reversing the list went unnoticed")
+			}
+			for _, f := range c.Findings {
+				if f.Rule != ruleTextChanged.ID || !strings.Contains(f.Message, "in another order") {
+					t.Errorf("unexpected %s at %s: %s", f.Rule, f.Subject, f.Message)
+				}
+			}
+		})
+	}
 }
 
 // reorder writes v back as JSON with every object's keys reversed and the

@@ -36,6 +36,10 @@ var catalogue = map[string]struct {
 	"tray/workflow-removed":             {change.Warning, change.CatWorkflow, change.Lazy},
 	"tray/workflow-changed":             {change.Info, change.CatWorkflow, change.Lazy},
 	"tray/connector-version-changed":    {change.Info, change.CatWorkflow, change.Lazy},
+	// Added beyond the product spec (README, "Rules"): every change is
+	// accounted for.
+	"tray/text-changed":  {change.Info, change.CatMetadata, change.Lazy},
+	"tray/other-changed": {change.Info, change.CatOther, change.Lazy},
 }
 
 func readFile(t testing.TB, path string) []byte {

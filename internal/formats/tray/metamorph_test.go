@@ -7,13 +7,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/formats"
 	"github.com/breakwater-dev/breakwater/internal/formats/formattest"
 )
 
 // metamorphic is the format as formattest sees it: one file a side, diffed
-// by today's differ.
+// and accounted for as the engine does, generic findings included.
 func metamorphic(t testing.TB) formattest.Format {
 	return formattest.Format{
 		Structure: formattest.One(checker(t).Differ(), exportRoot),
@@ -30,7 +32,7 @@ func metamorphic(t testing.TB) formattest.Format {
 					}
 				}
 			}
-			return Diff(sides[0], sides[1]).Findings, nil
+			return accounted(sides[0], sides[1]).Findings, nil
 		},
 	}
 }
@@ -152,7 +154,7 @@ func invalidPairs(t testing.TB) []pair {
 	}
 	return []pair{
 		editPair(t, "duplicate config external_id", dupConfig, func(doc map[string]any) {
-			list(doc, "solution", "config_slots")[1].(map[string]any)["type"] = "number"
+			list(doc, "solution", "config_slots")[3].(map[string]any)["type"] = "number" // the copy
 		}),
 		editPair(t, "duplicate auth external_id", dupAuth, func(doc map[string]any) {
 			a := list(doc, "solution", "auth_slots")[2].(map[string]any)
@@ -178,20 +180,6 @@ func invalidPairs(t testing.TB) []pair {
 	}
 }
 
-// knownOrderDependent are the pairs whose findings today's differ makes
-// depend on the order of the file (issue 11, phase 2 fixes the differ).
-var knownOrderDependent = map[string]string{
-	"bynder-dropbox.workflow-edit": "tray/auth-service-version-changed lands on the first step of the steps object in " +
-		"file order (workflows.go: serviceVersionChange.first)",
-	"several steps and services": "tray/workflow-changed lands on the first changed step in file order, and " +
-		"tray/auth-service-added on the first step of the first workflow that uses the service",
-	"several scopes added and removed": "tray/auth-scopes-added and -removed land on the first added or removed scope in file " +
-		"order (slots.go: missingFrom)",
-	"duplicate config external_id": "slots are indexed first-wins, so which duplicate is compared depends on the order",
-	"duplicate auth external_id":   "slots are indexed first-wins, so which duplicate is compared depends on the order",
-	"duplicate workflow id":        "workflows are indexed first-wins, so which duplicate is compared depends on the order",
-}
-
 // TestMetamorphic: the findings of every golden and fuzz corpus pair stay
 // the same, down to fingerprints and messages, when the files are
 // re-indented, their keys and their unordered arrays shuffled, or an
@@ -201,10 +189,69 @@ func TestMetamorphic(t *testing.T) {
 	for _, p := range append(append(goldenPairs(t), corpusPairs(t)...), invalidPairs(t)...) {
 		base, head := formattest.Files{"export.json": p.base}, formattest.Files{"export.json": p.head}
 		t.Run(p.name+"/layout", func(t *testing.T) {
-			formattest.CheckKnown(t, f, base, head, formattest.Layout(f.Structure), knownOrderDependent[p.name])
+			formattest.Check(t, f, base, head, formattest.Layout(f.Structure))
 		})
 		t.Run(p.name+"/unknown-field", func(t *testing.T) {
-			formattest.CheckKnown(t, f, base, head, formattest.Unknown(), "")
+			formattest.Check(t, f, base, head, formattest.Unknown())
 		})
+	}
+}
+
+// Duplicate identities are paired by content, and the message says which
+// element a finding is about, by something other than its position.
+func TestDuplicatesSayWhichWasPicked(t *testing.T) {
+	want := map[string]string{
+		"duplicate config external_id": `Config slot "Limit copy" changes type from string to number, so values stored by instances no longer fit (2 config slots share the identity "external_limit", which the platform rejects; paired by content, this is the one with id "c-dup").`,
+		"duplicate auth external_id":   `Auth slot "CRM copy" asks for new scope admin, so end users must re-authorise it (2 auth slots share the identity "external_crm", which the platform rejects; paired by content, this is the one with id "a-dup").`,
+		"duplicate workflow id":        `Workflow "Sync copy" changes (step "storage-1" modified); instances pick it up about 2 minutes after the release is published (2 workflows share the identity "wf-sync", which the platform rejects; paired by content, this is the one titled "Sync copy").`,
+	}
+	seen := 0
+	defer func() {
+		if seen != len(want) {
+			t.Errorf("%d of the %d pairs exist", seen, len(want))
+		}
+	}()
+	for _, p := range invalidPairs(t) {
+		msg, ok := want[p.name]
+		if !ok {
+			continue
+		}
+		seen++
+		fs := recordedAccounted(parse(t, "b.json", p.base), parse(t, "h.json", p.head)).Findings
+		if len(fs) != 1 || fs[0].Message != msg {
+			t.Errorf("%s: got %v, want one finding: %s", p.name, fs, msg)
+		}
+	}
+}
+
+// Tolerance: a field a newer exporter adds on both sides is no finding and
+// no error, wherever it is; one that changes is reported by the generic
+// rule, and text by the text rule.
+func TestUnknownFields(t *testing.T) {
+	both := func(doc map[string]any) {
+		doc["exported_by"] = map[string]any{"tool": "tray-cli", "v": 2}
+		list(doc, "solution", "config_slots")[0].(map[string]any)["x_validation"] = "^[0-9]+$"
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(map[string]any)
+		want []string
+	}{
+		{"same on both sides", func(map[string]any) {}, nil},
+		{"unknown field changes", func(doc map[string]any) {
+			list(doc, "solution", "config_slots")[0].(map[string]any)["x_validation"] = "^[0-9]*$"
+		}, []string{"tray/other-changed /solution/config_slots[external_id=external_limit]/x_validation"}},
+		{"title changes", func(doc map[string]any) {
+			list(doc, "solution", "config_slots")[0].(map[string]any)["title"] = "Page size"
+		}, []string{"tray/text-changed /solution/config_slots[external_id=external_limit]/title"}},
+	} {
+		p := editPair(t, tc.name, both, tc.edit)
+		var got []string
+		for _, f := range recordedAccounted(parse(t, "b.json", p.base), parse(t, "h.json", p.head)).Findings {
+			got = append(got, f.Rule+" "+f.Subject)
+		}
+		if d := cmp.Diff(tc.want, got); d != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, d)
+		}
 	}
 }

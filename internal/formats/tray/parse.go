@@ -1,6 +1,7 @@
 package tray
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/breakwater-dev/breakwater/internal/formats"
@@ -309,13 +310,16 @@ func (p *parser) solution(v *jsonpos.Value, ptr string) *Solution {
 	p.objects(v, ptr, "auth_slots", func(v *jsonpos.Value, vp string) {
 		s.AuthSlots = append(s.AuthSlots, p.authSlot(v, vp))
 	})
-	bySlot := map[string]*ConfigSlot{}
+	// A view item names its slot by external id, key or id; slots that
+	// share one (invalid) all get what the item says, so that nothing
+	// depends on which of them comes first.
+	bySlot := map[string][]*ConfigSlot{}
 	p.objects(v, ptr, "config_slots", func(v *jsonpos.Value, vp string) {
 		c := p.configSlot(v, vp)
 		s.ConfigSlots = append(s.ConfigSlots, c)
 		for _, k := range []string{c.ExternalID, c.Key, c.ID} {
-			if _, seen := bySlot[k]; k != "" && !seen {
-				bySlot[k] = c
+			if k != "" && !slices.Contains(bySlot[k], c) {
+				bySlot[k] = append(bySlot[k], c)
 			}
 		}
 	})
@@ -370,7 +374,7 @@ func (p *parser) configSlot(v *jsonpos.Value, ptr string) *ConfigSlot {
 
 // viewItem adds what a config item of the view_schema says about its slot:
 // the dynamic-dropdown lookup and the linked auth slot.
-func (p *parser) viewItem(it *jsonpos.Value, ptr string, bySlot map[string]*ConfigSlot) {
+func (p *parser) viewItem(it *jsonpos.Value, ptr string, bySlot map[string][]*ConfigSlot) {
 	if t := it.Get("itemType"); t == nil || t.Kind != jsonpos.Number || t.Text != "1" {
 		return
 	}
@@ -378,15 +382,19 @@ func (p *parser) viewItem(it *jsonpos.Value, ptr string, bySlot map[string]*Conf
 	if slot == nil {
 		return
 	}
-	var c *ConfigSlot
+	var slots []*ConfigSlot
 	for _, key := range []string{"externalId", "key", "id"} {
-		if c = bySlot[p.str(slot, sp, key)]; c != nil {
+		if slots = bySlot[p.str(slot, sp, key)]; slots != nil {
 			break
 		}
 	}
-	if c == nil {
-		return
+	for _, c := range slots {
+		p.viewItemOf(c, it, ptr, slot, sp)
 	}
+}
+
+// viewItemOf adds what a config item says to the slot it shows.
+func (p *parser) viewItemOf(c *ConfigSlot, it *jsonpos.Value, ptr string, slot *jsonpos.Value, sp string) {
 	if c.AuthSlotID == "" {
 		if c.AuthSlotID = p.str(slot, sp, "authSlotId"); c.AuthSlotID != "" {
 			c.AuthSlotPointer = jsonpos.Pointer(sp, "authSlotId")

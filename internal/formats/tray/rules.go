@@ -161,6 +161,26 @@ var (
 		Why:       "Instances use the new connector version once they pick the release up; the authentication stays valid.",
 		Fix:       "Check the connector's changelog for changed inputs or outputs of the operation.",
 	}
+	// The changes no other rule covers (internal/coverage): text shown to
+	// people, and everything else, so that nothing changes silently.
+	ruleTextChanged = change.Rule{
+		ID: "tray/text-changed", Severity: change.Info, Category: change.CatMetadata,
+		Upgrade: change.Lazy, Bump: change.BumpPatch,
+		FiresWhen: "Text shown to people changes: a title, description or label of the solution, a slot, a Config Wizard item, " +
+			"a workflow or a step; or the Config Wizard shows its screens, or a screen its items, in another order.",
+		Why: "Nothing breaks: instances pick the new text up with the release, and end users see it the next time they open " +
+			"the Config Wizard. It still changes what the release ships, so it asks for a patch version.",
+		Fix: "Check the wording; nothing else to do.",
+	}
+	ruleOtherChanged = change.Rule{
+		ID: "tray/other-changed", Severity: change.Info, Category: change.CatOther,
+		Upgrade: change.Lazy, Bump: change.BumpPatch,
+		FiresWhen: "A value changes that no other tray/… rule covers, including fields a newer exporter adds.",
+		Why: "Breakwater has no rule for this value, so it cannot say what the change means for deployed instances; it " +
+			"reports it rather than stay silent, as a patch-level change that instances pick up with the release.",
+		Fix: "Review the change in the export. If it matters to deployed instances, ask for a rule for it, or re-grade or ignore " +
+			"tray/other-changed in .github/breakwater.yml (rules, for some files with paths).",
+	}
 )
 
 // Rules is the tray/… part of the rule catalogue.
@@ -171,5 +191,6 @@ func Rules() []change.Rule {
 		ruleConfigTypeChanged, ruleConfigDDLChanged, ruleConfigDDLAuthChanged, ruleConfigSlotAddedRequired,
 		ruleConfigSlotAddedOptional, ruleConfigSlotRemoved, ruleConfigDefaultChanged,
 		ruleWorkflowAdded, ruleWorkflowRemoved, ruleWorkflowChanged, ruleConnectorVersionChanged,
+		ruleTextChanged, ruleOtherChanged,
 	}
 }

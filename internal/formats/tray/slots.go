@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
+	"github.com/breakwater-dev/breakwater/internal/formats"
 	"github.com/breakwater-dev/breakwater/internal/jsonpos"
 )
 
@@ -24,12 +25,14 @@ func configSlotsOf(e *Export) []*ConfigSlot {
 	return e.Solution.ConfigSlots
 }
 
-// index maps each element's identity to it; with duplicates the first wins.
-func index[T any](items []T, identity func(T) string) map[string]T {
+// index maps each element's key to it. Of elements that share a key
+// (invalid input), the one whose rank is smallest wins, so that what a
+// message names never depends on the order of the file.
+func index[T any](items []T, key func(T) string, rank func(T) string) map[string]T {
 	m := make(map[string]T, len(items))
 	for _, it := range items {
-		if k := identity(it); k != "" {
-			if _, seen := m[k]; !seen {
+		if k := key(it); k != "" {
+			if prev, seen := m[k]; !seen || rank(it) < rank(prev) {
 				m[k] = it
 			}
 		}
@@ -37,19 +40,21 @@ func index[T any](items []T, identity func(T) string) map[string]T {
 	return m
 }
 
+// authRank orders auth slots that share a key: by what messages call
+// them, then by internal id.
+func authRank(a *AuthSlot) string { return a.Name() + "\x00" + a.ID + "\x00" + a.AuthGroup }
+
 func authSubject(a *AuthSlot) string     { return "auth_slots[" + a.Identity() + "]" }
 func configSubject(c *ConfigSlot) string { return "config_slots[" + c.Identity() + "]" }
 
 func (d *differ) authSlots() {
-	baseSlots := index(authSlotsOf(d.base), (*AuthSlot).Identity)
-	headSlots := index(authSlotsOf(d.head), (*AuthSlot).Identity)
 	d.newAuthGroups = map[string]bool{}
-	for _, h := range authSlotsOf(d.head) {
-		if headSlots[h.Identity()] != h {
-			continue // no identity, or a duplicate of an earlier slot
-		}
-		b := baseSlots[h.Identity()]
-		if b == nil {
+	hash := func(side change.Side, a *AuthSlot) uint64 { return d.content.Hash(side, a.Pointer) }
+	for _, m := range formats.Match(authSlotsOf(d.base), authSlotsOf(d.head), (*AuthSlot).Identity, hash) {
+		d.note = m.Note("auth slots", fmt.Sprintf("the identity %q", m.Identity), fmt.Sprintf("the one with id %q", m.Latest().ID))
+		switch {
+		case !m.InBase:
+			h := m.Head
 			if h.AuthGroup != "" {
 				d.newAuthGroups[h.AuthGroup] = true
 			}
@@ -57,18 +62,17 @@ func (d *differ) authSlots() {
 				fmt.Sprintf("New auth slot %q asks every deployed instance to authenticate a service it has not authenticated before.", h.Name()))
 			f.After, f.NoEndUser = h.Name(), h.Hidden || h.Static
 			f.Slot = authSlotRef(h, change.SlotAdded)
-			continue
-		}
-		d.authSlotChanged(b, h)
-	}
-	for _, b := range authSlotsOf(d.base) {
-		if baseSlots[b.Identity()] == b && headSlots[b.Identity()] == nil {
+		case !m.InHead:
+			b := m.Base
 			f := d.add(ruleAuthSlotRemoved, authSubject(b), change.Base, nil, b.Pointer,
 				fmt.Sprintf("Auth slot %q is removed, so the authentications instances stored for it are orphaned.", b.Name()))
 			f.Before, f.NoEndUser = b.Name(), b.Hidden || b.Static
 			f.Slot = authSlotRef(b, change.SlotRemoved)
+		default:
+			d.authSlotChanged(m.Base, m.Head)
 		}
 	}
+	d.note = ""
 }
 
 // authSlotRef and configSlotRef tell the upgrade plan which slot a finding
@@ -92,6 +96,9 @@ func (d *differ) authSlotChanged(b, h *AuthSlot) {
 	noEndUser := h.Hidden || h.Static
 	added, firstAdded := missingFrom(h, b)
 	removed, firstRemoved := missingFrom(b, h)
+	// The findings point at the first of the scopes in alphabetical order
+	// (scopes are a set), and the extents of the rules (coverage.go) speak
+	// for the others.
 	scopePointer := func(a *AuthSlot, i int) string { return jsonpos.Pointer(a.Pointer, "scopes", i) }
 	before, after := sortedCopy(b.Scopes), sortedCopy(h.Scopes)
 	if len(added) > 0 {
@@ -129,26 +136,25 @@ func (d *differ) authSlotChanged(b, h *AuthSlot) {
 	}
 }
 
-// missingFrom lists, sorted, the scopes of a that b lacks, and the index of
-// the first of them in a (where the annotation goes).
+// missingFrom lists, sorted, the scopes of a that b lacks, and the index in
+// a of the first of them in that order (where the annotation goes).
 func missingFrom(a, b *AuthSlot) ([]string, int) {
 	have := make(map[string]bool, len(b.Scopes))
 	for _, s := range b.Scopes {
 		have[s] = true
 	}
 	var missing []string
-	first := -1
-	for i, s := range a.Scopes {
+	for _, s := range a.Scopes {
 		if !have[s] {
-			if first < 0 {
-				first = i
-			}
 			have[s] = true // report a duplicated scope once
 			missing = append(missing, s)
 		}
 	}
 	slices.Sort(missing)
-	return missing, first
+	if len(missing) == 0 {
+		return nil, -1
+	}
+	return missing, slices.Index(a.Scopes, missing[0])
 }
 
 func sortedCopy(s []string) []string {
@@ -165,51 +171,53 @@ func plural(n int, one, many string) string {
 }
 
 func (d *differ) configSlots() {
-	baseSlots := index(configSlotsOf(d.base), (*ConfigSlot).Identity)
-	headSlots := index(configSlotsOf(d.head), (*ConfigSlot).Identity)
-	baseAuth := index(authSlotsOf(d.base), func(a *AuthSlot) string { return a.ID })
-	headAuth := index(authSlotsOf(d.head), func(a *AuthSlot) string { return a.ID })
-	for _, h := range configSlotsOf(d.head) {
-		if headSlots[h.Identity()] != h {
-			continue // no identity, or a duplicate of an earlier slot
-		}
-		b := baseSlots[h.Identity()]
-		if b == nil {
-			d.configSlotAdded(h)
-			continue
-		}
-		noEndUser := h.Hidden || h.Static
-		if b.Type != h.Type {
-			f := d.add(ruleConfigTypeChanged, configSubject(h)+"/type", change.Head, nil, jsonpos.Pointer(h.Pointer, "type"),
-				fmt.Sprintf("Config slot %q changes type from %s to %s, so values stored by instances no longer fit.", h.Name(), orNone(b.Type), orNone(h.Type)))
-			*f = f.With(b.Type, h.Type)
-			f.NoEndUser, f.Slot = noEndUser, configSlotRef(h, change.SlotChanged)
-		}
-		if (b.Lookup != nil || h.Lookup != nil) && !jsonpos.Equal(b.Lookup, h.Lookup) {
-			ptr := h.LookupPointer
-			if h.Lookup == nil {
-				ptr = h.Pointer
-			}
-			f := d.add(ruleConfigDDLChanged, configSubject(h)+"/lookup", change.Head, h.Lookup, ptr,
-				fmt.Sprintf("Dynamic dropdown %q changes its lookup, so end users must pick its value again.", h.Name()))
-			*f = f.With(b.Lookup.Interface(), h.Lookup.Interface())
-			f.NoEndUser, f.Slot = noEndUser, configSlotRef(h, change.SlotChanged)
-		}
-		d.configAuthLink(b, h, baseAuth, headAuth)
-		if !jsonpos.Equal(b.Default, h.Default) {
-			f := d.add(ruleConfigDefaultChanged, configSubject(h)+"/default_value", change.Head, h.Default, jsonpos.Pointer(h.Pointer, "default_value"),
-				fmt.Sprintf("Config slot %q changes its default value; instances keep the value they stored.", h.Name()))
-			*f = f.With(b.Default.Interface(), h.Default.Interface())
-			f.NoEndUser, f.Slot = noEndUser, configSlotRef(h, change.SlotChanged)
-		}
-	}
-	for _, b := range configSlotsOf(d.base) {
-		if baseSlots[b.Identity()] == b && headSlots[b.Identity()] == nil {
+	baseAuth := index(authSlotsOf(d.base), func(a *AuthSlot) string { return a.ID }, authRank)
+	headAuth := index(authSlotsOf(d.head), func(a *AuthSlot) string { return a.ID }, authRank)
+	hash := func(side change.Side, c *ConfigSlot) uint64 { return d.content.Hash(side, c.Pointer) }
+	for _, m := range formats.Match(configSlotsOf(d.base), configSlotsOf(d.head), (*ConfigSlot).Identity, hash) {
+		d.note = m.Note("config slots", fmt.Sprintf("the identity %q", m.Identity), fmt.Sprintf("the one with id %q", m.Latest().ID))
+		switch {
+		case !m.InBase:
+			d.configSlotAdded(m.Head)
+		case !m.InHead:
+			b := m.Base
 			f := d.add(ruleConfigSlotRemoved, configSubject(b), change.Base, nil, b.Pointer,
 				fmt.Sprintf("Config slot %q is removed, so the values instances stored for it are orphaned.", b.Name()))
 			f.Before, f.NoEndUser = b.Name(), b.Hidden || b.Static
 			f.Slot = configSlotRef(b, change.SlotRemoved)
+		default:
+			d.configSlotChanged(m.Base, m.Head, baseAuth, headAuth)
 		}
+	}
+	d.note = ""
+}
+
+// configSlotChanged reports what changed in a config slot present on both
+// sides.
+func (d *differ) configSlotChanged(b, h *ConfigSlot, baseAuth, headAuth map[string]*AuthSlot) {
+	noEndUser := h.Hidden || h.Static
+	if b.Type != h.Type {
+		f := d.add(ruleConfigTypeChanged, configSubject(h)+"/type", change.Head, nil, jsonpos.Pointer(h.Pointer, "type"),
+			fmt.Sprintf("Config slot %q changes type from %s to %s, so values stored by instances no longer fit.", h.Name(), orNone(b.Type), orNone(h.Type)))
+		*f = f.With(b.Type, h.Type)
+		f.NoEndUser, f.Slot = noEndUser, configSlotRef(h, change.SlotChanged)
+	}
+	if (b.Lookup != nil || h.Lookup != nil) && !jsonpos.Equal(b.Lookup, h.Lookup) {
+		ptr := h.LookupPointer
+		if h.Lookup == nil {
+			ptr = h.Pointer
+		}
+		f := d.add(ruleConfigDDLChanged, configSubject(h)+"/lookup", change.Head, h.Lookup, ptr,
+			fmt.Sprintf("Dynamic dropdown %q changes its lookup, so end users must pick its value again.", h.Name()))
+		*f = f.With(b.Lookup.Interface(), h.Lookup.Interface())
+		f.NoEndUser, f.Slot = noEndUser, configSlotRef(h, change.SlotChanged)
+	}
+	d.configAuthLink(b, h, baseAuth, headAuth)
+	if !jsonpos.Equal(b.Default, h.Default) {
+		f := d.add(ruleConfigDefaultChanged, configSubject(h)+"/default_value", change.Head, h.Default, jsonpos.Pointer(h.Pointer, "default_value"),
+			fmt.Sprintf("Config slot %q changes its default value; instances keep the value they stored.", h.Name()))
+		*f = f.With(b.Default.Interface(), h.Default.Interface())
+		f.NoEndUser, f.Slot = noEndUser, configSlotRef(h, change.SlotChanged)
 	}
 }
 

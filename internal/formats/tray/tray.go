@@ -10,10 +10,12 @@ package tray
 import (
 	"cmp"
 	"slices"
+	"strings"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/formats"
 	"github.com/breakwater-dev/breakwater/internal/jsonpos"
+	"github.com/breakwater-dev/breakwater/internal/structdiff"
 )
 
 // Format is the name the engine knows this format by.
@@ -29,7 +31,8 @@ func Diff(base, head *Export) change.Comparison {
 	if head == nil {
 		c.Artifact = artifactName(base)
 	}
-	d := &differ{base: base, head: head, artifact: c.Artifact, hasher: jsonpos.NewHasher()}
+	d := &differ{base: base, head: head, artifact: c.Artifact, hasher: jsonpos.NewHasher(),
+		content: formats.NewContentHasher(Coverage().Structure, documentOf(base), documentOf(head))}
 	switch {
 	case base == nil && head == nil:
 	case base == nil:
@@ -82,6 +85,18 @@ type differ struct {
 	newAuthGroups map[string]bool
 	// baseGroups and headGroups map auth groups to auth slot identities.
 	baseGroups, headGroups map[string]string
+	// content pairs elements that share an identity by their content.
+	content *formats.ContentHasher
+	// note is appended to the messages of findings about an element whose
+	// identity is shared: it says which of them the finding is about.
+	note string
+}
+
+func documentOf(e *Export) structdiff.Input {
+	if e == nil {
+		return structdiff.Input{}
+	}
+	return structdiff.Input{Doc: e.Doc, At: e.Pointer}
 }
 
 // add records a finding located in head (additions and changes) or in base
@@ -90,6 +105,9 @@ func (d *differ) add(r change.Rule, subject string, side change.Side, v *jsonpos
 	e := d.head
 	if side == change.Base {
 		e = d.base
+	}
+	if d.note != "" {
+		message = strings.TrimSuffix(message, ".") + d.note + "."
 	}
 	d.out = append(d.out, formats.NewFinding(r, d.artifact, subject, side, e.Doc, v, pointer, message))
 	return &d.out[len(d.out)-1]

@@ -1,10 +1,12 @@
 package tray
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
+	"github.com/breakwater-dev/breakwater/internal/formats"
 	"github.com/breakwater-dev/breakwater/internal/jsonpos"
 )
 
@@ -27,28 +29,47 @@ func (d *differ) workflowRemoved(w *Workflow) {
 type serviceVersionChange struct {
 	service, from, to string
 	before, after     any
-	first             *Step // where the finding lands: the first such step in head
-	group             string
-	steps             int
+	steps             []workflowStep
 	workflows         map[string]bool
+}
+
+// workflowStep is a step of a head workflow.
+type workflowStep struct {
+	w *Workflow
+	s *Step
+}
+
+// first is the step a finding about several steps points at: the smallest
+// by workflow identity and step name (then workflow title, for workflows
+// that share an identity), whatever the order of the file.
+func first(steps []workflowStep) workflowStep {
+	best := steps[0]
+	for _, ws := range steps[1:] {
+		if cmp.Or(cmp.Compare(ws.w.Identity(), best.w.Identity()), cmp.Compare(ws.s.Name, best.s.Name),
+			cmp.Compare(ws.w.Title, best.w.Title)) < 0 {
+			best = ws
+		}
+	}
+	return best
 }
 
 // workflows matches workflows by identity and reports added, removed and
 // changed ones, and the version changes of their steps.
 func (d *differ) workflows() {
-	baseWF := index(d.base.Workflows, (*Workflow).Identity)
-	headWF := index(d.head.Workflows, (*Workflow).Identity)
 	var versions []*serviceVersionChange
 	byVersion := map[[3]string]*serviceVersionChange{}
-	for _, h := range d.head.Workflows {
-		if headWF[h.Identity()] != h {
-			continue // no identity, or a duplicate of an earlier workflow
-		}
-		b := baseWF[h.Identity()]
-		if b == nil {
-			d.workflowAdded(h)
+	hash := func(side change.Side, w *Workflow) uint64 { return d.content.Hash(side, w.Pointer) }
+	for _, m := range formats.Match(d.base.Workflows, d.head.Workflows, (*Workflow).Identity, hash) {
+		d.note = m.Note("workflows", fmt.Sprintf("the identity %q", m.Identity), fmt.Sprintf("the one titled %q", m.Latest().Title))
+		switch {
+		case !m.InBase:
+			d.workflowAdded(m.Head)
+			continue
+		case !m.InHead:
+			d.workflowRemoved(m.Base)
 			continue
 		}
+		b, h := m.Base, m.Head
 		d.workflowChanged(b, h)
 		for _, hs := range h.Steps {
 			bs := b.Step(hs.Name)
@@ -61,14 +82,14 @@ func (d *differ) workflows() {
 				key := [3]string{service, jsonpos.Canonical(bs.Auth.ServiceVersion), jsonpos.Canonical(hs.Auth.ServiceVersion)}
 				c := byVersion[key]
 				if c == nil {
-					c = &serviceVersionChange{service: service, first: hs, group: hs.Auth.Group,
+					c = &serviceVersionChange{service: service,
 						from: bs.Auth.ServiceVersion.Text, to: hs.Auth.ServiceVersion.Text,
 						before: bs.Auth.ServiceVersion.Interface(), after: hs.Auth.ServiceVersion.Interface(),
 						workflows: map[string]bool{}}
 					byVersion[key] = c
 					versions = append(versions, c)
 				}
-				c.steps++
+				c.steps = append(c.steps, workflowStep{h, hs})
 				c.workflows[h.Identity()] = true
 				continue
 			}
@@ -82,24 +103,28 @@ func (d *differ) workflows() {
 			}
 		}
 	}
-	for _, b := range d.base.Workflows {
-		if baseWF[b.Identity()] == b && headWF[b.Identity()] == nil {
-			d.workflowRemoved(b)
-		}
-	}
-	slotByGroup := index(authSlotsOf(d.head), func(a *AuthSlot) string { return a.AuthGroup })
+	d.note = ""
+	slotByGroup := index(authSlotsOf(d.head), func(a *AuthSlot) string { return a.AuthGroup }, authRank)
 	for _, c := range versions {
+		at := first(c.steps)
 		users := c.service
-		slot := slotByGroup[c.group]
+		slot := slotByGroup[at.s.Auth.Group]
 		if slot != nil {
 			users = fmt.Sprintf("%s (auth slot %q)", c.service, slot.Name())
 		}
 		f := d.add(ruleAuthServiceVersionChanged, "services["+c.service+"]/service_version", change.Head,
-			c.first.Auth.ServiceVersion, jsonpos.Pointer(c.first.Auth.Pointer, "service_version"),
+			at.s.Auth.ServiceVersion, jsonpos.Pointer(at.s.Auth.Pointer, "service_version"),
 			fmt.Sprintf("%d %s in %d %s move service %s from service version %s to %s, so end users must authenticate again.",
-				c.steps, plural(c.steps, "step", "steps"), len(c.workflows), plural(len(c.workflows), "workflow", "workflows"),
+				len(c.steps), plural(len(c.steps), "step", "steps"), len(c.workflows), plural(len(c.workflows), "workflow", "workflows"),
 				users, c.from, c.to))
 		*f = f.With(c.before, c.after)
+		// It speaks for every step it counted, and for their connector
+		// versions, which move with the service version and are not
+		// reported on their own (tray/connector-version-changed).
+		for _, ws := range c.steps {
+			*f = f.Cover(change.Head, d.head.Doc.File, jsonpos.Pointer(ws.s.Auth.Pointer, "service_version"),
+				jsonpos.Pointer(ws.s.Pointer, "connector", "version"))
+		}
 		f.NoEndUser = slot != nil && (slot.Hidden || slot.Static)
 		if slot != nil {
 			f.Slot = authSlotRef(slot, change.SlotChanged)
@@ -108,7 +133,9 @@ func (d *differ) workflows() {
 }
 
 // services reports services that head's steps authenticate with and no step
-// of base did, unless a new auth slot already accounts for them.
+// of base did, unless a new auth slot already accounts for them: once per
+// service, at the first step that uses it by workflow identity and step
+// name.
 func (d *differ) services() {
 	used := map[string]bool{}
 	for _, w := range d.base.Workflows {
@@ -118,23 +145,32 @@ func (d *differ) services() {
 			}
 		}
 	}
-	slotByGroup := index(authSlotsOf(d.head), func(a *AuthSlot) string { return a.AuthGroup })
+	users := map[string][]workflowStep{}
+	var services []string
 	for _, w := range d.head.Workflows {
 		for _, s := range w.Steps {
 			if s.Auth == nil || s.Auth.ServiceName == "" || used[s.Auth.ServiceName] || d.newAuthGroups[s.Auth.Group] {
 				continue
 			}
-			used[s.Auth.ServiceName] = true // once per service
-			f := d.add(ruleAuthServiceAdded, "services["+s.Auth.ServiceName+"]", change.Head, nil,
-				jsonpos.Pointer(s.Auth.Pointer, "service_name"),
-				fmt.Sprintf("Step %q of workflow %q authenticates with service %s, which no step used before, so instances must be given an authentication for it.",
-					s.Name, w.Name(), s.Auth.ServiceName))
-			f.After = s.Auth.ServiceName
-			slot := slotByGroup[s.Auth.Group]
-			f.NoEndUser = slot != nil && (slot.Hidden || slot.Static)
-			if slot != nil {
-				f.Slot = authSlotRef(slot, change.SlotChanged)
+			if users[s.Auth.ServiceName] == nil {
+				services = append(services, s.Auth.ServiceName)
 			}
+			users[s.Auth.ServiceName] = append(users[s.Auth.ServiceName], workflowStep{w, s})
+		}
+	}
+	slotByGroup := index(authSlotsOf(d.head), func(a *AuthSlot) string { return a.AuthGroup }, authRank)
+	for _, service := range services {
+		at := first(users[service])
+		w, s := at.w, at.s
+		f := d.add(ruleAuthServiceAdded, "services["+service+"]", change.Head, nil,
+			jsonpos.Pointer(s.Auth.Pointer, "service_name"),
+			fmt.Sprintf("Step %q of workflow %q authenticates with service %s, which no step used before, so instances must be given an authentication for it.",
+				s.Name, w.Name(), service))
+		f.After = service
+		slot := slotByGroup[s.Auth.Group]
+		f.NoEndUser = slot != nil && (slot.Hidden || slot.Static)
+		if slot != nil {
+			f.Slot = authSlotRef(slot, change.SlotChanged)
 		}
 	}
 }
@@ -148,10 +184,8 @@ type workflowHash struct {
 // slotGroups maps each auth_group of e's auth slots to the slot's identity.
 func slotGroups(e *Export) map[string]string {
 	m := map[string]string{}
-	for _, a := range authSlotsOf(e) {
-		if _, seen := m[a.AuthGroup]; a.AuthGroup != "" && !seen {
-			m[a.AuthGroup] = a.Identity()
-		}
+	for group, a := range index(authSlotsOf(e), func(a *AuthSlot) string { return a.AuthGroup }, authRank) {
+		m[group] = a.Identity()
 	}
 	return m
 }
@@ -237,6 +271,7 @@ func (d *differ) workflowChanged(b, h *Workflow) {
 	var where *jsonpos.Value
 	wherePtr := ""
 	if hb.steps != hh.steps {
+		var at *Step // the changed step with the smallest name: the file's order of steps means nothing
 		for i, s := range h.Steps {
 			j, ok := b.byName[s.Name]
 			switch {
@@ -247,9 +282,12 @@ func (d *differ) workflowChanged(b, h *Workflow) {
 			default:
 				continue
 			}
-			if where == nil {
-				where, wherePtr = s.Value, s.Pointer
+			if at == nil || s.Name < at.Name {
+				at = s
 			}
+		}
+		if at != nil {
+			where, wherePtr = at.Value, at.Pointer
 		}
 		for _, s := range b.Steps {
 			if h.Step(s.Name) == nil {

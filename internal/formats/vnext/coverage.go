@@ -1,7 +1,6 @@
 package vnext
 
 import (
-	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/coverage"
 	"github.com/breakwater-dev/breakwater/internal/structdiff"
 )
@@ -10,8 +9,7 @@ import (
 // changes are accounted for, which values are text shown to people, and how
 // far the findings of some rules reach. Definitions are compared by path in
 // the package; vnext.config.json and package.json have their own
-// normalisation. Not yet registered: the engine wires it in (issue 11,
-// phase 2).
+// normalisation.
 func Coverage() coverage.Spec {
 	byRef := []string{"key", "ref"}
 	return coverage.Spec{
@@ -58,31 +56,22 @@ func Coverage() coverage.Spec {
 			{Path: "/attributes/schema/**/title", Why: "titles in a schema definition, shown on forms"},
 			{Path: "/attributes/schema/**/description", Why: "descriptions in a schema definition, shown on forms"},
 		},
+		Extents:   transitionExtents(),
 		TextRule:  ruleTextChanged,
 		OtherRule: ruleOtherChanged,
 	}
 }
 
-// Draft rules for the changes no other rule covers (issue 11). Phase 2
-// adds them to Rules() and to docs/rules.md.
-var (
-	ruleTextChanged = change.Rule{
-		ID: "vnext/text-changed", Severity: change.Info, Category: change.CatMetadata,
-		Upgrade: change.NoUpgrade, Bump: change.BumpPatch,
-		FiresWhen: "Text shown to people changes: a label of a workflow, state or transition, a package description, or " +
-			"a title or description in a schema definition.",
-		Why: "Running instances are not affected; clients show the new text once the package is deployed. It still " +
-			"changes what the package ships, so it asks for a patch version.",
-		Fix: "Check the wording and that every language still has its label.",
+// transitionExtents: a transition's triggerType decides which of rule,
+// timer and triggerKind it must have (the vendor schema says so), so a
+// finding about the trigger speaks for them, wherever the transition is.
+func transitionExtents() []coverage.Extent {
+	var out []coverage.Extent
+	for _, p := range []string{"/attributes/states/*/transitions/*", "/attributes/sharedTransitions/*",
+		"/attributes/startTransition", "/attributes/cancel", "/attributes/exit", "/attributes/updateData"} {
+		out = append(out, coverage.Extent{Rule: ruleTransitionTriggerChanged.ID, Path: p,
+			Members: []string{"triggerType", "triggerKind", "rule", "timer"},
+			Why:     "points at triggerType, and speaks for the rule, timer and triggerKind the new trigger requires"})
 	}
-	ruleOtherChanged = change.Rule{
-		ID: "vnext/other-changed", Severity: change.Info, Category: change.Category("other"),
-		Upgrade: change.NoUpgrade, Bump: change.BumpPatch,
-		FiresWhen: "A value changes that no other vnext/… rule covers, for instance a reference that moves to another " +
-			"minor version, a task mapping, or a field a newer tool adds.",
-		Why: "Breakwater has no rule for this value, so it cannot say what the change means for running instances; it " +
-			"reports it rather than stay silent, as a patch-level change.",
-		Fix: "Review the change. If it matters to running instances or consumers, ask for a rule for it, or re-grade " +
-			"vnext/other-changed for these paths in .github/breakwater.yml.",
-	}
-)
+	return out
+}

@@ -1,34 +1,43 @@
 package vnext
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"path"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/formats"
 	"github.com/breakwater-dev/breakwater/internal/jsonpos"
+	"github.com/breakwater-dev/breakwater/internal/structdiff"
 )
 
 // Diff compares two versions of a package; either may be nil (the package
 // is new, or gone). The declared versions are the packages' own
 // (vnext.config.json `version`), not those of the definitions inside.
 func Diff(base, head *Package) change.Comparison {
-	cmp := change.Comparison{Format: Format}
+	comp := change.Comparison{Format: Format}
 	if base != nil {
-		cmp.Artifact, cmp.Base = "vnext:"+base.Name, base.Version
+		comp.Artifact, comp.Base = "vnext:"+base.Name, base.Version
 	}
 	if head != nil {
-		cmp.Artifact, cmp.Head = "vnext:"+head.Name, head.Version
+		comp.Artifact, comp.Head = "vnext:"+head.Name, head.Version
 	}
-	d := &differ{artifact: cmp.Artifact, seen: map[string]bool{}}
+	d := &differ{artifact: comp.Artifact, seen: map[string]bool{}}
 	removed := d.workflows(base, head)
 	d.exports(base, head, removed)
-	cmp.Findings = d.findings
-	return cmp
+	// In the order of the files, head before base: reading order, whatever
+	// order the differ met them in.
+	slices.SortStableFunc(d.findings, func(a, b change.Finding) int {
+		return cmp.Or(strings.Compare(a.File, b.File), -strings.Compare(string(a.Side), string(b.Side)),
+			a.Line-b.Line, a.Column-b.Column, strings.Compare(a.Rule, b.Rule), strings.Compare(a.Subject, b.Subject))
+	})
+	comp.Findings = d.findings
+	return comp
 }
 
 type differ struct {
@@ -37,9 +46,18 @@ type differ struct {
 	// seen drops repeats: a list may reference one task twice, and both
 	// references then move together.
 	seen map[string]bool
+	// content pairs states and transitions that share a key by their
+	// content, in the workflow being diffed.
+	content *formats.ContentHasher
+	// note is appended to the messages of findings about an element whose
+	// key is shared: it says which of them the finding is about.
+	note string
 }
 
 func (d *differ) add(f change.Finding) {
+	if d.note != "" {
+		f.Message = strings.TrimSuffix(f.Message, ".") + d.note + "."
+	}
 	key := f.Rule + "\x00" + f.Subject + "\x00" + fmt.Sprint(f.Before) + "\x00" + fmt.Sprint(f.After)
 	if d.seen[key] {
 		return
@@ -96,30 +114,39 @@ func (d *differ) workflows(base, head *Package) map[string]bool {
 
 func (d *differ) workflow(b, h *workflow) {
 	wf := b.c.identity()
+	d.content = formats.NewContentHasher(Coverage().Structure, structdiff.Input{Doc: b.c.doc}, structdiff.Input{Doc: h.c.doc})
 	d.roles(b.queryRoles, h.queryRoles, b.subject+"/queryRoles", "workflow "+wf, "queryRoles", h.c.doc)
 	d.refSlots(b.refs, h.refs, b.subject, "workflow "+wf, h.c.doc)
 
-	for _, bs := range b.states {
-		hs := h.stateByKey[bs.key]
-		if hs == nil {
-			d.add(d.removal(ruleStateRemoved, bs.subject, b.c.doc, nil, bs.ptr,
-				fmt.Sprintf("state %q was removed from workflow %s; running instances may sit in it", bs.key, wf)).With(bs.key, nil))
-			continue
+	key := func(s *state) string { return s.key }
+	hash := func(side change.Side, s *state) uint64 { return d.content.Hash(side, s.ptr) }
+	for _, m := range formats.Match(b.states, h.states, key, hash) {
+		note := m.Note("states", "the key "+strconv.Quote(m.Identity), "the one of stateType "+jsonpos.Canonical(m.Latest().stateType))
+		switch {
+		case !m.InHead:
+			d.note = note
+			d.add(d.removal(ruleStateRemoved, m.Base.subject, b.c.doc, nil, m.Base.ptr,
+				fmt.Sprintf("state %q was removed from workflow %s; running instances may sit in it", m.Base.key, wf)).With(m.Base.key, nil))
+		case !m.InBase:
+			d.note = note
+			d.add(d.change(ruleStateAdded, m.Head.subject, h.c.doc, nil, m.Head.ptr,
+				fmt.Sprintf("state %q was added to workflow %s", m.Head.key, wf)).With(nil, m.Head.key))
+		default:
+			d.state(m.Base, m.Head, wf, b.c.doc, h.c.doc, note)
 		}
-		d.state(bs, hs, wf, b.c.doc, h.c.doc)
-	}
-	for _, hs := range h.states {
-		if b.stateByKey[hs.key] == nil {
-			d.add(d.change(ruleStateAdded, hs.subject, h.c.doc, nil, hs.ptr,
-				fmt.Sprintf("state %q was added to workflow %s", hs.key, wf)).With(nil, hs.key))
-		}
+		d.note = ""
 	}
 	for i := range b.groups {
-		d.group(b.c.doc, b.groups[i], h.c.doc, h.groups[i], wf)
+		d.group(b.c.doc, b.groups[i], h.c.doc, h.groups[i], wf, "")
 	}
+	d.note = ""
 }
 
-func (d *differ) state(b, h *state, wf string, baseDoc, doc *jsonpos.Doc) {
+// state diffs a state present on both sides; note says which state it is
+// when its key is shared (formats.Matched.Note), for every finding about
+// the state and what it holds.
+func (d *differ) state(b, h *state, wf string, baseDoc, doc *jsonpos.Doc, note string) {
+	d.note = note
 	where := fmt.Sprintf("state %q in workflow %s", b.key, wf)
 	if !jsonpos.Equal(b.stateType, h.stateType) {
 		d.add(d.change(ruleStateTypeChanged, b.subject+"/stateType", doc, h.stateType, h.ptr+"/stateType",
@@ -129,25 +156,27 @@ func (d *differ) state(b, h *state, wf string, baseDoc, doc *jsonpos.Doc) {
 	d.versionStrategy(b.versionStrategy, h.versionStrategy, b.subject, h.ptr, where, doc)
 	d.roles(b.queryRoles, h.queryRoles, b.subject+"/queryRoles", where, "queryRoles", doc)
 	d.refSlots(b.refs, h.refs, b.subject, where, doc)
-	d.group(baseDoc, b.transitions, doc, h.transitions, wf)
+	d.group(baseDoc, b.transitions, doc, h.transitions, wf, note)
 }
 
-// group diffs transitions matched by key.
-func (d *differ) group(baseDoc *jsonpos.Doc, b *group, headDoc *jsonpos.Doc, h *group, wf string) {
-	for _, bt := range b.list {
-		ht := h.byKey[bt.key]
-		if ht == nil {
-			d.transitionRemoved(baseDoc, bt, wf)
-			continue
+// group diffs transitions matched by key; outer is the note of the state
+// that holds them, when its key is shared.
+func (d *differ) group(baseDoc *jsonpos.Doc, b *group, headDoc *jsonpos.Doc, h *group, wf, outer string) {
+	key := func(t *transition) string { return t.key }
+	hash := func(side change.Side, t *transition) uint64 { return d.content.Hash(side, t.ptr) }
+	for _, m := range formats.Match(b.list, h.list, key, hash) {
+		d.note = outer + m.Note("transitions", "the key "+strconv.Quote(m.Identity), "the one that leads to "+strconv.Quote(m.Latest().effectiveTarget()))
+		switch {
+		case !m.InHead:
+			d.transitionRemoved(baseDoc, m.Base, wf)
+		case !m.InBase:
+			d.add(d.change(ruleTransitionAdded, m.Head.subject, headDoc, nil, m.Head.ptr,
+				fmt.Sprintf("%s was added to workflow %s", m.Head.describe(), wf)).With(nil, m.Head.key))
+		default:
+			d.transition(m.Base, m.Head, wf, headDoc)
 		}
-		d.transition(bt, ht, wf, headDoc)
 	}
-	for _, ht := range h.list {
-		if b.byKey[ht.key] == nil {
-			d.add(d.change(ruleTransitionAdded, ht.subject, headDoc, nil, ht.ptr,
-				fmt.Sprintf("%s was added to workflow %s", ht.describe(), wf)).With(nil, ht.key))
-		}
-	}
+	d.note = outer
 }
 
 // Trigger types: 0 manual, 1 automatic, 2 scheduled, 3 event.
@@ -348,9 +377,15 @@ func (d *differ) reference(b, h refAt, subject, where string, doc *jsonpos.Doc) 
 	default:
 		return
 	}
-	d.add(d.change(ruleReferenceMajorChanged, subject, doc, h.val, h.ptr,
+	f := d.change(ruleReferenceMajorChanged, subject, doc, h.val, h.ptr,
 		fmt.Sprintf("%s moved from %s to %s (%s)", where, b.id, h.id, why)).
-		With(b.id.String(), h.id.String()))
+		With(b.id.String(), h.id.String())
+	// A {ref} to a component of the package takes its version from the
+	// component: the finding speaks for the component's own version too.
+	if b.target != nil && h.target != nil && b.target.identity() == h.target.identity() {
+		f = f.Cover(change.Base, b.target.doc.File, "/version").Cover(change.Head, h.target.doc.File, "/version")
+	}
+	d.add(f)
 }
 
 // major is a reference version's major part: "1" of "1.2.3", "1.2" or "1";

@@ -25,7 +25,8 @@ func New() formats.Format {
 		RuleSet: Rules,
 		Exts:    []string{".json"},
 		// A single definition; a package is recognised by its Marker.
-		Recognise: IsDefinition,
+		Recognise:    IsDefinition,
+		CoverageSpec: Coverage,
 	}}
 }
 
@@ -94,6 +95,10 @@ func isPackage(files []formats.File) bool {
 func (*format) Diff(base, head formats.Artifact) change.Comparison {
 	return Diff(formats.As[*Package](base), formats.As[*Package](head))
 }
+
+// Documents are the package's files by their path in the package, or a
+// lone definition's one file.
+func (p *Package) Documents() []formats.Document { return p.docs }
 
 // Identity is the package's name (package.json `name`, else its domain), or
 // a lone definition's domain and key.

@@ -134,7 +134,7 @@ func TestGolden(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			base := s.base(t, sample)
 			head := s.head(t, base)
-			got, err := json.MarshalIndent(golden(recordedDiff(base.parse(t), head.parse(t))), "", "  ")
+			got, err := json.MarshalIndent(golden(recordedAccounted(base.parse(t), head.parse(t))), "", "  ")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -191,8 +191,8 @@ func TestFingerprintsIgnoreLayout(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			base := s.base(t, sample)
 			head := s.head(t, base)
-			plain := recordedDiff(base.parse(t), head.parse(t))
-			moved := recordedDiff(reformat(t, base).parse(t), reformat(t, head).parse(t))
+			plain := recordedAccounted(base.parse(t), head.parse(t))
+			moved := recordedAccounted(reformat(t, base).parse(t), reformat(t, head).parse(t))
 			prints := func(c change.Comparison) []string {
 				var out []string
 				for _, f := range c.Findings {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/formats"
 	"github.com/breakwater-dev/breakwater/internal/formats/formattest"
@@ -14,7 +16,8 @@ import (
 )
 
 // metamorphic is the format as formattest sees it: a package a side, its
-// files by path, diffed by today's differ.
+// files by path, diffed and accounted for as the engine does, generic
+// findings included.
 func metamorphic(t testing.TB) formattest.Format {
 	c := checker(t)
 	p := parser(t)
@@ -37,7 +40,7 @@ func metamorphic(t testing.TB) formattest.Format {
 				}
 				sides[i] = pkg
 			}
-			return Diff(sides[0], sides[1]).Findings, nil
+			return accounted(sides[0], sides[1]).Findings, nil
 		},
 	}
 }
@@ -119,7 +122,7 @@ func definitionFormat(t testing.TB) formattest.Format {
 				}
 			}
 		}
-		return Diff(sides[0], sides[1]).Findings, nil
+		return accounted(sides[0], sides[1]).Findings, nil
 	}
 	return f
 }
@@ -181,10 +184,10 @@ func TestMetamorphic(t *testing.T) {
 		for _, p := range pairs {
 			base, head := formattest.Files(p.base), formattest.Files(p.head)
 			t.Run(p.name+"/layout", func(t *testing.T) {
-				formattest.CheckKnown(t, f, base, head, formattest.Layout(f.Structure), knownOrderDependent[p.name])
+				formattest.Check(t, f, base, head, formattest.Layout(f.Structure))
 			})
 			t.Run(p.name+"/unknown-field", func(t *testing.T) {
-				formattest.CheckKnown(t, f, base, head, formattest.Unknown(), "")
+				formattest.Check(t, f, base, head, formattest.Unknown())
 			})
 		}
 	}
@@ -192,9 +195,57 @@ func TestMetamorphic(t *testing.T) {
 	run(definitionFormat(t), definitionPairs(t, sample))
 }
 
-// knownOrderDependent are the pairs whose findings today's differ makes
-// depend on the order of the file (issue 11, phase 2 fixes the differ).
-var knownOrderDependent = map[string]string{
-	"duplicate state key":      "states are indexed first-wins by key (workflow.go: readWorkflow), so which duplicate is compared depends on the order",
-	"duplicate transition key": "transitions are indexed first-wins by key (workflow.go: readGroup), as states",
+// Duplicate keys are paired by content, and the message says which element
+// a finding is about, by something other than its position.
+func TestDuplicatesSayWhichWasPicked(t *testing.T) {
+	sample := loadTree(t, samplePackage)
+	want := map[string][]string{
+		"duplicate state key":      {`stateType of state "passive" in workflow core/sys-flows changed from 3 (final) to 2 (intermediate) (2 states share the key "passive", which the platform rejects; paired by content, this is the one of stateType 2).`},
+		"duplicate transition key": {`Transition "deactivate" of state "active" in workflow core/sys-flows now leads to "passive" instead of "deleted" (2 transitions share the key "deactivate", which the platform rejects; paired by content, this is the one that leads to "passive").`},
+	}
+	seen := 0
+	defer func() {
+		if seen != len(want) {
+			t.Errorf("%d of the %d pairs exist", seen, len(want))
+		}
+	}()
+	for _, p := range invalidPairs(t, sample) {
+		w, ok := want[p.name]
+		if !ok {
+			continue
+		}
+		seen++
+		var got []string
+		for _, f := range recordedAccounted(p.base.parse(t), p.head.parse(t)).Findings {
+			got = append(got, f.Message)
+		}
+		if d := cmp.Diff(w, got); d != "" {
+			t.Errorf("%s (-want +got):\n%s", p.name, d)
+		}
+	}
+}
+
+// Tolerance: a field a newer tool adds on both sides is no finding and no
+// error (the vendor schemas allow it where they allow it); one that changes
+// is reported by the generic rule.
+func TestUnknownFields(t *testing.T) {
+	sample := loadTree(t, samplePackage)
+	both := sample.edit(t, ConfigFile, func(r *jsonpos.Value) { setMember(t, r, "", "x-generator", `{"tool": "vnext-cli", "v": 2}`) })
+	for _, tc := range []struct {
+		name string
+		head tree
+		want []string
+	}{
+		{"same on both sides", both, nil},
+		{"unknown field changes", both.edit(t, ConfigFile, func(r *jsonpos.Value) { setMember(t, r, "/x-generator", "v", `3`) }),
+			[]string{"vnext/other-changed vnext.config.json#/x-generator/v"}},
+	} {
+		var got []string
+		for _, f := range recordedAccounted(both.parse(t), tc.head.parse(t)).Findings {
+			got = append(got, f.Rule+" "+f.Subject)
+		}
+		if d := cmp.Diff(tc.want, got); d != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, d)
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/formats"
 	"github.com/breakwater-dev/breakwater/internal/jsonpos"
+	"github.com/breakwater-dev/breakwater/internal/structdiff"
 )
 
 // ParsePackage reads a package from its files: vnext.config.json (required),
@@ -72,6 +73,16 @@ func (p *Parser) ParsePackage(files []File) (*Package, error) {
 		pkg.Name = pkg.Domain
 	}
 	pkg.buildWorkflows()
+	// Definitions pair up by what they define, as the differ matches them,
+	// so a definition moved to another file is compared with its old
+	// version; other files by their path.
+	for _, f := range files {
+		key := f.Path
+		if c := pkg.byPath[f.Path]; c != nil {
+			key = c.Kind.pathKey() + "[" + c.identity() + "]"
+		}
+		pkg.docs = append(pkg.docs, formats.Document{Path: key, Input: structdiff.Input{Doc: f.Doc}})
+	}
 	return pkg, nil
 }
 
@@ -113,6 +124,7 @@ func (p *Parser) ParseDefinition(f File) (*Package, error) {
 		return nil, err
 	}
 	pkg.buildWorkflows()
+	pkg.docs = []formats.Document{{Input: structdiff.Input{Doc: f.Doc}}}
 	return pkg, nil
 }
 

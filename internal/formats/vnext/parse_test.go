@@ -294,6 +294,9 @@ func TestRulesMatchCatalogue(t *testing.T) {
 		"vnext/state-added":                {"info", "workflow", "none"},
 		"vnext/transition-added":           {"info", "workflow", "none"},
 		"vnext/workflow-added":             {"info", "workflow", "none"},
+		// Added beyond the product spec (README, "Rules").
+		"vnext/text-changed":  {"info", "metadata", "none"},
+		"vnext/other-changed": {"info", "other", "none"},
 	}
 	got := map[string][3]string{}
 	for _, r := range Rules() {

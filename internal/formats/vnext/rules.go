@@ -89,6 +89,27 @@ var (
 		Why:       "New instances can start it; existing ones are unaffected.",
 		Fix:       "Nothing to do.",
 	}
+	// The changes no other rule covers (internal/coverage): text shown to
+	// people, and everything else, so that nothing changes silently.
+	ruleTextChanged = change.Rule{
+		ID: "vnext/text-changed", Severity: change.Info, Category: change.CatMetadata,
+		Upgrade: change.NoUpgrade, Bump: change.BumpPatch,
+		FiresWhen: "Text shown to people changes: a label of a workflow, state or transition, a package description, or " +
+			"a title or description in a schema definition.",
+		Why: "Running instances are not affected; clients show the new text once the package is deployed. It still " +
+			"changes what the package ships, so it asks for a patch version.",
+		Fix: "Check the wording and that every language still has its label.",
+	}
+	ruleOtherChanged = change.Rule{
+		ID: "vnext/other-changed", Severity: change.Info, Category: change.CatOther,
+		Upgrade: change.NoUpgrade, Bump: change.BumpPatch,
+		FiresWhen: "A value changes that no other vnext/… rule covers, for instance a reference that moves to another " +
+			"minor version, a task mapping, or a field a newer tool adds.",
+		Why: "Breakwater has no rule for this value, so it cannot say what the change means for running instances; it " +
+			"reports it rather than stay silent, as a patch-level change.",
+		Fix: "Review the change. If it matters to running instances or consumers, ask for a rule for it, or re-grade or ignore " +
+			"vnext/other-changed in .github/breakwater.yml (rules, for some files with paths).",
+	}
 )
 
 // Rules returns the vnext/… rules of the catalogue.
@@ -106,5 +127,7 @@ func Rules() []change.Rule {
 		ruleStateAdded,
 		ruleTransitionAdded,
 		ruleWorkflowAdded,
+		ruleTextChanged,
+		ruleOtherChanged,
 	}
 }

@@ -76,6 +76,10 @@ type Package struct {
 	config         *jsonpos.Doc    // nil for a lone definition
 	exports        []export
 	byPath         map[string]*Component
+	// docs are every file read, for the coverage check: the definitions
+	// (by what they define: "tasks[core/invalidate-cache]"), the config,
+	// package.json and any other member (by path).
+	docs []formats.Document
 }
 
 // Component is one definition file.

@@ -10,10 +10,11 @@ import (
 // workflow is what the rules read of a workflow definition. Values keep
 // their *jsonpos.Value so findings can point at them.
 type workflow struct {
-	c          *Component
-	subject    string // workflows[domain/key]
-	states     []*state
-	stateByKey map[string]*state
+	c       *Component
+	subject string // workflows[domain/key]
+	// states are every state with a key, in document order; states that
+	// share a key (invalid) are paired by content when diffed.
+	states []*state
 	// groups are the transitions outside states: startTransition,
 	// sharedTransitions, cancel, exit and updateData.
 	groups     []*group
@@ -40,7 +41,6 @@ type group struct {
 	parent string // subject of the owner
 	owner  string // the state key that "$self" means; "" outside states
 	list   []*transition
-	byKey  map[string]*transition
 }
 
 type transition struct {
@@ -78,6 +78,9 @@ type refAt struct {
 	id  refID
 	ptr string
 	val *jsonpos.Value
+	// target is the component of the package the reference names, when it
+	// names one: its own version is then the reference's.
+	target *Component
 }
 
 // refID is a resolved reference. Version may be "latest", "1", "1.2" or a
@@ -105,7 +108,7 @@ func (pkg *Package) buildWorkflows() {
 }
 
 func (pkg *Package) readWorkflow(c *Component) *workflow {
-	w := &workflow{c: c, subject: "workflows[" + c.identity() + "]", stateByKey: map[string]*state{}}
+	w := &workflow{c: c, subject: "workflows[" + c.identity() + "]"}
 	attrs := c.root.Get("attributes")
 	const base = "/attributes"
 
@@ -116,8 +119,8 @@ func (pkg *Package) readWorkflow(c *Component) *workflow {
 	for i := range states.Len() {
 		s := states.Index(i)
 		key, ok := s.Get("key").Str()
-		if !ok || w.stateByKey[key] != nil {
-			continue // the first of duplicate keys wins
+		if !ok {
+			continue
 		}
 		ptr := jsonpos.Pointer(base, "states", i)
 		st := &state{
@@ -134,7 +137,6 @@ func (pkg *Package) readWorkflow(c *Component) *workflow {
 			pkg.taskRefs("onEntries", s.Get("onEntries"), ptr+"/onEntries"),
 			pkg.taskRefs("onExits", s.Get("onExits"), ptr+"/onExits"))
 		w.states = append(w.states, st)
-		w.stateByKey[key] = st
 	}
 
 	w.groups = []*group{
@@ -156,10 +158,10 @@ func (pkg *Package) readWorkflow(c *Component) *workflow {
 // readGroup reads transitions from v: an array of them, or a single one
 // (startTransition, cancel, exit, updateData).
 func (pkg *Package) readGroup(v *jsonpos.Value, ptr, name, label, parent, owner string) *group {
-	g := &group{name: name, label: label, parent: parent, owner: owner, byKey: map[string]*transition{}}
+	g := &group{name: name, label: label, parent: parent, owner: owner}
 	add := func(t *jsonpos.Value, tptr string) {
 		key, ok := t.Get("key").Str()
-		if !ok || g.byKey[key] != nil {
+		if !ok {
 			return
 		}
 		tr := &transition{
@@ -174,7 +176,6 @@ func (pkg *Package) readGroup(v *jsonpos.Value, ptr, name, label, parent, owner 
 			pkg.taskRefs("onExecutionTasks", t.Get("onExecutionTasks"), tptr+"/onExecutionTasks"),
 		}
 		g.list = append(g.list, tr)
-		g.byKey[key] = tr
 	}
 	switch {
 	case v.Is(jsonpos.Array):
@@ -210,8 +211,8 @@ func readRoles(v *jsonpos.Value, ptr string) roles {
 
 func (pkg *Package) singleRef(name, what string, v *jsonpos.Value, ptr string) refSlot {
 	s := refSlot{name: name, what: what}
-	if id, ok := pkg.resolve(v); ok {
-		s.refs = []refAt{{id: id, ptr: ptr, val: v}}
+	if id, target, ok := pkg.resolve(v); ok {
+		s.refs = []refAt{{id: id, ptr: ptr, val: v, target: target}}
 	}
 	return s
 }
@@ -234,8 +235,8 @@ func (pkg *Package) refList(name, what string, v *jsonpos.Value, ptr, member str
 		if member != "" {
 			item, iptr = item.Get(member), jsonpos.Pointer(iptr, member)
 		}
-		if id, ok := pkg.resolve(item); ok {
-			s.refs = append(s.refs, refAt{id: id, ptr: iptr, val: item})
+		if id, target, ok := pkg.resolve(item); ok {
+			s.refs = append(s.refs, refAt{id: id, ptr: iptr, val: item, target: target})
 		}
 	}
 	return s
@@ -246,10 +247,11 @@ func (pkg *Package) refList(name, what string, v *jsonpos.Value, ptr, member str
 // package root). A path that resolves nowhere — the component lives in
 // another package, or a lone definition is being diffed — keeps its file name
 // as key, which the vendor's tooling requires to match, and an unknown
-// version.
-func (pkg *Package) resolve(v *jsonpos.Value) (refID, bool) {
+// version. The component a path leads to in the package is returned too:
+// its own version is the reference's.
+func (pkg *Package) resolve(v *jsonpos.Value) (refID, *Component, bool) {
 	if !v.Is(jsonpos.Object) {
-		return refID{}, false
+		return refID{}, nil, false
 	}
 	if p, ok := v.Get("ref").Str(); ok {
 		p = strings.TrimPrefix(path.Clean("/"+p), "/")
@@ -259,14 +261,14 @@ func (pkg *Package) resolve(v *jsonpos.Value) (refID, bool) {
 				if c.Version != nil {
 					id.Version = c.Version.Version
 				}
-				return id, true
+				return id, c, true
 			}
 		}
-		return refID{Domain: pkg.Domain, Key: strings.TrimSuffix(path.Base(p), ".json")}, true
+		return refID{Domain: pkg.Domain, Key: strings.TrimSuffix(path.Base(p), ".json")}, nil, true
 	}
 	key, ok := v.Get("key").Str()
 	if !ok {
-		return refID{}, false
+		return refID{}, nil, false
 	}
-	return refID{Domain: v.Get("domain").StrOr(""), Key: key, Version: v.Get("version").StrOr("")}, true
+	return refID{Domain: v.Get("domain").StrOr(""), Key: key, Version: v.Get("version").StrOr("")}, nil, true
 }
