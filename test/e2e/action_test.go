@@ -54,9 +54,10 @@ type result struct {
 	outputs        map[string]string
 	summary        string
 	took           time.Duration
+	maxRSS         int64 // peak resident memory in bytes, where the system says
 }
 
-func runAction(t *testing.T, s *prruntest.Scenario) result {
+func runAction(t testing.TB, s *prruntest.Scenario) result {
 	t.Helper()
 	s.ResetFiles()
 	cmd := exec.Command(binary, "action")
@@ -67,6 +68,9 @@ func runAction(t *testing.T, s *prruntest.Scenario) result {
 	start := time.Now()
 	err := cmd.Run()
 	r := result{stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start)}
+	if cmd.ProcessState != nil {
+		r.maxRSS = maxRSS(cmd.ProcessState)
+	}
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):

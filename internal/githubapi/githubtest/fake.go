@@ -346,12 +346,24 @@ func (r *Repository) Commit(parents []string, files map[string][]byte) string {
 		fmt.Fprintf(h, "%s %s\n", p, blobSHA(files[p]))
 	}
 	sha := hex.EncodeToString(h.Sum(nil))
+	r.addCommit(sha, parents, files)
+	return sha
+}
+
+// CommitAs adds a commit under the SHA a real git repository gave it, so
+// that a test's git checkout and the fake hold the same commits.
+func (r *Repository) CommitAs(sha string, parents []string, files map[string][]byte) {
+	r.f.mu.Lock()
+	defer r.f.mu.Unlock()
+	r.addCommit(sha, parents, files)
+}
+
+func (r *Repository) addCommit(sha string, parents []string, files map[string][]byte) {
 	cp := make(map[string][]byte, len(files))
 	for k, v := range files {
 		cp[k] = append([]byte(nil), v...)
 	}
 	r.commits[sha] = &commit{sha: sha, parents: append([]string(nil), parents...), files: cp}
-	return sha
 }
 
 // OpenPullRequest adds or replaces a pull request.
