@@ -66,11 +66,15 @@ func runAction(t testing.TB, s *prruntest.Scenario) result {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start)}
-	if cmd.ProcessState != nil {
-		r.maxRSS = maxRSS(cmd.ProcessState)
+	err := cmd.Start()
+	if err != nil {
+		t.Fatalf("running breakwater: %v", err)
 	}
+	exited := make(chan struct{})
+	peak := peakRSS(cmd.Process.Pid, exited)
+	err = cmd.Wait()
+	close(exited)
+	r := result{stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start), maxRSS: <-peak}
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):
