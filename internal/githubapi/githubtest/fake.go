@@ -38,6 +38,9 @@ type Fake struct {
 	// UploadURL is the base URL release assets are uploaded to, as
 	// uploads.github.com is GitHub's (see release.go).
 	UploadURL string
+	// CodeloadURL is the host source archives are served from, as
+	// codeload.github.com is GitHub's (see archive.go).
+	CodeloadURL string
 
 	t    testing.TB
 	spec *Spec
@@ -51,6 +54,8 @@ type Fake struct {
 	identities map[string]Identity
 	meetings   []*meeting
 	nextID     int64
+	rate       rateLimit
+	archives   archives // archive.go
 }
 
 // Request is a request the fake accepted as valid.
@@ -76,6 +81,10 @@ func New(t testing.TB) *Fake {
 	uploads := httptest.NewServer(http.HandlerFunc(f.serveUpload))
 	f.UploadURL = uploads.URL
 	t.Cleanup(uploads.Close)
+	codeload := httptest.NewServer(http.HandlerFunc(f.serveCodeload))
+	f.CodeloadURL = codeload.URL
+	t.Cleanup(codeload.Close)
+	f.rate = rateLimit{limit: 5000, remaining: 5000, reset: time.Now().Add(time.Hour).Truncate(time.Second)}
 	return f
 }
 
@@ -588,6 +597,10 @@ func (f *Fake) serve(w http.ResponseWriter, req *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.requests = append(f.requests, Request{Method: req.Method, Path: req.URL.Path, Query: req.URL.RawQuery, Operation: op.ID, Body: string(body)})
+	if !f.rate.take(w.Header()) {
+		writeJSONRaw(w, http.StatusForbidden, `{"message":"API rate limit exceeded for installation ID 1.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"}`)
+		return
+	}
 	for _, ft := range f.faults {
 		if (ft.Operation == "" || ft.Operation == op.ID) && (ft.Times == 0 || ft.used < ft.Times) {
 			ft.used++
@@ -728,23 +741,24 @@ func pageOf[T any](c *call, items []T) []T {
 }
 
 var handlers = map[string]func(*call){
-	"pulls/get":                   getPull,
-	"pulls/list-files":            listPullFiles,
-	"repos/compare-commits":       compare,
-	"repos/get-content":           getContent,
-	"git/get-tree":                getTree,
-	"issues/list-labels-for-repo": listLabels,
-	"issues/create-label":         createLabel,
-	"issues/add-labels":           addLabels,
-	"issues/remove-label":         removeLabel,
-	"issues/list-comments":        listComments,
-	"issues/create-comment":       createComment,
-	"issues/update-comment":       updateComment,
-	"issues/delete-comment":       deleteComment,
-	"checks/create":               createCheckRun,
-	"checks/update":               updateCheckRun,
-	"checks/list-for-ref":         listCheckRunsForRef,
-	"checks/list-annotations":     listCheckRunAnnotations,
+	"pulls/get":                      getPull,
+	"pulls/list-files":               listPullFiles,
+	"repos/compare-commits":          compare,
+	"repos/get-content":              getContent,
+	"git/get-tree":                   getTree,
+	"repos/download-tarball-archive": getTarball,
+	"issues/list-labels-for-repo":    listLabels,
+	"issues/create-label":            createLabel,
+	"issues/add-labels":              addLabels,
+	"issues/remove-label":            removeLabel,
+	"issues/list-comments":           listComments,
+	"issues/create-comment":          createComment,
+	"issues/update-comment":          updateComment,
+	"issues/delete-comment":          deleteComment,
+	"checks/create":                  createCheckRun,
+	"checks/update":                  updateCheckRun,
+	"checks/list-for-ref":            listCheckRunsForRef,
+	"checks/list-annotations":        listCheckRunAnnotations,
 }
 
 // userHandlers answer operations outside any repository.
