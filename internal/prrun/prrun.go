@@ -25,15 +25,19 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
 	"github.com/breakwater-dev/breakwater/internal/prsurface"
 	"github.com/breakwater-dev/breakwater/internal/report"
+	"github.com/breakwater-dev/breakwater/internal/source"
 )
 
 // GitHub is what the run needs from GitHub's REST API.
 type GitHub interface {
 	PullRequest(ctx context.Context, r githubapi.Repo, number int) (*githubapi.PullRequest, error)
 	MergeBase(ctx context.Context, r githubapi.Repo, base, head string) (string, error)
-	PullRequestFiles(ctx context.Context, r githubapi.Repo, number int) ([]githubapi.ChangedFile, error)
-	FileContent(ctx context.Context, r githubapi.Repo, path, ref string) ([]byte, error)
-	Tree(ctx context.Context, r githubapi.Repo, ref string) ([]githubapi.TreeEntry, bool, error)
+	// The reads of both sides when the checkout cannot serve them, and of
+	// the configuration when the workspace lacks it.
+	source.GitHubContents
+	// RateLimit is what the latest answer said is left of the token's rate
+	// limit.
+	RateLimit() (githubapi.Rate, bool)
 	// The writes: labels, the sticky comment and the check run.
 	prsurface.GitHub
 }
@@ -85,6 +89,8 @@ type run struct {
 	cfg  *config.Config
 	pr   *githubapi.PullRequest
 	now  func() time.Time
+	// token reaches the git host when the checkout lacks a commit.
+	token string
 
 	mergeBase string
 	// readOnly says writes are skipped; why says why, for the notice.
@@ -106,7 +112,7 @@ func Run(ctx context.Context, env Env) (*Result, error) {
 	// Mask before anything else is printed, so no later line can leak it.
 	rn.AddMask(token)
 
-	r := &run{env: env, rn: rn, now: env.Now}
+	r := &run{env: env, rn: rn, now: env.Now, token: token}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -176,6 +182,12 @@ func (r *run) prepare(ctx context.Context) error {
 func (r *run) publish(ctx context.Context, res *Result) error {
 	rep := res.Report
 	out := r.render(rep, res.Touched)
+	if !r.readOnly {
+		pr, content, opts := r.publication(res, out)
+		if err := r.checkBudget(prsurface.Requests(pr, content, opts), "publishing the result"); err != nil {
+			return err
+		}
+	}
 
 	// What works with any token comes first: the log, the report file, the
 	// outputs and the summary survive a failed write below.

@@ -182,6 +182,41 @@ func TestGitReadsARef(t *testing.T) {
 	}
 }
 
+// Packed objects, revisions relative to a ref, annotated tags and linked
+// worktrees read as git reads them.
+func TestGitReadsPackedRepositoriesAndWorktrees(t *testing.T) {
+	repo := gitRepo(t, map[string]string{"exports/a.json": `{"v": 1}`})
+	testenv.Git(t, repo, "tag", "-a", "-m", "first", "v1")
+	write(t, repo, map[string]string{"exports/a.json": `{"v": 2}`})
+	testenv.Git(t, repo, "commit", "-qam", "second")
+	testenv.Git(t, repo, "gc", "-q")
+	linked := filepath.Join(t.TempDir(), "linked")
+	testenv.Git(t, repo, "worktree", "add", "-q", "--detach", linked)
+	for _, tc := range []struct{ dir, ref, want string }{
+		{repo, "main", `{"v": 2}`},
+		{repo, "HEAD~1", `{"v": 1}`},
+		{repo, "v1", `{"v": 1}`},
+		{linked, "main~1", `{"v": 1}`},
+		{filepath.Join(linked, "exports"), "HEAD", `{"v": 2}`},
+	} {
+		g, err := NewGit(context.Background(), tc.dir, "dir", tc.ref)
+		if err != nil {
+			t.Errorf("%s at %s: %v", tc.dir, tc.ref, err)
+			continue
+		}
+		if _, err := g.List(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		p := "exports/a.json"
+		if strings.HasSuffix(tc.dir, "exports") {
+			p = "a.json"
+		}
+		if data, err := g.Read(context.Background(), p); err != nil || string(data) != tc.want {
+			t.Errorf("%s at %s: %q, %v; want %q", tc.dir, tc.ref, data, err, tc.want)
+		}
+	}
+}
+
 // A ref can never become an option, and git's errors name the ref and the
 // path.
 func TestGitRefsAreNotOptions(t *testing.T) {
@@ -214,7 +249,7 @@ func TestGitHubTree(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := githubapi.Repo{Owner: "o", Name: "r"}
-	g := NewGitHub(client, r, sha)
+	g := NewGitHub(client, r, sha, t.TempDir())
 	es, err := g.List(context.Background())
 	if err != nil {
 		t.Fatal(err)
