@@ -15,25 +15,13 @@ import (
 )
 
 // compare is the run's input side: both sides of the pull request, at the
-// merge base and the head, handed to the pipeline, which compares what
+// merge base and the head (opened by openCommits), handed to the pipeline, which compares what
 // differs between them (the pull request's changed files, without asking
 // for them). The sides come from the workspace's git checkout when it holds
 // both commits or can fetch them, else through the API for a number of
 // requests that does not grow with the files (see docs/action.md).
 func (r *run) compare(ctx context.Context) (*Result, error) {
-	commits, err := source.OpenCommits(ctx, source.CommitsOptions{
-		Repo: r.repo, Base: r.mergeBase, Head: r.ev.HeadSHA, API: r.gh,
-		Checkout:  r.actx.Workspace,
-		RemoteURL: r.actx.ServerURL + "/" + r.repo.Owner + "/" + r.repo.Name,
-		Token:     r.token,
-		TempDir:   r.tempDir(),
-	})
-	if err != nil {
-		return nil, err
-	}
-	defer commits.Close()
-	r.sayHowRead(commits)
-
+	commits := r.commits
 	reads := 0
 	if commits.Mode == source.ModeAPI {
 		// Two listings, and at worst a few contents requests per side.
@@ -67,6 +55,23 @@ func (r *run) compare(ctx context.Context) (*Result, error) {
 	out := &Result{Report: rep, Touched: rep.Summary.Compared.Artifacts > 0, Failed: !rep.Summary.OK}
 	out.Labels = prsurface.LabelsFor(rep, r.cfg.Labels)
 	return out, nil
+}
+
+// openCommits opens both sides: the merge base and the head.
+func (r *run) openCommits(ctx context.Context) error {
+	var err error
+	r.commits, err = source.OpenCommits(ctx, source.CommitsOptions{
+		Repo: r.repo, Base: r.mergeBase, Head: r.ev.HeadSHA, API: r.gh,
+		Checkout:  r.actx.Workspace,
+		RemoteURL: r.actx.ServerURL + "/" + r.repo.Owner + "/" + r.repo.Name,
+		Token:     r.token,
+		TempDir:   r.tempDir(),
+	})
+	if err != nil {
+		return err
+	}
+	r.sayHowRead(r.commits)
+	return nil
 }
 
 // sayHowRead says in the log where the files came from, and in a notice

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -93,6 +94,8 @@ type run struct {
 	token string
 
 	mergeBase string
+	// commits are both sides, however they are read.
+	commits *source.Commits
 	// readOnly says writes are skipped; why says why, for the notice.
 	readOnly bool
 	why      string
@@ -143,6 +146,11 @@ func Run(ctx context.Context, env Env) (*Result, error) {
 // execute runs the three steps: what the pull request is, what it changes
 // (compare, in fetch.go), and what to tell it.
 func (r *run) execute(ctx context.Context) (*Result, error) {
+	defer func() {
+		if r.commits != nil {
+			r.commits.Close() //nolint:errcheck // temporary files; the run's outcome stands
+		}
+	}()
 	if err := r.prepare(ctx); err != nil {
 		return nil, err
 	}
@@ -156,8 +164,9 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	return res, nil
 }
 
-// prepare reads the pull request, its merge base and the configuration, and
-// decides whether the run may write.
+// prepare reads the pull request and its merge base, opens both sides
+// (openCommits, in fetch.go), reads the configuration, and decides whether
+// the run may write.
 func (r *run) prepare(ctx context.Context) error {
 	var err error
 	if r.pr, err = r.gh.PullRequest(ctx, r.repo, r.ev.Number); err != nil {
@@ -167,7 +176,10 @@ func (r *run) prepare(ctx context.Context) error {
 	if r.mergeBase, err = r.gh.MergeBase(ctx, r.repo, r.ev.BaseSHA, r.ev.HeadSHA); err != nil {
 		return err
 	}
-	if r.cfg, err = r.loadConfig(ctx, r.ev.HeadSHA); err != nil {
+	if err := r.openCommits(ctx); err != nil {
+		return err
+	}
+	if r.cfg, err = r.loadConfig(ctx); err != nil {
 		return err
 	}
 	if err := r.in.apply(r.cfg); err != nil {
@@ -233,9 +245,9 @@ func (r *run) readOnlyNotice() {
 }
 
 // loadConfig reads the configuration from the workspace when the checkout
-// has it, else from the pull request's head commit; none at the default
-// path means the defaults.
-func (r *run) loadConfig(ctx context.Context, headSHA string) (*config.Config, error) {
+// has it, else from the pull request's head commit (its objects, or the
+// API); none at the default path means the defaults.
+func (r *run) loadConfig(ctx context.Context) (*config.Config, error) {
 	p := r.in.configPath
 	if p == "" {
 		p = config.DefaultPath
@@ -246,11 +258,12 @@ func (r *run) loadConfig(ctx context.Context, headSHA string) (*config.Config, e
 			return config.Parse(p, data)
 		}
 	}
-	data, err := r.gh.FileContent(ctx, r.repo, p, headSHA)
+	data, err := r.commits.Head.Read(ctx, p)
+	missing := githubapi.IsNotFound(err) || errors.Is(err, fs.ErrNotExist)
 	switch {
-	case githubapi.IsNotFound(err) && !r.in.configSet:
+	case missing && !r.in.configSet:
 		return config.Default(), nil
-	case githubapi.IsNotFound(err):
+	case missing:
 		return nil, fmt.Errorf("the configuration %s named by the `config` input does not exist in the pull request's head", p)
 	case err != nil:
 		return nil, err

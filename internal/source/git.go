@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -290,18 +291,54 @@ func (g *Git) rel(p string) string {
 	return strings.TrimPrefix(p, g.prefix+"/")
 }
 
-// Read reads a listed file at the commit.
+// Read reads a file at the commit: one List listed, or, before any List,
+// any file of the tree (a configuration read first). A file that is not
+// there is an error for which errors.Is(err, fs.ErrNotExist) is true.
 func (g *Git) Read(ctx context.Context, p string) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	blob, ok := g.blobs[p]
-	if !ok {
-		return nil, fmt.Errorf("reading %s in %s: not listed", p, g)
+	blob, err := g.blobAt(p)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s in %s: %w", p, g, err)
 	}
 	data, err := g.repo.readBlob(blob)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s in %s: %w", p, g, err)
 	}
 	return data, nil
+}
+
+// blobAt is the blob of the file at p (relative to the listed directory).
+func (g *Git) blobAt(p string) (plumbing.Hash, error) {
+	if g.blobs != nil {
+		if h, ok := g.blobs[p]; ok {
+			return h, nil
+		}
+		return plumbing.ZeroHash, fmt.Errorf("not listed: %w", fs.ErrNotExist)
+	}
+	full := p
+	if !g.file && g.prefix != "." {
+		full = g.prefix + "/" + p
+	}
+	g.repo.mu.Lock()
+	defer g.repo.mu.Unlock()
+	c, err := g.repo.git.CommitObject(g.commit)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	tree, err := c.Tree()
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	e, err := tree.FindEntry(full)
+	switch {
+	case errors.Is(err, object.ErrEntryNotFound), errors.Is(err, object.ErrDirectoryNotFound):
+		return plumbing.ZeroHash, fmt.Errorf("no such file: %w", fs.ErrNotExist)
+	case err != nil:
+		return plumbing.ZeroHash, err
+	case !e.Mode.IsFile() || e.Mode == filemode.Symlink:
+		return plumbing.ZeroHash, fmt.Errorf("not a file (mode %s)", e.Mode)
+	}
+	return e.Hash, nil
 }

@@ -75,5 +75,5 @@ func (m *scaleMetrics) report(b *testing.B) {
 // requestCounts are the REST API requests a run sent and the source
 // archives it downloaded.
 func requestCounts(s *prruntest.Scenario) (api, archives int) {
-	return len(s.Fake.Requests()), 0
+	return len(s.Fake.Requests()), len(s.Fake.Downloads())
 }
