@@ -21,11 +21,15 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
-    go build -trimpath -ldflags "-s -w -X main.version=${VERSION:+v$VERSION}" -o /out/breakwater ./cmd/breakwater
+    go build -trimpath -ldflags "-s -w -X main.version=${VERSION:+v$VERSION}" -o /out/breakwater ./cmd/breakwater \
+ && mkdir /out/tmp
 
 FROM scratch
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY --from=build /out/breakwater /usr/local/bin/breakwater
+# Where a pull request's source archives are unpacked when the job has no
+# checkout (a container action does not see RUNNER_TEMP); see docs/action.md.
+COPY --from=build --chmod=1777 /out/tmp /tmp
 # Not root. 1001 is the user GitHub-hosted runners run as and own the
 # workspace and the GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files with, which a
 # container action must write (a Docker action cannot choose its user, and

@@ -100,7 +100,11 @@ func (r *repository) readBlob(h plumbing.Hash) ([]byte, error) {
 		return nil, err
 	}
 	defer rd.Close()
-	return io.ReadAll(rd)
+	data := make([]byte, b.Size)
+	if _, err := io.ReadFull(rd, data); err != nil {
+		return nil, err
+	}
+	return data, nil
 }
 
 // NewGit resolves ref in the repository holding dir (a file or directory,

@@ -54,7 +54,8 @@ type result struct {
 	outputs        map[string]string
 	summary        string
 	took           time.Duration
-	maxRSS         int64 // peak resident memory in bytes, where the system says
+	maxRSS         int64         // peak resident memory in bytes, where the system says
+	cpu            time.Duration // user and system time of the process
 }
 
 func runAction(t testing.TB, s *prruntest.Scenario) result {
@@ -75,6 +76,9 @@ func runAction(t testing.TB, s *prruntest.Scenario) result {
 	err = cmd.Wait()
 	close(exited)
 	r := result{stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start), maxRSS: <-peak}
+	if cmd.ProcessState != nil {
+		r.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):
