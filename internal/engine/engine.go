@@ -112,10 +112,11 @@ func (e *Engine) Run(ctx context.Context, req Request) (*Result, error) {
 		// Nothing the pull request changes can be an export: no listing.
 		return c.result(nil), nil
 	}
-	if untouched, err := c.plan(ctx); err != nil || untouched {
-		if err != nil {
-			return nil, err
-		}
+	untouched, err := c.plan(ctx)
+	switch {
+	case err != nil:
+		return nil, err
+	case untouched:
 		return c.result(nil), nil
 	}
 	comps, err := c.compare(ctx)

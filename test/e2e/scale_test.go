@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -169,17 +168,8 @@ func findings(rep map[string]any) []any {
 func cliFindings(t *testing.T, base, head map[string][]byte) []any {
 	t.Helper()
 	dir := t.TempDir()
-	for side, files := range map[string]map[string][]byte{"base": base, "head": head} {
-		for _, p := range slices.Sorted(maps.Keys(files)) {
-			full := filepath.Join(dir, side, filepath.FromSlash(p))
-			if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(full, files[p], 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	prruntest.WriteTree(t, filepath.Join(dir, "base"), base)
+	prruntest.WriteTree(t, filepath.Join(dir, "head"), head)
 	cmd := exec.Command(binary, "diff", "--format", "json", "base", "head")
 	cmd.Dir = dir
 	var stdout, stderr bytes.Buffer

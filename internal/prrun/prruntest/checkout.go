@@ -55,7 +55,7 @@ func NewGit(t testing.TB, base, head map[string][]byte, checkout Checkout) *Scen
 	commit := func(files map[string][]byte, msg string) string {
 		t.Helper()
 		testenv.Git(t, work, "rm", "-rq", "--ignore-unmatch", ".")
-		writeFiles(t, work, files)
+		WriteTree(t, work, files)
 		testenv.Git(t, work, "add", "-A")
 		testenv.Git(t, work, "commit", "-q", "--allow-empty", "-m", msg)
 		return strings.TrimSpace(testenv.GitOutput(t, work, "rev-parse", "HEAD"))
@@ -111,7 +111,8 @@ func (s *Scenario) HasCommit(sha string) bool {
 	return cmd.Run() == nil
 }
 
-func writeFiles(t testing.TB, root string, files map[string][]byte) {
+// WriteTree writes files (path → content) under root.
+func WriteTree(t testing.TB, root string, files map[string][]byte) {
 	t.Helper()
 	for _, p := range slices.Sorted(maps.Keys(files)) {
 		full := filepath.Join(root, filepath.FromSlash(p))
