@@ -64,10 +64,14 @@ func (b *Bot) acceptCommand(ctx context.Context, c *CommandCall) error {
 		return err
 	}
 	res, err := sides.Run(ctx, b.engine, prcheck.Request{Number: pr.Number, Config: cfg, Labels: pr.Labels})
-	if err != nil {
-		if contentError(err) {
-			return c.Reply(ctx, "Breakwater cannot check this pull request (the check run says why), so there is nothing to accept yet.")
-		}
+	var short *prcheck.BudgetError
+	switch {
+	case errors.As(err, &short):
+		// The command runs again after the reset, as the check does.
+		return b.snoozeUntil(short.Rate.Reset)
+	case err != nil && contentError(err):
+		return c.Reply(ctx, "Breakwater cannot check this pull request (the check run says why), so there is nothing to accept yet.")
+	case err != nil:
 		return err
 	}
 	var entries []config.Accepted

@@ -84,9 +84,10 @@ type checked struct {
 // checkPullRequest runs the shared check and publishes labels, the sticky
 // comment (with the upgrade plan) and the check run. A check that cannot be
 // made because of the repository's content (its configuration, an export
-// that does not parse) or the installation's rate limit cannot cover
-// fails the check run with the reason, and is not retried; other GitHub or
-// Tray failures return the error, and the job retries.
+// that does not parse) fails the check run with the reason, and is not
+// retried; one the installation's rate limit cannot cover fails the check
+// run with the reset time and runs again after the reset (rateLimited);
+// other GitHub or Tray failures return the error, and the job retries.
 func (b *Bot) checkPullRequest(ctx context.Context, gh *githubapi.Client, repo githubapi.Repo, pr *githubapi.PullRequest, o checkOptions) (*checked, error) {
 	app, err := b.App(ctx)
 	if err != nil {
@@ -145,9 +146,14 @@ func (b *Bot) checkPullRequest(ctx context.Context, gh *githubapi.Client, repo g
 }
 
 // couldNotCheck publishes why the check could not be made, when the
-// repository's content (or the rate limit) is why, and says what the job
-// does next: nothing (the pull request must change), or retry.
+// repository's content or the rate limit is why, and says what the job
+// does next: nothing (the pull request must change), run again after the
+// reset, or retry.
 func (b *Bot) couldNotCheck(ctx context.Context, gh *githubapi.Client, target prsurface.PullRequest, opts prsurface.Options, reportURL string, err error) error {
+	var short *prcheck.BudgetError
+	if errors.As(err, &short) {
+		return b.rateLimited(ctx, gh, target, opts, reportURL, short)
+	}
 	if !contentError(err) {
 		return err
 	}

@@ -24,8 +24,12 @@ type rateLimit struct {
 }
 
 // take counts one request and writes the X-RateLimit-* headers; false
-// means none was left, and GitHub refuses the request (403).
+// means none was left, and GitHub refuses the request (403). Once the reset
+// time has passed, a new window of an hour begins, as on GitHub.
 func (r *rateLimit) take(h http.Header) bool {
+	if now := time.Now(); !now.Before(r.reset) {
+		r.remaining, r.reset = r.limit, now.Add(time.Hour).Truncate(time.Second)
+	}
 	ok := r.remaining > 0
 	if ok {
 		r.remaining--
@@ -39,8 +43,9 @@ func (r *rateLimit) take(h http.Header) bool {
 }
 
 // SetRateLimit sets the primary rate limit: remaining requests of limit,
-// until reset. By default a fake allows 5,000 an hour, as GitHub does for a
-// user's token; a workflow's GITHUB_TOKEN has 1,000.
+// until reset (then limit again, for an hour). By default a fake allows
+// 5,000 an hour, as GitHub does for a user's token; a workflow's
+// GITHUB_TOKEN has 1,000.
 func (f *Fake) SetRateLimit(limit, remaining int, reset time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
