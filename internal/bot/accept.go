@@ -51,18 +51,27 @@ func (b *Bot) acceptCommand(ctx context.Context, c *CommandCall) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := prcheck.LoadConfig(ctx, c.GitHub, c.Repo, pr.HeadSHA)
+	sides, err := prcheck.Open(ctx, c.GitHub, prcheck.Options{Repo: c.Repo, BaseSHA: pr.BaseSHA, HeadSHA: pr.HeadSHA, Now: b.cfg.Now})
+	if err != nil {
+		return err
+	}
+	defer sides.Close() //nolint:errcheck // temporary files; the command's outcome stands
+	cfg, err := sides.Config(ctx)
 	if err != nil {
 		if contentError(err) {
 			return c.Reply(ctx, "The configuration at the head of this pull request does not parse, so I cannot add to it:\n\n```text\n"+strings.ReplaceAll(clip(err.Error(), 2000), "```", "'''")+"\n```")
 		}
 		return err
 	}
-	res, err := prcheck.Run(ctx, b.engine, c.GitHub, prcheck.Request{Repo: c.Repo, Number: pr.Number, BaseSHA: pr.BaseSHA, HeadSHA: pr.HeadSHA, Config: cfg, Labels: pr.Labels})
-	if err != nil {
-		if contentError(err) {
-			return c.Reply(ctx, "Breakwater cannot check this pull request (the check run says why), so there is nothing to accept yet.")
-		}
+	res, err := sides.Run(ctx, b.engine, prcheck.Request{Number: pr.Number, Config: cfg, Labels: pr.Labels})
+	var short *prcheck.BudgetError
+	switch {
+	case errors.As(err, &short):
+		// The command runs again after the reset, as the check does.
+		return b.snoozeUntil(short.Rate.Reset)
+	case err != nil && contentError(err):
+		return c.Reply(ctx, "Breakwater cannot check this pull request (the check run says why), so there is nothing to accept yet.")
+	case err != nil:
 		return err
 	}
 	var entries []config.Accepted

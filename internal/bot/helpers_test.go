@@ -175,18 +175,31 @@ func (h *harness) deliver(event, id string, payload []byte) {
 // processed waits until the delivery's job has run.
 func (h *harness) processed(id string) store.Delivery {
 	h.t.Helper()
+	var d store.Delivery
+	h.waitFor(func() bool { d = h.delivery(id); return d.ProcessedAt != nil }, func() string {
+		job, _ := h.store.Job(context.Background(), d.JobID)
+		return fmt.Sprintf("delivery %s was not processed (job %+v)", id, job)
+	})
+	return d
+}
+
+func (h *harness) delivery(id string) store.Delivery {
+	h.t.Helper()
+	d, err := h.store.Delivery(context.Background(), id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return d
+}
+
+// waitFor polls until cond holds; after 60 seconds the test fails with
+// what went wrong.
+func (h *harness) waitFor(cond func() bool, wrong func() string) {
+	h.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
-	for {
-		d, err := h.store.Delivery(context.Background(), id)
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		if d.ProcessedAt != nil {
-			return d
-		}
+	for !cond() {
 		if time.Now().After(deadline) {
-			job, _ := h.store.Job(context.Background(), d.JobID)
-			h.t.Fatalf("delivery %s was not processed in 60s (job %+v)", id, job)
+			h.t.Fatalf("%s in 60s", wrong())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -76,7 +76,15 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[DeliveryArgs])
 	log := b.log.With("delivery", d.ID, "event", d.Event, "action", d.Action, "repo", d.Repo, "attempt", job.Attempt)
 	outcome := "ok"
 	for _, h := range handlers {
-		if err := h(ctx, ev); err != nil {
+		if err := b.afterReset(h(ctx, ev)); err != nil {
+			var snooze *river.JobSnoozeError
+			if errors.As(err, &snooze) {
+				// Not a failure: the delivery is handled again later (after a
+				// rate limit's reset), and stays unprocessed until then.
+				b.metrics.jobs.WithLabelValues(job.Kind, "snoozed").Observe(time.Since(start).Seconds())
+				log.Info("the delivery is handled again later", "in", snooze.Duration.Round(time.Second))
+				return err
+			}
 			outcome = "error"
 			b.metrics.jobs.WithLabelValues(job.Kind, outcome).Observe(time.Since(start).Seconds())
 			log.Warn("handling the delivery failed", "err", err)

@@ -85,7 +85,9 @@ type checked struct {
 // comment (with the upgrade plan) and the check run. A check that cannot be
 // made because of the repository's content (its configuration, an export
 // that does not parse) fails the check run with the reason, and is not
-// retried; GitHub or Tray failures return the error, and the job retries.
+// retried; one the installation's rate limit cannot cover fails the check
+// run with the reset time and runs again after the reset (rateLimited);
+// other GitHub or Tray failures return the error, and the job retries.
 func (b *Bot) checkPullRequest(ctx context.Context, gh *githubapi.Client, repo githubapi.Repo, pr *githubapi.PullRequest, o checkOptions) (*checked, error) {
 	app, err := b.App(ctx)
 	if err != nil {
@@ -94,45 +96,69 @@ func (b *Bot) checkPullRequest(ctx context.Context, gh *githubapi.Client, repo g
 	target := prsurface.PullRequest{Repo: repo, Number: pr.Number, HeadSHA: pr.HeadSHA, Labels: pr.Labels}
 	opts := prsurface.Options{CheckRun: true, Identity: prsurface.AppIdentity(app, "the app's registration"), Now: b.cfg.Now()}
 	reportURL := pr.HTMLURL + "/checks"
+	failed := func(err error) (*checked, error) {
+		return nil, b.couldNotCheck(ctx, gh, target, opts, reportURL, err)
+	}
 
-	cfg, err := prcheck.LoadConfig(ctx, gh, repo, pr.HeadSHA)
+	// The bot has no checkout: both sides come through the API, in a
+	// number of requests that does not grow with the files.
+	sides, err := prcheck.Open(ctx, gh, prcheck.Options{Repo: repo, BaseSHA: pr.BaseSHA, HeadSHA: pr.HeadSHA, Now: b.cfg.Now})
+	if err != nil {
+		return failed(err)
+	}
+	defer sides.Close() //nolint:errcheck // temporary files; the check's outcome stands
+	cfg, err := sides.Config(ctx)
 	if err == nil {
 		err = cfg.CheckRules(b.engine.Rules().Has)
 	}
-	var res *prcheck.Result
-	if err == nil {
-		labeledBy := ""
-		if o.event != nil {
-			labeledBy = prcheck.LabeledBy(o.event, cfg)
-			if (o.event.Action == "labeled" || o.event.Action == "unlabeled") && !strings.EqualFold(o.event.Label, cfg.Labels.Accepted) {
-				return nil, nil // a label the check does not read
-			}
-		}
-		res, err = prcheck.Run(ctx, b.engine, gh, prcheck.Request{Repo: repo, Number: pr.Number, BaseSHA: pr.BaseSHA, HeadSHA: pr.HeadSHA,
-			Config: cfg, Labels: pr.Labels, LabeledBy: labeledBy})
-	}
 	if err != nil {
-		if !contentError(err) {
-			return nil, err
+		return failed(err)
+	}
+	labeledBy := ""
+	if o.event != nil {
+		labeledBy = prcheck.LabeledBy(o.event, cfg)
+		if (o.event.Action == "labeled" || o.event.Action == "unlabeled") && !strings.EqualFold(o.event.Label, cfg.Labels.Accepted) {
+			return nil, nil // a label the check does not read
 		}
-		_, perr := prsurface.Publish(ctx, gh, target, prsurface.Content{Failure: clip(err.Error(), 60000), ReportURL: reportURL}, opts)
-		return nil, perr
+	}
+	opts.Comment = cfg.Comment
+	res, err := sides.Run(ctx, b.engine, prcheck.Request{Number: pr.Number, Config: cfg, Labels: pr.Labels, LabeledBy: labeledBy, Publish: &opts})
+	if err != nil {
+		return failed(err)
 	}
 	content := res.Content(b.engine.Rules(), b.server, reportURL)
 	out := &checked{res: res, cfg: cfg}
 	if res.Touched {
-		content.Appendix, out.planNote, err = b.planFor(ctx, gh, repo, res)
+		content.Appendix, out.planNote, err = b.planFor(ctx, sides, repo, res)
 		if err != nil {
 			return nil, err
 		}
 	}
-	opts.Comment = cfg.Comment
+	if err := sides.CheckPublish(target, content, opts); err != nil {
+		return failed(err)
+	}
 	pub, err := prsurface.Publish(ctx, gh, target, content, opts)
 	if err != nil {
 		return nil, err
 	}
 	out.commentID = pub.CommentID
 	return out, nil
+}
+
+// couldNotCheck publishes why the check could not be made, when the
+// repository's content or the rate limit is why, and says what the job
+// does next: nothing (the pull request must change), run again after the
+// reset, or retry.
+func (b *Bot) couldNotCheck(ctx context.Context, gh *githubapi.Client, target prsurface.PullRequest, opts prsurface.Options, reportURL string, err error) error {
+	var short *prcheck.BudgetError
+	if errors.As(err, &short) {
+		return b.rateLimited(ctx, gh, target, opts, reportURL, short)
+	}
+	if !contentError(err) {
+		return err
+	}
+	_, perr := prsurface.Publish(ctx, gh, target, prsurface.Content{Failure: clip(err.Error(), 60000), ReportURL: reportURL}, opts)
+	return perr
 }
 
 // contentError reports an error the repository's content causes: retrying
@@ -159,11 +185,11 @@ const planBudget = 24 << 10
 // there is none. The solution comes from the configuration at the merge
 // base, not the pull request's head: the bot's Tray token reads whatever
 // solution it is told, and a pull request must not choose which.
-func (b *Bot) planFor(ctx context.Context, gh *githubapi.Client, repo githubapi.Repo, res *prcheck.Result) (md, note string, err error) {
+func (b *Bot) planFor(ctx context.Context, sides *prcheck.Sides, repo githubapi.Repo, res *prcheck.Result) (md, note string, err error) {
 	if b.tray == nil {
 		return "", "upgrade plans are off: the bot has no Tray token (" + EnvTrayToken + ")", nil
 	}
-	baseCfg, err := prcheck.LoadConfig(ctx, gh, repo, res.MergeBase)
+	baseCfg, err := sides.BaseConfig(ctx)
 	if err != nil {
 		if contentError(err) {
 			return "", "no upgrade plan: the configuration on the base branch does not parse", nil

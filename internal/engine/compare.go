@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -72,7 +73,9 @@ func (c *comparison) compare(ctx context.Context) ([]change.Comparison, error) {
 	}
 	slices.Sort(keys)
 	first, err := parallel(ctx, c.e.workers, keys, func(ctx context.Context, key string) (outcome, error) {
-		return c.byPath(ctx, base[key], head[key])
+		o, err := c.byPath(ctx, base[key], head[key])
+		o.detach()
+		return o, err
 	})
 	if err != nil {
 		return nil, err
@@ -94,7 +97,9 @@ func (c *comparison) compare(ctx context.Context) ([]change.Comparison, error) {
 	pairs := append(moves, samePath...)
 	second, err := parallel(ctx, c.e.workers, pairs, func(ctx context.Context, p [2]*candidate) (change.Comparison, error) {
 		// Pairs by identity are at different paths: moves.
-		return c.repair(ctx, p[0], p[1], p[0].unit.key != p[1].unit.key)
+		comp, err := c.repair(ctx, p[0], p[1], p[0].unit.key != p[1].unit.key)
+		comp.Detach()
+		return comp, err
 	})
 	if err != nil {
 		return nil, err
@@ -114,6 +119,20 @@ func (c *comparison) compare(ctx context.Context) ([]change.Comparison, error) {
 		}
 	}
 	return comps, nil
+}
+
+// detach lets go of the pair's files: what is kept of a pair once it is
+// diffed — findings, and the identity of an artifact still to pair — must
+// not point into the bytes it was parsed from, so memory stays bounded by
+// the pairs in flight, not by the number compared.
+func (o *outcome) detach() {
+	for i := range o.comps {
+		o.comps[i].Detach()
+	}
+	for _, cd := range o.candidates {
+		cd.identity = strings.Clone(cd.identity)
+		cd.alone.Detach()
+	}
 }
 
 // byPath compares the units at one key (either may be nil).

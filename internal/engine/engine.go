@@ -72,6 +72,12 @@ type Request struct {
 	// paths of a rename. A changed path that matches the globs must be in
 	// one of the trees.
 	Changed []string
+	// OnlyChanged limits the comparison, as Changed does, to the artifacts
+	// with a file whose content differs between the trees, as their
+	// entries' Blobs say (an entry without one counts as changed): a pull
+	// request's changed files, known without asking for them. Changed must
+	// then be nil.
+	OnlyChanged bool
 	// Pair says that Base and Head each hold one file the user named: they
 	// are one artifact whatever their names, and must be of a known format.
 	Pair bool
@@ -107,14 +113,21 @@ func (e *Engine) Run(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if req.OnlyChanged && req.Changed != nil {
+		return nil, fmt.Errorf("a comparison of only the changed files takes them from the trees, not from a list")
+	}
 	c := &comparison{e: e, req: req, sel: sel}
 	c.compared.Base, c.compared.Head = req.Base.String(), req.Head.String()
 	if req.Changed != nil && !sel.mayTouch(req.Changed) {
 		// Nothing the pull request changes can be an export: no listing.
 		return c.result(nil), nil
 	}
-	if err := c.plan(ctx); err != nil {
+	untouched, err := c.plan(ctx)
+	switch {
+	case err != nil:
 		return nil, err
+	case untouched:
+		return c.result(nil), nil
 	}
 	comps, err := c.compare(ctx)
 	if err != nil {

@@ -6,7 +6,9 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -526,6 +528,101 @@ func TestChangedFiles(t *testing.T) {
 	if c := r.Compared(); c.Artifacts != 0 || c.Skipped != 2 || len(r.Report.Changes) != 0 {
 		t.Errorf("settings file: %+v %v", c, rulesOf(r))
 	}
+}
+
+// OnlyChanged compares what the trees' blobs say changed, as if the
+// changed files were named, and reads nothing else.
+func TestOnlyChangedByBlobs(t *testing.T) {
+	e := newEngine(t)
+	base := files{"a.json": trayBase, "b.json": traySolution("s2"), "docs/readme.md": "x", "package.json": `{"version": "1.0.0"}`}
+	head := files{"a.json": trayHead, "b.json": traySolution("s2"), "docs/readme.md": "y", "package.json": `{"version": "1.0.0"}`}
+	bt, ht := &countingTree{MemTree: base.tree("base")}, &countingTree{MemTree: head.tree("head")}
+	r, err := e.Run(context.Background(), Request{Base: bt, Head: ht, OnlyChanged: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"version/bump-insufficient", "tray/auth-scopes-added"}, rulesOf(r)); diff != "" {
+		t.Errorf("rules (-want +got):\n%s", diff)
+	}
+	if c := r.Compared(); c.Artifacts != 1 || bt.reads.Load() != 2 || ht.reads.Load() != 2 {
+		t.Errorf("compared %+v with %d+%d reads, want a.json and package.json on each side", c, bt.reads.Load(), ht.reads.Load())
+	}
+
+	// A change to no export compares and reads nothing.
+	head = maps.Clone(base)
+	head["docs/readme.md"] = "z"
+	bt, ht = &countingTree{MemTree: base.tree("base")}, &countingTree{MemTree: head.tree("head")}
+	if r, err := e.Run(context.Background(), Request{Base: bt, Head: ht, OnlyChanged: true}); err != nil || r.Compared().Artifacts != 0 || bt.reads.Load()+ht.reads.Load() != 0 {
+		t.Errorf("a change to no export: %v, %+v, %d reads", err, r, bt.reads.Load()+ht.reads.Load())
+	}
+
+	// Entries without blobs are changed: everything is compared.
+	if r := mustRun(t, e, base, head, Request{OnlyChanged: true}); r.Compared().Artifacts != 2 {
+		t.Errorf("without blobs: compared %+v", r.Compared())
+	}
+	if _, err := run(t, e, base, head, Request{OnlyChanged: true, Changed: []string{"a.json"}}); err == nil {
+		t.Error("a list of changed files was taken with OnlyChanged")
+	}
+}
+
+// A tree that reads better in bulk is told, once and before any read, every
+// file the comparison reads from it.
+func TestReadAhead(t *testing.T) {
+	e := newEngine(t)
+	pkg := corePackage(t, "", "", "")
+	base := files{"a.json": trayBase, "b.json": traySolution("s2"), "package.json": `{"version": "1.0.0"}`}
+	maps.Copy(base, pkg)
+	head := maps.Clone(base)
+	head["a.json"] = trayHead
+	bt, ht := &aheadTree{countingTree: countingTree{MemTree: base.tree("base")}}, &aheadTree{countingTree: countingTree{MemTree: head.tree("head")}}
+	changed := []string{"a.json", "pkg/core/Tasks/script-task.json"}
+	if _, err := e.Run(context.Background(), Request{Base: bt, Head: ht, Changed: changed}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"a.json", "package.json"}
+	for p := range pkg {
+		want = append(want, p)
+	}
+	slices.Sort(want)
+	for _, tr := range []*aheadTree{bt, ht} {
+		if tr.calls != 1 || tr.readFirst {
+			t.Errorf("%s: %d calls, a read before: %v", tr.Label, tr.calls, tr.readFirst)
+		}
+		if diff := cmp.Diff(want, tr.ahead); diff != "" {
+			t.Errorf("%s read ahead (-want +got):\n%s", tr.Label, diff)
+		}
+		for _, p := range tr.read {
+			if !slices.Contains(tr.ahead, p) {
+				t.Errorf("%s: %s was read without being announced", tr.Label, p)
+			}
+		}
+	}
+}
+
+// aheadTree is a countingTree that reads ahead.
+type aheadTree struct {
+	countingTree
+	mu        sync.Mutex
+	calls     int
+	readFirst bool
+	ahead     []string
+	read      []string
+}
+
+func (t *aheadTree) ReadAhead(_ context.Context, paths []string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.calls++
+	t.readFirst = t.readFirst || len(t.read) > 0
+	t.ahead = paths
+	return nil
+}
+
+func (t *aheadTree) Read(ctx context.Context, p string) ([]byte, error) {
+	t.mu.Lock()
+	t.read = append(t.read, p)
+	t.mu.Unlock()
+	return t.countingTree.Read(ctx, p)
 }
 
 // Blobs the trees know to be equal are read once.

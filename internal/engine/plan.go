@@ -153,8 +153,10 @@ type listing struct {
 	matched int // files the globs matched
 }
 
-// plan lists both trees and decides the units to compare.
-func (c *comparison) plan(ctx context.Context) error {
+// plan lists both trees, decides the units to compare and reads the
+// declared versions. untouched reports that the trees differ in no file
+// that could be an export (OnlyChanged): there is nothing to compare.
+func (c *comparison) plan(ctx context.Context) (untouched bool, err error) {
 	var base, head []Entry
 	var berr, herr error
 	var wg sync.WaitGroup
@@ -162,24 +164,86 @@ func (c *comparison) plan(ctx context.Context) error {
 	head, herr = c.req.Head.List(ctx)
 	wg.Wait()
 	if err := errors.Join(berr, herr); err != nil {
-		return err
+		return false, err
 	}
 	if c.req.Pair && (len(base) != 1 || len(head) != 1) {
-		return fmt.Errorf("comparing two files needs one file on each side, got %d in %s and %d in %s", len(base), c.req.Base, len(head), c.req.Head)
+		return false, fmt.Errorf("comparing two files needs one file on each side, got %d in %s and %d in %s", len(base), c.req.Base, len(head), c.req.Head)
 	}
 	if c.req.RequireArtifacts {
 		if err := c.globsMatch(base, head); err != nil {
-			return err
+			return false, err
+		}
+	}
+	changed := c.req.Changed
+	if c.req.OnlyChanged {
+		if changed = differing(base, head); !c.sel.mayTouch(changed) {
+			return true, nil
 		}
 	}
 	c.sides[0] = c.units(c.req.Base, base)
 	c.sides[1] = c.units(c.req.Head, head)
-	if c.req.Changed != nil {
-		if err := c.keepChanged(); err != nil {
-			return err
+	if changed != nil {
+		if err := c.keepChanged(changed); err != nil {
+			return false, err
 		}
 	}
-	return c.readVersions(ctx)
+	if err := c.readAhead(ctx); err != nil {
+		return false, err
+	}
+	return false, c.readVersions(ctx)
+}
+
+// differing are the paths whose content differs between two listings: in
+// one only, or with Blobs that are not the same.
+func differing(base, head []Entry) []string {
+	blobs := make(map[string]string, len(base))
+	for _, e := range base {
+		blobs[e.Path] = e.Blob
+	}
+	out := []string{}
+	for _, e := range head {
+		b, ok := blobs[e.Path]
+		if !ok || b == "" || b != e.Blob {
+			out = append(out, e.Path)
+		}
+		delete(blobs, e.Path)
+	}
+	for p := range blobs {
+		out = append(out, p)
+	}
+	return out
+}
+
+// readAhead tells each tree that reads better in bulk every file the
+// comparison will read from it: the units' files and the version file.
+func (c *comparison) readAhead(ctx context.Context) error {
+	var errs [2]error
+	var wg sync.WaitGroup
+	for i, l := range c.sides {
+		ra, ok := l.tree.(ReadAheader)
+		if !ok {
+			continue
+		}
+		var paths []string
+		for _, u := range l.units {
+			for _, f := range u.files {
+				paths = append(paths, f.Path)
+			}
+		}
+		if c.readsVersion(i) {
+			paths = append(paths, l.version.Path)
+		}
+		slices.Sort(paths)
+		wg.Go(func() { errs[i] = ra.ReadAhead(ctx, slices.Compact(paths)) })
+	}
+	wg.Wait()
+	return errors.Join(errs[:]...)
+}
+
+// readsVersion reports whether side i's version file is read: it has one,
+// and there is something to compare.
+func (c *comparison) readsVersion(i int) bool {
+	return c.sides[i].version != nil && (len(c.sides[i].units) > 0 || len(c.sides[1-i].units) > 0)
 }
 
 // units groups a listing into units: packages first (every member below a
@@ -250,9 +314,9 @@ func (c *comparison) units(t Tree, entries []Entry) *listing {
 
 // keepChanged keeps the units a change touches, on both sides: a unit with
 // a changed file, and the unit at the same key on the other side.
-func (c *comparison) keepChanged() error {
+func (c *comparison) keepChanged(paths []string) error {
 	changed := map[string]bool{}
-	for _, p := range c.req.Changed {
+	for _, p := range paths {
 		changed[p] = true
 	}
 	touched := map[string]bool{}
@@ -280,7 +344,7 @@ func (c *comparison) keepChanged() error {
 			listed[e.Path] = true
 		}
 	}
-	for _, p := range c.req.Changed {
+	for _, p := range paths {
 		if !listed[p] && c.sel.matches(p) {
 			return fmt.Errorf("%s is changed, and matches the artifacts globs, but neither %s nor %s lists it as a file: Breakwater cannot compare it", p, c.req.Base, c.req.Head)
 		}
@@ -338,7 +402,7 @@ func configName(cfg *config.Config) string {
 // file, where it exists.
 func (c *comparison) readVersions(ctx context.Context) error {
 	for i, l := range c.sides {
-		if l.version == nil || len(l.units) == 0 && len(c.sides[1-i].units) == 0 {
+		if !c.readsVersion(i) {
 			continue
 		}
 		data, err := l.tree.Read(ctx, l.version.Path)

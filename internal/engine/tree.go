@@ -25,6 +25,14 @@ type Tree interface {
 	Read(ctx context.Context, path string) ([]byte, error)
 }
 
+// ReadAheader is a Tree that reads many files better at once than one at a
+// time: a commit read through GitHub's API downloads one archive instead
+// of sending a request per file. Run calls ReadAhead once, after planning
+// and before the first Read, with every path it will read from the tree.
+type ReadAheader interface {
+	ReadAhead(ctx context.Context, paths []string) error
+}
+
 // Entry is one file of a tree.
 type Entry struct {
 	// Path is slash-separated and relative to the tree's root; it pairs the

@@ -75,7 +75,12 @@ func NewApps(cfg AppConfig) (*Apps, error) {
 }
 
 func (a *Apps) client(rt http.RoundTripper) (*Client, error) {
-	opts := []Option{WithHTTPClient(&http.Client{Transport: rt, Timeout: a.cfg.Timeout})}
+	opts := []Option{
+		WithHTTPClient(&http.Client{Transport: rt, Timeout: a.cfg.Timeout}),
+		// rt adds the app's or the installation's token to every request:
+		// downloads go without it.
+		func(o *options) { o.downloadTransport = a.cfg.Transport },
+	}
 	if a.cfg.UserAgent != "" {
 		opts = append(opts, WithUserAgent(a.cfg.UserAgent))
 	}

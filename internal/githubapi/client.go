@@ -33,6 +33,10 @@ type Client struct {
 	// uploads is the base URL of release asset uploads, "" when it is not
 	// known (see UploadURL).
 	uploads string
+	// download fetches what the API redirects to (source archives): no
+	// token goes there, and no overall timeout cuts a long download short.
+	download *http.Client
+	rate     *rateTracker
 }
 
 // Option configures a Client.
@@ -43,6 +47,10 @@ type options struct {
 	retry      RetryPolicy
 	userAgent  string
 	uploadURL  string
+	// downloadTransport carries downloads when the HTTP client's transport
+	// authenticates every request (an installation's): no token may reach
+	// the host an archive is redirected to.
+	downloadTransport http.RoundTripper
 }
 
 // WithHTTPClient sets the HTTP client (timeouts, transport).
@@ -94,7 +102,12 @@ func New(apiURL, token string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("GitHub client for %s: %w", apiURL, err)
 	}
-	return &Client{gh: gh, retry: o.retry, uploads: uploads}, nil
+	download := *o.httpClient
+	download.Timeout = 0
+	if o.downloadTransport != nil {
+		download.Transport = o.downloadTransport
+	}
+	return &Client{gh: gh, retry: o.retry, uploads: uploads, download: &download, rate: &rateTracker{}}, nil
 }
 
 // Error is a failed GitHub API call.
@@ -107,7 +120,10 @@ type Error struct {
 	Message string
 	// RetryAfter is how long GitHub asked to wait (Retry-After), when it did.
 	RetryAfter time.Duration
-	Err        error
+	// RateReset is when the exhausted primary rate limit resets, for a
+	// rate-limited call.
+	RateReset time.Time
+	Err       error
 
 	retryAfterSet bool // a Retry-After header came, possibly "0"
 }
@@ -129,6 +145,9 @@ func (e *Error) Error() string {
 	}
 	if e.RetryAfter > 0 {
 		fmt.Fprintf(&b, " (GitHub asked to retry after %v)", e.RetryAfter)
+	}
+	if !e.RateReset.IsZero() {
+		fmt.Fprintf(&b, " (the rate limit resets at %s)", e.RateReset.UTC().Format(time.DateTime+" MST"))
 	}
 	return b.String()
 }
@@ -183,7 +202,7 @@ func wrap(op string, resp *github.Response, err error) error {
 			e.RetryAfter, e.retryAfterSet = *ab.RetryAfter, true
 		}
 	case errors.As(err, &rl):
-		e.Message = rl.Message
+		e.Message, e.RateReset = rl.Message, rl.Rate.Reset.Time
 		if rl.Response != nil {
 			e.Status = rl.Response.StatusCode
 		}
@@ -201,6 +220,9 @@ func wrap(op string, resp *github.Response, err error) error {
 func (c *Client) call(ctx context.Context, op string, do func() (*github.Response, error)) error {
 	return c.retry.run(ctx, func() error {
 		resp, err := do()
+		if resp != nil {
+			c.rate.observe(resp.Response)
+		}
 		return wrap(op, resp, err)
 	})
 }

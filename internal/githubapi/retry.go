@@ -127,7 +127,7 @@ func (p RetryPolicy) wait(err error, retry int) (time.Duration, bool) {
 			return e.RetryAfter, true
 		}
 		return backoff, true
-	case e.Status == 0 && isNetworkError(e.Err):
+	case e.Status == 0 && (isNetworkError(e.Err) || errors.As(e.Err, new(*streamError))):
 		return backoff, true
 	}
 	return 0, false

@@ -1,7 +1,6 @@
 package prrun_test
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -53,17 +52,19 @@ func TestTruncatedTreeIsAToolError(t *testing.T) {
 	}
 }
 
-// A changed export that neither tree lists is named, never left out.
-func TestChangedExportMissingFromTheListing(t *testing.T) {
+// The changed files come from the two trees, not from the pull request's
+// file list (which GitHub stops at 3,000 files, and pages by 100).
+func TestChangedFilesComeFromTheTrees(t *testing.T) {
 	base, head := exportOnly(t)
 	s := prruntest.New(t, base, head)
-	body, _ := json.Marshal(map[string]any{"sha": s.Head, "truncated": false, "tree": []any{
-		map[string]any{"path": "README.md", "mode": "100644", "type": "blob", "sha": strings.Repeat("a", 40), "size": 1},
-	}})
-	s.Fake.Fail(githubtest.Fault{Operation: "git/get-tree", Status: http.StatusOK, Body: string(body)})
-	o := run(t, s)
-	if o.err == nil || !strings.Contains(o.err.Error(), exportFile+" is changed") {
-		t.Fatalf("err = %v, want the unlisted export named", o.err)
+	o := mustRun(t, s)
+	if o.res.Report.Summary.Compared.Artifacts != 1 || !o.res.Failed {
+		t.Errorf("result %+v", o.res)
+	}
+	for _, r := range s.Fake.Requests() {
+		if r.Operation == "pulls/list-files" {
+			t.Errorf("the run listed the pull request's files: %s", r.Path)
+		}
 	}
 }
 

@@ -30,7 +30,8 @@ import (
 // GitHub is what the run needs from GitHub's REST API.
 type GitHub interface {
 	PullRequest(ctx context.Context, r githubapi.Repo, number int) (*githubapi.PullRequest, error)
-	// The reads of the check: merge base, changed files, trees, contents.
+	// The reads of the check: merge base, trees, archives, contents, and
+	// what is left of the token's rate limit.
 	prcheck.GitHub
 	// The writes: labels, the sticky comment and the check run.
 	prsurface.GitHub
@@ -83,7 +84,11 @@ type run struct {
 	cfg  *config.Config
 	pr   *githubapi.PullRequest
 	now  func() time.Time
+	// token reaches the git host when the checkout lacks a commit.
+	token string
 
+	// sides are the merge base and the head, however they are read.
+	sides *prcheck.Sides
 	// check is the comparison, once made.
 	check *prcheck.Result
 	// readOnly says writes are skipped; why says why, for the notice.
@@ -105,7 +110,7 @@ func Run(ctx context.Context, env Env) (*Result, error) {
 	// Mask before anything else is printed, so no later line can leak it.
 	rn.AddMask(token)
 
-	r := &run{env: env, rn: rn, now: env.Now}
+	r := &run{env: env, rn: rn, now: env.Now, token: token}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -136,6 +141,11 @@ func Run(ctx context.Context, env Env) (*Result, error) {
 // execute runs the three steps: what the pull request is, what it changes
 // (compare, in fetch.go), and what to tell it.
 func (r *run) execute(ctx context.Context) (*Result, error) {
+	defer func() {
+		if r.sides != nil {
+			r.sides.Close() //nolint:errcheck // temporary files; the run's outcome stands
+		}
+	}()
 	if err := r.prepare(ctx); err != nil {
 		return nil, err
 	}
@@ -149,14 +159,18 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	return res, nil
 }
 
-// prepare reads the pull request, its merge base and the configuration, and
-// decides whether the run may write.
+// prepare reads the pull request, opens both sides at its merge base and
+// head (openSides, in fetch.go), reads the configuration, and decides
+// whether the run may write.
 func (r *run) prepare(ctx context.Context) error {
 	var err error
 	if r.pr, err = r.gh.PullRequest(ctx, r.repo, r.ev.Number); err != nil {
 		return err
 	}
-	if r.cfg, err = r.loadConfig(ctx, r.ev.HeadSHA); err != nil {
+	if err := r.openSides(ctx); err != nil {
+		return err
+	}
+	if r.cfg, err = r.loadConfig(ctx); err != nil {
 		return err
 	}
 	if err := r.in.apply(r.cfg); err != nil {
@@ -171,6 +185,12 @@ func (r *run) prepare(ctx context.Context) error {
 func (r *run) publish(ctx context.Context, res *Result) error {
 	rep := res.Report
 	out := r.render(rep, res.Touched)
+	if !r.readOnly {
+		pr, opts := r.publication()
+		if err := r.sides.CheckPublish(pr, out.content, opts); err != nil {
+			return r.stopForBudget(err)
+		}
+	}
 
 	// What works with any token comes first: the log, the report file, the
 	// outputs and the summary survive a failed write below.
@@ -216,10 +236,10 @@ func (r *run) readOnlyNotice() {
 }
 
 // loadConfig reads the configuration from the workspace when the checkout
-// has it, else from the pull request's head commit; none at the default
-// path means the defaults.
-func (r *run) loadConfig(ctx context.Context, headSHA string) (*config.Config, error) {
-	cfg, err := config.Find(ctx, r.in.configPath, r.in.configSet, source.ConfigReaders(r.actx.Workspace, r.gh, r.repo, headSHA)...)
+// has it, else from the pull request's head commit (its objects, or the
+// API); none at the default path means the defaults.
+func (r *run) loadConfig(ctx context.Context) (*config.Config, error) {
+	cfg, err := config.Find(ctx, r.in.configPath, r.in.configSet, source.ConfigReaders(r.actx.Workspace, r.sides.Commits.Head)...)
 	if err != nil && r.in.configSet {
 		return nil, fmt.Errorf("the `config` input: %w", err)
 	}

@@ -570,16 +570,12 @@ func TestVNextPackageIsComparedWhole(t *testing.T) {
 	})})
 	s := prruntest.New(t, base, head)
 	o := mustRun(t, s)
-	read := map[string]bool{}
-	for _, r := range s.Fake.Requests() {
-		if r.Operation == "repos/get-content" {
-			read[strings.TrimPrefix(r.Path, "/repos/"+prruntest.Owner+"/"+prruntest.Name+"/contents/")] = true
-		}
+	// Every file of the package, read from one archive per side.
+	if c := o.res.Report.Summary.Compared; c.Artifacts != 1 || c.BaseFiles != len(base) || c.HeadFiles != len(head) {
+		t.Errorf("compared %+v, want the package's %d files on each side", c, len(base))
 	}
-	for p := range base {
-		if !read[p] {
-			t.Errorf("package file %s was not read", p)
-		}
+	if n := len(s.Fake.Downloads()); n != 2 {
+		t.Errorf("%d archive downloads, want one per side", n)
 	}
 	rules := map[string]bool{}
 	for _, f := range o.res.Report.Changes {

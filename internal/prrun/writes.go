@@ -60,6 +60,15 @@ func (r *run) localOutputs(rep *change.Report, res *Result, out rendered) error 
 	return r.rn.AddStepSummary(out.summary)
 }
 
+// publication is the pull request the run publishes on, and how.
+func (r *run) publication() (prsurface.PullRequest, prsurface.Options) {
+	opts := prsurface.Options{Comment: r.cfg.Comment, CheckRun: r.in.checkRun, Now: r.now()}
+	if r.in.identity != "" {
+		opts.Identity = prsurface.Identity{Login: r.in.identity, Source: "the identity input"}
+	}
+	return prsurface.PullRequest{Repo: r.repo, Number: r.ev.Number, HeadSHA: r.ev.HeadSHA, Labels: r.pr.Labels}, opts
+}
+
 // forbiddenError is a write GitHub refused (403).
 type forbiddenError struct{ err error }
 
@@ -70,13 +79,8 @@ func (e *forbiddenError) Unwrap() error { return e.err }
 // check run — through prsurface, as the bot does; workflow command
 // annotations stand in for a check run that is turned off or cannot be.
 func (r *run) writes(ctx context.Context, res *Result, out rendered) error {
-	opts := prsurface.Options{Comment: r.cfg.Comment, CheckRun: r.in.checkRun, Now: r.now()}
-	if r.in.identity != "" {
-		opts.Identity = prsurface.Identity{Login: r.in.identity, Source: "the identity input"}
-	}
-	pub, err := prsurface.Publish(ctx, r.gh,
-		prsurface.PullRequest{Repo: r.repo, Number: r.ev.Number, HeadSHA: r.ev.HeadSHA, Labels: r.pr.Labels},
-		out.content, opts)
+	pr, opts := r.publication()
+	pub, err := prsurface.Publish(ctx, r.gh, pr, out.content, opts)
 	if err != nil {
 		if githubapi.IsForbidden(err) {
 			if r.ev.fork() {

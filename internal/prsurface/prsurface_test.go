@@ -2,6 +2,7 @@ package prsurface_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -153,5 +154,58 @@ func TestCommentBody(t *testing.T) {
 				t.Errorf("%s: the body has %q:\n%s", tc.name, s, body)
 			}
 		}
+	}
+}
+
+// Requests bounds what Publish sends, closely enough to budget with: a
+// first run, one with many annotations, one that removes labels, one by a
+// token of unknown identity.
+func TestRequestsBoundPublish(t *testing.T) {
+	for name, tc := range map[string]struct {
+		findings int
+		labels   []string
+		app      bool
+		failure  bool
+	}{
+		"first run":        {findings: 1, app: true},
+		"many annotations": {findings: 240, app: true},
+		"labels to remove": {findings: 1, labels: []string{"breaking:workflow", "semver:patch", "bug"}, app: true},
+		"unknown identity": {findings: 3},
+		"a failure":        {findings: 1, labels: []string{"breaking:workflow"}, app: true, failure: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			fake := githubtest.New(t)
+			repo := fake.AddRepo("octo", "exports")
+			sha := repo.Commit(nil, map[string][]byte{"exports/solution.json": []byte("{}")})
+			repo.OpenPullRequest(githubtest.PullRequest{Number: 3, HeadSHA: sha, BaseSHA: sha, Labels: tc.labels})
+			gh, err := githubapi.New(fake.URL, "ghs_token")
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep := breakingReport()
+			for i := 1; i < tc.findings; i++ {
+				f := rep.Changes[0]
+				f.Line, f.Fingerprint = 3+i, fmt.Sprintf("%016x", i)
+				rep.Changes = append(rep.Changes, f)
+			}
+			content := prsurface.Content{Report: rep, Touched: true, Labels: config.Default().Labels, ConfigPath: config.DefaultPath}
+			content.Annotations = prsurface.Annotations(rep, prsurface.Sources{})
+			if tc.failure {
+				content = prsurface.Content{Failure: "the rate limit is short", ReportURL: "https://example.com/checks"}
+			}
+			opts := prsurface.Options{Comment: true, CheckRun: true, Now: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)}
+			if tc.app {
+				opts.Identity = prsurface.AppIdentity(githubapi.App{ID: 15368, Slug: "github-actions"}, "a test")
+			}
+			pr := prsurface.PullRequest{Repo: githubapi.Repo{Owner: "octo", Name: "exports"}, Number: 3, HeadSHA: sha, Labels: tc.labels}
+			bound := prsurface.Requests(pr, content, opts)
+			if _, err := prsurface.Publish(context.Background(), gh, pr, content, opts); err != nil {
+				t.Fatal(err)
+			}
+			sent := len(fake.Requests())
+			if sent > bound || bound > sent+4 {
+				t.Errorf("Publish sent %d requests; Requests said %d", sent, bound)
+			}
+		})
 	}
 }

@@ -93,10 +93,23 @@ func RunAction(ctx context.Context, env Env, rn *actions.Runner) (*Release, erro
 		steps = append(steps, SummaryStep{Write: rn.AddStepSummary})
 	default:
 		r = &Release{Repo: repo, ServerURL: actx.ServerURL, Tag: ev.Tag, Commit: ev.Commit, Package: pkg, Registry: cfg.Registry.URL}
+		// A tree read through the API may unpack a source archive into
+		// temporary files: they go when the run ends. (The steps run one
+		// after another.)
+		var trees []*source.GitHub
+		defer func() {
+			for _, t := range trees {
+				t.Close() //nolint:errcheck // temporary files; the release's outcome stands
+			}
+		}()
 		w := wholeRelease{
-			tags:          githubTags(gh, repo),
-			commitTime:    func(ctx context.Context, sha string) (time.Time, error) { return gh.CommitTime(ctx, repo, sha) },
-			treeAt:        func(_ context.Context, sha string) (engine.Tree, error) { return source.NewGitHub(gh, repo, sha), nil },
+			tags:       githubTags(gh, repo),
+			commitTime: func(ctx context.Context, sha string) (time.Time, error) { return gh.CommitTime(ctx, repo, sha) },
+			treeAt: func(_ context.Context, sha string) (engine.Tree, error) {
+				t := source.NewGitHub(gh, repo, sha, "")
+				trees = append(trees, t)
+				return t, nil
+			},
 			gh:            gh,
 			keyRef:        rn.Input(InputSigningKey),
 			environments:  rn.ListInput(InputEnvironment),
@@ -127,7 +140,7 @@ func RunAction(ctx context.Context, env Env, rn *actions.Runner) (*Release, erro
 func actionConfig(ctx context.Context, rn *actions.Runner, actx actions.Context, gh *githubapi.Client, repo githubapi.Repo, ref string) (*config.Config, error) {
 	p := rn.Input(InputConfig)
 	named := p != "" && p != config.DefaultPath
-	cfg, err := config.Find(ctx, p, named, source.ConfigReaders(actx.Workspace, gh, repo, ref)...)
+	cfg, err := config.Find(ctx, p, named, source.ConfigReaders(actx.Workspace, source.NewGitHub(gh, repo, ref, ""))...)
 	if err != nil && named {
 		return nil, fmt.Errorf("the `config` input: %w", err)
 	}

@@ -1,7 +1,10 @@
 // Package source adapts the places a comparison's sides come from to
-// engine.Tree: a local file or directory, a git ref read with the git
-// binary, and a commit read through the GitHub API. A tree lists every file
-// or fails; it never silently lists fewer.
+// engine.Tree: a local file or directory, a commit of a git repository read
+// from its objects (go-git: no git binary), and a commit read through the
+// GitHub API (one listing, one source archive). OpenCommits picks the
+// cheapest way to read two commits of a GitHub repository — a checkout's
+// objects, fetched when missing, else the API — for the Action and the bot.
+// A tree lists every file or fails; it never silently lists fewer.
 package source
 
 import (

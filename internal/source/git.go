@@ -1,45 +1,121 @@
 package source
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
+
+	"github.com/go-git/go-billy/v5"
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/breakwater-dev/breakwater/internal/engine"
 )
 
-// Git is a file or directory of a git working tree as it is at a ref, read
-// with the git binary, so that comparing with a branch needs no second
-// checkout. The ref is resolved to a commit once; every later command names
-// that commit, so nothing the user typed can become a git option.
+// objectCache bounds the decoded objects go-git keeps for reuse (its
+// default, 96 MiB, would hold most of a large comparison's files).
+const objectCache = 8 * cache.MiByte
+
+// Git is a file or directory of a git repository as it is in one commit,
+// read from the repository's objects (packfiles and loose objects, through
+// go-git): no git binary, no process per file, no second checkout. The CLI
+// reads `--base-ref` through it, the Action and the bot a checkout that
+// holds a pull request's commits (see OpenCommits).
 type Git struct {
-	ref     string // as given
-	commit  string // resolved
-	top     string // the repository's top level
-	prefix  string // the directory or file, relative to top; "." for top
-	file    bool
-	display string
+	repo   *repository
+	commit plumbing.Hash
+	label  string // String()
+	prefix string // the directory or file, relative to the top; "." for all
+	file   bool
+	name   func(repoPath string) string // what reports call a file
 	// blobs are the tree's files by path in the tree, filled by List.
-	blobs map[string]string
+	blobs map[string]plumbing.Hash
 	notes []string
 }
 
+// repository is an opened git repository. go-git's object storage is not
+// safe for concurrent reads, so they take turns.
+type repository struct {
+	mu  sync.Mutex
+	git *git.Repository
+	top string // the working tree's top level, "" for a bare repository
+}
+
+// openRepository opens the repository whose working tree is at dir, or
+// (detect) holds dir.
+func openRepository(dir string, detect bool) (*repository, error) {
+	r, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: detect, EnableDotGitCommonDir: true})
+	if err != nil {
+		return nil, err
+	}
+	out := &repository{git: r}
+	var worktree billy.Filesystem
+	if wt, err := r.Worktree(); err == nil {
+		worktree, out.top = wt.Filesystem, wt.Filesystem.Root()
+	}
+	// The same repository with a smaller cache of decoded objects.
+	if st, ok := r.Storer.(*filesystem.Storage); ok {
+		small := filesystem.NewStorage(st.Filesystem(), cache.NewObjectLRU(objectCache))
+		if out.git, err = git.Open(small, worktree); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// hasCommit reports whether the repository holds commit sha and its tree.
+func (r *repository) hasCommit(sha string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := r.git.CommitObject(plumbing.NewHash(sha))
+	if err != nil {
+		return false
+	}
+	_, err = c.Tree()
+	return err == nil
+}
+
+func (r *repository) readBlob(h plumbing.Hash) ([]byte, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b, err := r.git.BlobObject(h)
+	if err != nil {
+		return nil, err
+	}
+	rd, err := b.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	data := make([]byte, b.Size)
+	if _, err := io.ReadFull(rd, data); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
 // NewGit resolves ref in the repository holding dir (a file or directory,
-// as the user gave it) and reads dir's files at that ref.
+// as the user gave it) and reads dir's files at that commit. Names in
+// reports are "ref:path".
 func NewGit(ctx context.Context, dir, display, ref string) (*Git, error) {
 	if err := checkRef(ref); err != nil {
 		return nil, err
 	}
-	if _, err := exec.LookPath("git"); err != nil {
-		return nil, fmt.Errorf("--base-ref reads the base with git, which is not installed: %w", err)
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -52,15 +128,14 @@ func NewGit(ctx context.Context, dir, display, ref string) (*Git, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", display, err)
 	}
-	isFile, gitDir := !info.IsDir(), abs
-	if isFile {
-		gitDir = filepath.Dir(abs)
-	}
-	out, err := runGit(ctx, gitDir, "rev-parse", "--show-toplevel")
+	repo, err := openRepository(abs, true)
 	if err != nil {
 		return nil, fmt.Errorf("%s is not in a git repository, so --base-ref cannot read its base: %w", display, err)
 	}
-	top := strings.TrimSpace(string(out))
+	top := repo.top
+	if top == "" {
+		return nil, fmt.Errorf("%s is in a bare git repository, which has no files to compare with", display)
+	}
 	if resolved, err := filepath.EvalSymlinks(top); err == nil {
 		top = resolved
 	}
@@ -68,17 +143,19 @@ func NewGit(ctx context.Context, dir, display, ref string) (*Git, error) {
 	if err != nil || prefix == ".." || strings.HasPrefix(prefix, ".."+string(filepath.Separator)) {
 		return nil, fmt.Errorf("%s is outside the git repository at %s", display, top)
 	}
-	sha, err := runGit(ctx, top, "rev-parse", "--verify", "--quiet", "--end-of-options", ref+"^{commit}")
+	hash, err := repo.git.ResolveRevision(plumbing.Revision(ref))
 	if err != nil {
 		return nil, fmt.Errorf("--base-ref %q is not a commit, branch or tag of the repository at %s", ref, top)
 	}
-	return &Git{
-		ref: ref, commit: strings.TrimSpace(string(sha)), top: top, prefix: filepath.ToSlash(prefix),
-		file: isFile, display: display,
-	}, nil
+	g := &Git{
+		repo: repo, commit: *hash, prefix: filepath.ToSlash(prefix), file: !info.IsDir(),
+		label: fmt.Sprintf("%s at %s (%s)", display, ref, hash.String()[:12]),
+		name:  func(p string) string { return ref + ":" + p },
+	}
+	return g, nil
 }
 
-// checkRef refuses what can never be a ref, before git sees it.
+// checkRef refuses what can never be a ref, before the repository sees it.
 func checkRef(ref string) error {
 	switch {
 	case ref == "":
@@ -87,86 +164,117 @@ func checkRef(ref string) error {
 		return fmt.Errorf("--base-ref %q starts with \"-\": no git ref does, and git would read it as an option", ref)
 	case strings.ContainsFunc(ref, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }):
 		return fmt.Errorf("--base-ref %q holds a space or control character: no git ref does", ref)
+	case strings.Contains(ref, ":"):
+		return fmt.Errorf("--base-ref %q holds \":\": no git ref does (REF:PATH names a file, not a commit)", ref)
 	}
 	return nil
 }
 
-func (g *Git) String() string {
-	return fmt.Sprintf("%s at %s (%s)", g.display, g.ref, g.commit[:min(len(g.commit), 12)])
-}
+func (g *Git) String() string { return g.label }
 
-// Commit is the commit the ref resolved to.
-func (g *Git) Commit() string { return g.commit }
+// Commit is the commit the tree is of.
+func (g *Git) Commit() string { return g.commit.String() }
 
 // Notes say what the last List did not read: submodules, links it could
 // not follow.
 func (g *Git) Notes() []string { return slices.Clone(g.notes) }
 
+// gitObject is an entry of a commit's tree.
+type gitObject struct {
+	mode filemode.FileMode
+	hash plumbing.Hash
+}
+
 // List lists the files under the directory at the commit. Links to files
 // and directories inside the commit are followed once.
 func (g *Git) List(ctx context.Context) ([]engine.Entry, error) {
-	// The whole commit is listed: a link may point outside the directory.
-	out, err := runGit(ctx, g.top, "ls-tree", "-r", "-z", "--full-tree", g.commit)
+	objects, paths, err := g.walk(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("listing %s at %s: %w", g.display, g.ref, err)
+		return nil, fmt.Errorf("listing %s: %w", g, err)
 	}
-	type object struct{ mode, kind, id string }
-	objects := map[string]object{}
-	var paths []string
-	for _, rec := range strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00") {
-		if rec == "" {
-			continue
-		}
-		meta, p, ok := strings.Cut(rec, "\t")
-		fields := strings.Fields(meta)
-		if !ok || len(fields) != 3 {
-			return nil, fmt.Errorf("listing %s at %s: unexpected git ls-tree output %q", g.display, g.ref, rec)
-		}
-		objects[p] = object{fields[0], fields[1], fields[2]}
-		paths = append(paths, p)
-	}
-	g.blobs, g.notes = map[string]string{}, nil
+	g.blobs, g.notes = map[string]plumbing.Hash{}, nil
 	var entries []engine.Entry
-	add := func(p, blob string) {
+	add := func(p string, blob plumbing.Hash) {
 		rel := g.rel(p)
 		g.blobs[rel] = blob
-		entries = append(entries, engine.Entry{Path: rel, Name: g.ref + ":" + p, Blob: blob})
+		entries = append(entries, engine.Entry{Path: rel, Name: g.name(p), Blob: blob.String()})
 	}
+	isFile := func(o gitObject) bool { return o.mode.IsFile() && o.mode != filemode.Symlink }
 	for _, p := range paths {
 		o := objects[p]
 		if !g.inside(p) {
 			continue
 		}
 		switch {
-		case o.kind == "commit":
-			g.notes = append(g.notes, fmt.Sprintf("%s:%s is a submodule and was not searched", g.ref, p))
-		case o.mode == "120000":
-			target, err := g.readBlob(ctx, o.id, p)
+		case o.mode == filemode.Submodule:
+			g.notes = append(g.notes, fmt.Sprintf("%s is a submodule and was not searched", g.name(p)))
+		case o.mode == filemode.Symlink:
+			target, err := g.repo.readBlob(o.hash)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("reading the link %s: %w", g.name(p), err)
 			}
 			dest := path.Clean(path.Join(path.Dir(p), string(target)))
-			if t, ok := objects[dest]; ok && t.kind == "blob" && t.mode != "120000" {
-				add(p, t.id)
+			if t, ok := objects[dest]; ok && isFile(t) {
+				add(p, t.hash)
 				continue
 			}
 			// A link to a directory: its files, once (links among them are
 			// not followed again, so a loop ends here).
 			n := 0
 			for _, q := range paths {
-				if t := objects[q]; strings.HasPrefix(q, dest+"/") && t.kind == "blob" && t.mode != "120000" {
-					add(p+strings.TrimPrefix(q, dest), t.id)
+				if t := objects[q]; strings.HasPrefix(q, dest+"/") && isFile(t) {
+					add(p+strings.TrimPrefix(q, dest), t.hash)
 					n++
 				}
 			}
 			if n == 0 {
-				g.notes = append(g.notes, fmt.Sprintf("%s:%s links to %s, which is not a file or directory listed here; it was not followed", g.ref, p, target))
+				g.notes = append(g.notes, fmt.Sprintf("%s links to %s, which is not a file or directory listed here; it was not followed", g.name(p), target))
 			}
-		case o.kind == "blob":
-			add(p, o.id)
+		case isFile(o):
+			add(p, o.hash)
 		}
 	}
 	return entries, nil
+}
+
+// walk lists every entry of the commit's tree but directories, in path
+// order: a link may point outside the listed directory.
+func (g *Git) walk(ctx context.Context) (map[string]gitObject, []string, error) {
+	g.repo.mu.Lock()
+	defer g.repo.mu.Unlock()
+	c, err := g.repo.git.CommitObject(g.commit)
+	if err != nil {
+		return nil, nil, err
+	}
+	tree, err := c.Tree()
+	if err != nil {
+		return nil, nil, err
+	}
+	w := object.NewTreeWalker(tree, true, nil)
+	defer w.Close()
+	// The names are never used as file system paths here.
+	w.SkipPathValidation()
+	objects := map[string]gitObject{}
+	var paths []string
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		name, e, err := w.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if e.Mode == filemode.Dir {
+			continue
+		}
+		objects[name] = gitObject{e.Mode, e.Hash}
+		paths = append(paths, name)
+	}
+	slices.Sort(paths)
+	return objects, paths, nil
 }
 
 // inside reports whether a repository path is the file or under the
@@ -187,37 +295,54 @@ func (g *Git) rel(p string) string {
 	return strings.TrimPrefix(p, g.prefix+"/")
 }
 
-// Read reads a listed file at the commit.
+// Read reads a file at the commit: one List listed, or, before any List,
+// any file of the tree (a configuration read first). A file that is not
+// there is an error for which errors.Is(err, fs.ErrNotExist) is true.
 func (g *Git) Read(ctx context.Context, p string) ([]byte, error) {
-	blob, ok := g.blobs[p]
-	if !ok {
-		return nil, fmt.Errorf("reading %s at %s: not listed", p, g.ref)
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	return g.readBlob(ctx, blob, p)
+	blob, err := g.blobAt(p)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s in %s: %w", p, g, err)
+	}
+	data, err := g.repo.readBlob(blob)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s in %s: %w", p, g, err)
+	}
+	return data, nil
 }
 
-func (g *Git) readBlob(ctx context.Context, blob, p string) ([]byte, error) {
-	out, err := runGit(ctx, g.top, "cat-file", "blob", blob)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s at %s (%s): %w", p, g.ref, g.commit[:min(len(g.commit), 12)], err)
-	}
-	return out, nil
-}
-
-func runGit(ctx context.Context, dir string, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Dir = dir
-	// Settings of the user's environment must not change what is read.
-	cmd.Env = append(cmd.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if msg == "" {
-			msg = err.Error()
+// blobAt is the blob of the file at p (relative to the listed directory).
+func (g *Git) blobAt(p string) (plumbing.Hash, error) {
+	if g.blobs != nil {
+		if h, ok := g.blobs[p]; ok {
+			return h, nil
 		}
-		return nil, fmt.Errorf("git %s: %s", args[0], msg)
+		return plumbing.ZeroHash, fmt.Errorf("not listed: %w", fs.ErrNotExist)
 	}
-	return out, nil
+	full := p
+	if !g.file && g.prefix != "." {
+		full = g.prefix + "/" + p
+	}
+	g.repo.mu.Lock()
+	defer g.repo.mu.Unlock()
+	c, err := g.repo.git.CommitObject(g.commit)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	tree, err := c.Tree()
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	e, err := tree.FindEntry(full)
+	switch {
+	case errors.Is(err, object.ErrEntryNotFound), errors.Is(err, object.ErrDirectoryNotFound):
+		return plumbing.ZeroHash, fmt.Errorf("no such file: %w", fs.ErrNotExist)
+	case err != nil:
+		return plumbing.ZeroHash, err
+	case !e.Mode.IsFile() || e.Mode == filemode.Symlink:
+		return plumbing.ZeroHash, fmt.Errorf("not a file (mode %s)", e.Mode)
+	}
+	return e.Hash, nil
 }

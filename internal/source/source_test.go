@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -184,6 +185,41 @@ func TestGitReadsARef(t *testing.T) {
 	}
 }
 
+// Packed objects, revisions relative to a ref, annotated tags and linked
+// worktrees read as git reads them.
+func TestGitReadsPackedRepositoriesAndWorktrees(t *testing.T) {
+	repo := gitRepo(t, map[string]string{"exports/a.json": `{"v": 1}`})
+	testenv.Git(t, repo, "tag", "-a", "-m", "first", "v1")
+	write(t, repo, map[string]string{"exports/a.json": `{"v": 2}`})
+	testenv.Git(t, repo, "commit", "-qam", "second")
+	testenv.Git(t, repo, "gc", "-q")
+	linked := filepath.Join(t.TempDir(), "linked")
+	testenv.Git(t, repo, "worktree", "add", "-q", "--detach", linked)
+	for _, tc := range []struct{ dir, ref, want string }{
+		{repo, "main", `{"v": 2}`},
+		{repo, "HEAD~1", `{"v": 1}`},
+		{repo, "v1", `{"v": 1}`},
+		{linked, "main~1", `{"v": 1}`},
+		{filepath.Join(linked, "exports"), "HEAD", `{"v": 2}`},
+	} {
+		g, err := NewGit(context.Background(), tc.dir, "dir", tc.ref)
+		if err != nil {
+			t.Errorf("%s at %s: %v", tc.dir, tc.ref, err)
+			continue
+		}
+		if _, err := g.List(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		p := "exports/a.json"
+		if strings.HasSuffix(tc.dir, "exports") {
+			p = "a.json"
+		}
+		if data, err := g.Read(context.Background(), p); err != nil || string(data) != tc.want {
+			t.Errorf("%s at %s: %q, %v; want %q", tc.dir, tc.ref, data, err, tc.want)
+		}
+	}
+}
+
 // A ref can never become an option, and git's errors name the ref and the
 // path.
 func TestGitRefsAreNotOptions(t *testing.T) {
@@ -216,7 +252,7 @@ func TestGitHubTree(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := githubapi.Repo{Owner: "o", Name: "r"}
-	g := NewGitHub(client, r, sha)
+	g := NewGitHub(client, r, sha, t.TempDir())
 	es, err := g.List(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -244,5 +280,63 @@ func TestGitHubTree(t *testing.T) {
 	fake.Fail(githubtest.Fault{Operation: "git/get-tree", Times: 1, Status: http.StatusOK, Body: string(body)})
 	if _, err := g.List(context.Background()); err == nil || !strings.Contains(err.Error(), "cut the file listing of o/r@"+sha[:7]+" short") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// What a release reads of a local repository — tags, a commit's time, the
+// v-tag at HEAD, the GitHub origin — reads as git reports it, from packed
+// and loose refs, annotated and lightweight tags, in a linked worktree too.
+func TestGitReleaseReads(t *testing.T) {
+	ctx := context.Background()
+	repo := gitRepo(t, map[string]string{"a.json": `{"v": 1}`})
+	testenv.Git(t, repo, "tag", "-a", "-m", "first", "v1.0.0")
+	testenv.Git(t, repo, "tag", "not-a-version")
+	testenv.Git(t, repo, "gc", "-q") // packs the refs so far
+	write(t, repo, map[string]string{"a.json": `{"v": 2}`})
+	testenv.Git(t, repo, "commit", "-qam", "second")
+	testenv.Git(t, repo, "tag", "v2.0.0-light")
+	testenv.Git(t, repo, "tag", "-a", "-m", "second", "v2.0.0")
+	testenv.Git(t, repo, "remote", "add", "origin", "git@github.com:acme-corp/integrations.git")
+	linked := filepath.Join(t.TempDir(), "linked")
+	testenv.Git(t, repo, "worktree", "add", "-q", "--detach", linked)
+
+	for _, dir := range []string{repo, linked} {
+		var want []Tag
+		for _, line := range strings.Split(strings.TrimSpace(testenv.GitOutput(t, dir, "for-each-ref", "--format=%(refname:strip=2) %(*objectname)%(objectname)", "refs/tags")), "\n") {
+			name, ids, _ := strings.Cut(line, " ")
+			want = append(want, Tag{Name: name, Commit: ids[:40]})
+		}
+		got, err := GitTags(ctx, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" || len(got) != 4 {
+			t.Errorf("%s: tags (-git +got):\n%s", dir, diff)
+		}
+		sha, at, err := GitCommit(ctx, dir, "v1.0.0")
+		wantSHA := strings.TrimSpace(testenv.GitOutput(t, dir, "rev-parse", "v1.0.0^{commit}"))
+		if err != nil || sha != wantSHA {
+			t.Errorf("%s: v1.0.0 is %s, %v; want %s", dir, sha, err, wantSHA)
+		}
+		wantAt, err := time.Parse(time.RFC3339, strings.TrimSpace(testenv.GitOutput(t, dir, "log", "-1", "--format=%cI", "HEAD")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, at, err = GitCommit(ctx, dir, ""); err != nil || !at.Equal(wantAt) || at.Location() != time.UTC {
+			t.Errorf("%s: HEAD's committer time %v, %v; want %v in UTC", dir, at, err, wantAt)
+		}
+		// Of two v-tags at HEAD, git describe names the annotated one.
+		if got := GitVersionTag(ctx, dir); got != "v2.0.0" {
+			t.Errorf("%s: the v-tag at HEAD is %q, want v2.0.0", dir, got)
+		}
+		if got := GitHubOrigin(ctx, dir); got != "acme-corp/integrations" {
+			t.Errorf("%s: origin %q", dir, got)
+		}
+	}
+	if _, _, err := GitCommit(ctx, repo, "v9"); err == nil || !strings.Contains(err.Error(), `"v9" is not a commit`) {
+		t.Errorf("an unknown ref: %v", err)
+	}
+	if got := GitVersionTag(ctx, t.TempDir()); got != "" {
+		t.Errorf("outside a repository: %q", got)
 	}
 }

@@ -54,9 +54,11 @@ type result struct {
 	outputs        map[string]string
 	summary        string
 	took           time.Duration
+	maxRSS         int64         // peak resident memory in bytes, where the system says
+	cpu            time.Duration // user and system time of the process
 }
 
-func runAction(t *testing.T, s *prruntest.Scenario) result {
+func runAction(t testing.TB, s *prruntest.Scenario) result {
 	t.Helper()
 	s.ResetFiles()
 	cmd := exec.Command(binary, "action")
@@ -65,8 +67,18 @@ func runAction(t *testing.T, s *prruntest.Scenario) result {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start)}
+	err := cmd.Start()
+	if err != nil {
+		t.Fatalf("running breakwater: %v", err)
+	}
+	exited := make(chan struct{})
+	peak := peakRSS(cmd.Process.Pid, exited)
+	err = cmd.Wait()
+	close(exited)
+	r := result{stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start), maxRSS: <-peak}
+	if cmd.ProcessState != nil {
+		r.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):

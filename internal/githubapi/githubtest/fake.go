@@ -38,6 +38,9 @@ type Fake struct {
 	// UploadURL is the base URL release assets are uploaded to, as
 	// uploads.github.com is GitHub's (see release.go).
 	UploadURL string
+	// CodeloadURL is the host source archives are served from, as
+	// codeload.github.com is GitHub's (see archive.go).
+	CodeloadURL string
 
 	t    testing.TB
 	spec *Spec
@@ -51,6 +54,8 @@ type Fake struct {
 	identities map[string]Identity
 	meetings   []*meeting
 	nextID     int64
+	rate       rateLimit
+	archives   archives // archive.go
 	// GitHub Apps (apps.go).
 	apps          map[int64]*appReg
 	issued        map[string]issued
@@ -80,6 +85,10 @@ func New(t testing.TB) *Fake {
 	uploads := httptest.NewServer(http.HandlerFunc(f.serveUpload))
 	f.UploadURL = uploads.URL
 	t.Cleanup(uploads.Close)
+	codeload := httptest.NewServer(http.HandlerFunc(f.serveCodeload))
+	f.CodeloadURL = codeload.URL
+	t.Cleanup(codeload.Close)
+	f.rate = rateLimit{limit: 5000, remaining: 5000, reset: time.Now().Add(time.Hour).Truncate(time.Second)}
 	return f
 }
 
@@ -356,6 +365,19 @@ func (r *Repository) Commit(parents []string, files map[string][]byte) string {
 		fmt.Fprintf(h, "%s %s\n", p, blobSHA(files[p]))
 	}
 	sha := hex.EncodeToString(h.Sum(nil))
+	r.addCommit(sha, parents, files)
+	return sha
+}
+
+// CommitAs adds a commit under the SHA a real git repository gave it, so
+// that a test's git checkout and the fake hold the same commits.
+func (r *Repository) CommitAs(sha string, parents []string, files map[string][]byte) {
+	r.f.mu.Lock()
+	defer r.f.mu.Unlock()
+	r.addCommit(sha, parents, files)
+}
+
+func (r *Repository) addCommit(sha string, parents []string, files map[string][]byte) {
 	cp := make(map[string][]byte, len(files))
 	for k, v := range files {
 		cp[k] = append([]byte(nil), v...)
@@ -364,7 +386,6 @@ func (r *Repository) Commit(parents []string, files map[string][]byte) string {
 	// test sees the same dates on every run.
 	at := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC).Add(time.Duration(len(r.commits)) * time.Hour)
 	r.commits[sha] = &commit{sha: sha, parents: append([]string(nil), parents...), files: cp, at: at}
-	return sha
 }
 
 // OpenPullRequest adds or replaces a pull request.
@@ -597,6 +618,10 @@ func (f *Fake) serve(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	f.requests = append(f.requests, Request{Method: req.Method, Path: req.URL.Path, Query: req.URL.RawQuery, Operation: op.ID, Body: string(body)})
+	if !f.rate.take(w.Header()) {
+		writeJSONRaw(w, http.StatusForbidden, `{"message":"API rate limit exceeded for installation ID 1.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"}`)
+		return
+	}
 	for _, ft := range f.faults {
 		if (ft.Operation == "" || ft.Operation == op.ID) && (ft.Times == 0 || ft.used < ft.Times) {
 			ft.used++
@@ -742,6 +767,7 @@ var handlers = map[string]func(*call){
 	"repos/compare-commits":                   compare,
 	"repos/get-content":                       getContent,
 	"git/get-tree":                            getTree,
+	"repos/download-tarball-archive":          getTarball,
 	"git/get-commit":                          getGitCommit,
 	"issues/list-labels-for-repo":             listLabels,
 	"issues/create-label":                     createLabel,

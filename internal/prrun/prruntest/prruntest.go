@@ -20,6 +20,7 @@ import (
 	"testing"
 
 	"github.com/breakwater-dev/breakwater/internal/githubapi/githubtest"
+	"github.com/breakwater-dev/breakwater/internal/testenv"
 )
 
 // WebhooksExamplesPackage holds GitHub's example webhook payloads.
@@ -52,6 +53,11 @@ type Scenario struct {
 	// Env is the step's environment; Getenv reads it.
 	Env map[string]string
 
+	// Checkout is what the workspace holds (NewGit); GitServer serves the
+	// repository over git's smart HTTP protocol at GITHUB_SERVER_URL.
+	Checkout  Checkout
+	GitServer *testenv.GitServer
+
 	headFiles map[string][]byte
 	labels    []string
 }
@@ -61,15 +67,27 @@ type Scenario struct {
 // point, so only a diff against the merge base is right.
 func New(t testing.TB, base, head map[string][]byte) *Scenario {
 	t.Helper()
-	s := &Scenario{T: t, Fake: githubtest.New(t), HeadRepo: Owner + "/" + Name, headFiles: head}
-	s.Repo = s.Fake.AddRepo(Owner, Name)
+	s := newScenario(t, head)
 	s.Root = s.Repo.Commit(nil, base)
+	s.Tip = s.Repo.Commit([]string{s.Root}, tipFiles(base))
+	s.Head = s.Repo.Commit([]string{s.Root}, head)
+	s.start()
+	return s
+}
+
+// tipFiles are the base branch's files after it moved on from the branch
+// point.
+func tipFiles(base map[string][]byte) map[string][]byte {
 	tip := copyFiles(base)
 	tip["docs/CHANGELOG.md"] = []byte("unrelated change on the base branch\n")
-	s.Tip = s.Repo.Commit([]string{s.Root}, tip)
-	s.Head = s.Repo.Commit([]string{s.Root}, head)
-	s.openPR()
+	return tip
+}
 
+// newScenario creates the fake GitHub with the empty repository, and the
+// job's files.
+func newScenario(t testing.TB, head map[string][]byte) *Scenario {
+	s := &Scenario{T: t, Fake: githubtest.New(t), HeadRepo: Owner + "/" + Name, headFiles: head}
+	s.Repo = s.Fake.AddRepo(Owner, Name)
 	dir := t.TempDir()
 	s.Workspace = filepath.Join(dir, "workspace")
 	s.EventPath = filepath.Join(dir, "event.json")
@@ -84,14 +102,21 @@ func New(t testing.TB, base, head map[string][]byte) *Scenario {
 		"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": s.EventPath,
 		"GITHUB_API_URL": s.Fake.URL, "GITHUB_SERVER_URL": "https://github.com",
 		"GITHUB_WORKSPACE": s.Workspace, "GITHUB_RUN_ID": "1234567", "GITHUB_RUN_ATTEMPT": "1",
-		"GITHUB_ACTOR": "octocat", "GITHUB_SHA": s.Head, "GITHUB_REF": fmt.Sprintf("refs/pull/%d/merge", Number),
+		"GITHUB_ACTOR": "octocat", "GITHUB_REF": fmt.Sprintf("refs/pull/%d/merge", Number),
 		"GITHUB_OUTPUT": s.OutputPath, "GITHUB_STEP_SUMMARY": s.SummaryPath,
 		"RUNNER_TEMP": dir,
 		"INPUT_TOKEN": Token,
 	}
+	return s
+}
+
+// start opens the pull request once its commits exist, and writes the
+// event.
+func (s *Scenario) start() {
+	s.Env["GITHUB_SHA"] = s.Head
+	s.openPR()
 	s.ResetFiles()
 	s.Event("opened")
-	return s
 }
 
 func copyFiles(m map[string][]byte) map[string][]byte {
