@@ -56,7 +56,9 @@ type Targets interface {
 // TargetsFunc adapts a function to Targets.
 type TargetsFunc func(ctx context.Context, pkg, environment string) (Target, error)
 
-func (f TargetsFunc) Target(ctx context.Context, pkg, env string) (Target, error) { return f(ctx, pkg, env) }
+func (f TargetsFunc) Target(ctx context.Context, pkg, env string) (Target, error) {
+	return f(ctx, pkg, env)
+}
 
 // Reporter shows a rollout's progress somewhere people look (the GitHub
 // tracking issue and check run). The engine calls it after planning, at

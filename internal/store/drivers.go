@@ -233,15 +233,17 @@ func (s *Store) SettledSince(ctx context.Context, rolloutID int64, since time.Ti
 	return n, nil
 }
 
-// NextPending is when a rollout's earliest pending instance may be
-// claimed: nil when none is pending, now or earlier when one is due.
-func (s *Store) NextPending(ctx context.Context, rolloutID int64) (*time.Time, error) {
+// NextClaimable is when a rollout's next instance can be claimed: the
+// earliest retry time of a pending instance (now or earlier when one is
+// due) or lease end of an in-flight one; nil when none is pending or in
+// flight.
+func (s *Store) NextClaimable(ctx context.Context, rolloutID int64) (*time.Time, error) {
 	var n int
 	var at *time.Time
-	err := s.db.queryRow(ctx, `SELECT count(*), min(coalesce(not_before, updated_at)) FROM rollout_instances
-		WHERE rollout_id = $1 AND state = 'pending'`, rolloutID).Scan(&n, &at)
+	err := s.db.queryRow(ctx, `SELECT count(*), min(CASE WHEN state = 'pending' THEN coalesce(not_before, updated_at) ELSE lease_until END)
+		FROM rollout_instances WHERE rollout_id = $1 AND state IN ('pending', 'in-flight')`, rolloutID).Scan(&n, &at)
 	if err != nil {
-		return nil, fmt.Errorf("next pending instance of rollout %d: %w", rolloutID, err)
+		return nil, fmt.Errorf("next claimable instance of rollout %d: %w", rolloutID, err)
 	}
 	if n == 0 {
 		return nil, nil

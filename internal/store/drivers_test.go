@@ -215,9 +215,9 @@ func testSettleClaims(t *testing.T, b backend) {
 	if n, _ := s.SettledSince(ctx, r.ID, clock.Now().Add(time.Second)); n != 0 {
 		t.Fatalf("SettledSince(later) = %d", n)
 	}
-	next, err := s.NextPending(ctx, r.ID)
+	next, err := s.NextClaimable(ctx, r.ID)
 	if err != nil || next == nil || !next.Equal(clock.Now()) {
-		t.Fatalf("NextPending = %v, %v; want now (the unsent release)", next, err)
+		t.Fatalf("NextClaimable = %v, %v; want now (the unsent release)", next, err)
 	}
 	// The unsent release comes back without Recheck, the 503 with it.
 	again, _ := s.ClaimNext(ctx, r.ID, 5, time.Minute)
@@ -242,8 +242,16 @@ func testSettleClaims(t *testing.T, b backend) {
 	if diff := cmp.Diff([]string{"i0002", "i0003", "i0004"}, ids); diff != "" {
 		t.Fatalf("reclaimed (-want +got):\n%s", diff)
 	}
-	if next, _ := s.NextPending(ctx, r.ID); next != nil {
-		t.Fatalf("NextPending = %v with nothing pending", next)
+	if next, _ := s.NextClaimable(ctx, r.ID); next == nil || !next.Equal(clock.Now().Add(time.Minute)) {
+		t.Fatalf("NextClaimable = %v with three in flight for a minute", next)
+	}
+	for _, c := range re {
+		if err := s.CompleteInstance(ctx, c, StateUpgraded, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if next, _ := s.NextClaimable(ctx, r.ID); next != nil {
+		t.Fatalf("NextClaimable = %v with nothing pending or in flight", next)
 	}
 }
 
