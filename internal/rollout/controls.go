@@ -3,6 +3,7 @@ package rollout
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/breakwater-dev/breakwater/internal/store"
 )
@@ -76,4 +77,41 @@ func (e *Engine) Find(ctx context.Context, pkg, version, environment string) (st
 		}
 	}
 	return store.Rollout{}, fmt.Errorf("no rollout of %s to %q: %w", pkg, environment, store.ErrNotFound)
+}
+
+// planningStall is how long a rollout may plan without a change before
+// Idle takes it for abandoned.
+const planningStall = 5 * time.Minute
+
+// Idle reports whether no rollout has work left that a worker could do:
+// every one has nothing pending or in flight, or is paused, or is a
+// planning that stopped (no change for planningStall: its Start must run
+// again).
+func (e *Engine) Idle(ctx context.Context) (bool, error) {
+	if err := e.bound(); err != nil {
+		return false, err
+	}
+	rs, err := e.store.Rollouts(ctx, "")
+	if err != nil {
+		return false, err
+	}
+	for _, r := range rs {
+		if r.Paused {
+			continue
+		}
+		if r.Planning {
+			if time.Since(r.UpdatedAt) < planningStall {
+				return false, nil
+			}
+			continue
+		}
+		counts, err := e.store.RolloutCounts(ctx, r.ID)
+		if err != nil {
+			return false, err
+		}
+		if counts[store.StatePending]+counts[store.StateInFlight] > 0 {
+			return false, nil
+		}
+	}
+	return true, nil
 }

@@ -3,10 +3,12 @@ package rollout
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 
+	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/plan"
 	"github.com/breakwater-dev/breakwater/internal/store"
 	"github.com/breakwater-dev/breakwater/internal/tray"
@@ -237,4 +239,59 @@ func upgradeInput(c store.Claim, values plan.Supplied, asOwner bool) (tray.Upgra
 		in.ConfigValues = append(in.ConfigValues, tray.ConfigValue{ExternalID: id, Value: json.RawMessage(v)})
 	}
 	return in, nil
+}
+
+// StartVersion starts the rollout of a version to an environment with the
+// findings of its recorded change record (store.RecordVersion, written by
+// the release path), or from the flags alone when the version was not
+// recorded. What the bot's deployment handler and the CLI call.
+func (e *Engine) StartVersion(ctx context.Context, pkg, version, environment string) (Started, error) {
+	if err := e.bound(); err != nil {
+		return Started{}, err
+	}
+	req := StartRequest{Package: pkg, Version: version, Environment: environment}
+	v, err := e.store.Version(ctx, pkg, version)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		e.log.LogAttrs(ctx, slog.LevelInfo, "version not recorded: the runtime's flags alone decide",
+			slog.String("package", pkg), slog.String("version", version))
+	case err != nil:
+		return Started{}, err
+	default:
+		req.Findings, req.Diffed, err = FindingsOf(v.ChangeRecord)
+		if err != nil {
+			return Started{}, fmt.Errorf("rollout of %s@%s: %w", pkg, version, err)
+		}
+	}
+	return e.Start(ctx, req)
+}
+
+// FindingsOf reads the findings of a change record (the release
+// manifest's "changes": {"findings": [{rule, upgrade, message,
+// fingerprint, slot}, …]}); diffed is false when the record has no
+// findings list at all (the first release: nothing to compare with).
+func FindingsOf(record json.RawMessage) (findings []plan.Finding, diffed bool, err error) {
+	var rec struct {
+		Findings *[]struct {
+			Rule        string          `json:"rule"`
+			Upgrade     change.Upgrade  `json:"upgrade"`
+			Message     string          `json:"message"`
+			Fingerprint string          `json:"fingerprint"`
+			Slot        *change.SlotRef `json:"slot"`
+		} `json:"findings"`
+	}
+	if len(record) == 0 {
+		return nil, false, nil
+	}
+	if err := json.Unmarshal(record, &rec); err != nil {
+		return nil, false, fmt.Errorf("the recorded change record is unreadable: %w", err)
+	}
+	if rec.Findings == nil {
+		return nil, false, nil
+	}
+	fs := make([]change.Finding, 0, len(*rec.Findings))
+	for _, f := range *rec.Findings {
+		fs = append(fs, change.Finding{Rule: f.Rule, Upgrade: f.Upgrade, Message: f.Message, Fingerprint: f.Fingerprint, Slot: f.Slot})
+	}
+	return plan.FromChange(fs), true, nil
 }

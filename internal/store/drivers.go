@@ -42,6 +42,10 @@ func (s *Store) AddRolloutInstances(ctx context.Context, rolloutID int64, ins []
 		if !planning {
 			return fmt.Errorf("its planning has ended: %w", ErrConflict)
 		}
+		// updated_at shows that planning makes progress.
+		if _, err := q.exec(ctx, `UPDATE rollouts SET updated_at = $2 WHERE id = $1`, rolloutID, now); err != nil {
+			return err
+		}
 		return insertInstances(ctx, q, rolloutID, ins, now)
 	})
 	if err != nil {
