@@ -144,7 +144,7 @@ func runRolloutWork(ctx context.Context, env Env, o *rolloutWorkOptions, args []
 		return err
 	}
 	// Alone after a crash, do not wait to become River's leader.
-	if err := wd.eng.EnsureDrivers(ctx); err != nil {
+	if err := wd.eng.Recover(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stderr, "breakwater: working rollouts in %s\n", wd.st.Location())

@@ -86,6 +86,29 @@ func (e *Engine) EnsureDrivers(ctx context.Context) error {
 	return nil
 }
 
+// Recover is what a process calls when it starts working jobs: it
+// enqueues drivers for the rollouts without a live one now, and once more
+// when the heartbeat of a driver this process ran before it was killed
+// has lapsed. The leader's sweep would do the same, but a process that
+// restarts alone must first wait for River's leadership of the dead one
+// to expire.
+func (e *Engine) Recover(ctx context.Context) error {
+	if err := e.EnsureDrivers(ctx); err != nil {
+		return err
+	}
+	go func() {
+		select {
+		case <-time.After(e.opts.DriverLease + time.Second):
+		case <-ctx.Done():
+			return
+		}
+		if err := e.EnsureDrivers(ctx); err != nil && ctx.Err() == nil {
+			e.log.LogAttrs(ctx, slog.LevelWarn, "resuming rollouts failed; the leader's sweep will", slog.String("error", err.Error()))
+		}
+	}()
+	return nil
+}
+
 type sweepWorker struct {
 	river.WorkerDefaults[sweepArgs]
 	e *Engine
