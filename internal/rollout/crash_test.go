@@ -32,7 +32,7 @@ var (
 )
 
 // breakwaterBinary builds cmd/breakwater once per test run.
-func breakwaterBinary(t *testing.T) string {
+func breakwaterBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "breakwater-rollout")

@@ -26,10 +26,11 @@ type driveOutcome struct {
 	err  error
 }
 
-// drive is one slice of a driver job: it claims instances in batches as
-// upgrade slots free up, upgrades them Concurrency at a time, and records
-// the outcomes in batches, until the slice ends, the rollout is done or
-// paused, or another job becomes the driver.
+// drive is one slice of a driver job: Concurrency workers upgrade
+// instances that a feeder claims ahead of them in batches (so that a free
+// worker never waits for a claim), and a settler records the outcomes in
+// batches, until the slice ends, the rollout is done or paused, or another
+// job becomes the driver.
 type drive struct {
 	e       *Engine
 	rollout store.Rollout
@@ -37,10 +38,6 @@ type drive struct {
 	job     int64
 	log     *slog.Logger
 }
-
-// claimWait is how long the feeder waits for more free upgrade slots
-// before claiming fewer (claims are one transaction per batch).
-const claimWait = 10 * time.Millisecond
 
 func (d *drive) run(ctx context.Context) driveOutcome {
 	e := d.e
@@ -69,7 +66,7 @@ func (d *drive) run(ctx context.Context) driveOutcome {
 				lostMu.Lock()
 				lost = true
 				lostMu.Unlock()
-				d.log.LogAttrs(ctx, slog.LevelWarn, "another job became the rollout's driver; finishing the upgrades in flight")
+				d.log.LogAttrs(ctx, slog.LevelWarn, "another job became the rollout's driver; finishing the upgrades in hand")
 				stopFeeding()
 				return
 			case err != nil && beat.Err() == nil:
@@ -79,14 +76,21 @@ func (d *drive) run(ctx context.Context) driveOutcome {
 	}()
 
 	set := startSettler(e.store, d.log)
-	slots := make(chan struct{}, e.opts.Concurrency)
-	for range e.opts.Concurrency {
-		slots <- struct{}{}
-	}
+	c := e.opts.Concurrency
+	// Up to 2c claims are out at once: c being upgraded, c waiting.
+	claims := make(chan store.Claim, 2*c)
+	freed := make(chan struct{}, 2*c)
 	var wg sync.WaitGroup
-	inflight := func() int { return e.opts.Concurrency - len(slots) }
-	out := d.feed(feed, ctx, end, slots, inflight, set, &wg)
-
+	for range c {
+		wg.Go(func() {
+			for cl := range claims {
+				set.add(d.process(ctx, cl))
+				freed <- struct{}{}
+			}
+		})
+	}
+	out := d.feed(feed, ctx, end, claims, freed, set)
+	close(claims) // the workers finish the claims in hand
 	wg.Wait()
 	stopBeat()
 	<-beatDone
@@ -101,48 +105,46 @@ func (d *drive) run(ctx context.Context) driveOutcome {
 	return out
 }
 
-// feed claims and dispatches instances until the slice ends or there is
-// nothing to claim.
-func (d *drive) feed(feed, ctx context.Context, end time.Time, slots chan struct{}, inflight func() int, set *settler, wg *sync.WaitGroup) driveOutcome {
+// feed claims instances ahead of the workers until the slice ends or there
+// is nothing to claim; freed receives one value per claim settled.
+func (d *drive) feed(feed, ctx context.Context, end time.Time, claims chan<- store.Claim, freed <-chan struct{}, set *settler) driveOutcome {
 	e := d.e
 	id := d.rollout.ID
+	limit := cap(claims)
+	batch := max(1, limit/4) // claim when this many are free: one transaction per batch
+	out := 0                 // claims handed out, not yet settled
+	slice := time.NewTimer(time.Until(end))
+	defer slice.Stop()
+	// wait waits for a claim to be settled (true) or the slice to end.
+	wait := func() bool {
+		select {
+		case <-freed:
+			out--
+			return true
+		case <-feed.Done():
+		case <-slice.C:
+		}
+		return false
+	}
 	for {
+		for drained := false; !drained; { // count what was settled meanwhile
+			select {
+			case <-freed:
+				out--
+			default:
+				drained = true
+			}
+		}
 		if feed.Err() != nil || !time.Now().Before(end) {
 			return driveOutcome{kind: driveMore}
 		}
-		// Take the free slots: at least one, more if they free up soon.
-		n := 0
-		select {
-		case <-slots:
-			n = 1
-		case <-feed.Done():
-			return driveOutcome{kind: driveMore}
-		case <-time.After(time.Until(end)):
-			return driveOutcome{kind: driveMore}
-		}
-		deadline := time.Now().Add(claimWait)
-		for n < e.opts.Concurrency {
-			select {
-			case <-slots:
-				n++
-				continue
-			default:
+		if limit-out < batch {
+			if !wait() {
+				return driveOutcome{kind: driveMore}
 			}
-			// None free right now: wait a little for more, unless enough
-			// are free or none is busy.
-			if n >= (e.opts.Concurrency+1)/2 || inflight() == n || !time.Now().Before(deadline) {
-				break
-			}
-			select {
-			case <-slots:
-				n++
-			case <-time.After(time.Until(deadline)):
-			}
+			continue
 		}
-		claims, err := e.store.ClaimNext(feed, id, n, e.opts.Lease)
-		for range n - len(claims) {
-			slots <- struct{}{}
-		}
+		got, err := e.store.ClaimNext(feed, id, limit-out, e.opts.Lease)
 		switch {
 		case errors.Is(err, store.ErrRolloutPaused):
 			return driveOutcome{kind: drivePaused}
@@ -151,29 +153,21 @@ func (d *drive) feed(feed, ctx context.Context, end time.Time, slots chan struct
 		case err != nil:
 			return driveOutcome{kind: driveFailed, err: err}
 		}
-		for _, c := range claims {
-			wg.Add(1)
-			go func() {
-				defer func() {
-					slots <- struct{}{}
-					wg.Done()
-				}()
-				set.add(d.process(ctx, c))
-			}()
+		for _, cl := range got {
+			claims <- cl // never blocks: at most limit are out
+			out++
 		}
-		if len(claims) > 0 {
+		if len(got) > 0 {
 			continue
 		}
-		// Nothing claimable now. With upgrades in flight, wait for one.
-		if inflight() > 0 {
-			select {
-			case <-slots:
-				slots <- struct{}{}
-			case <-feed.Done():
+		// Nothing claimable now. With claims out, wait for one to settle.
+		if out > 0 {
+			if !wait() {
+				return driveOutcome{kind: driveMore}
 			}
 			continue
 		}
-		// Nothing in flight here: done, or wait for retry times and leases.
+		// Nothing out here: done, or wait for retry times and leases.
 		if err := set.flush(ctx); err != nil {
 			return driveOutcome{kind: driveFailed, err: err}
 		}
@@ -193,6 +187,8 @@ func (d *drive) feed(feed, ctx context.Context, end time.Time, slots chan struct
 		select {
 		case <-time.After(time.Until(*next)):
 		case <-feed.Done():
+		case <-slice.C:
+			return driveOutcome{kind: driveMore, next: *next}
 		}
 	}
 }
