@@ -220,6 +220,16 @@ func Test429Storm(t *testing.T) {
 	if len(refused) != 40 {
 		t.Fatalf("%d upgrades refused with 429, want 40", len(refused))
 	}
+	// Retry-After is honoured: after a 429 nothing is sent for a second
+	// (requests already in flight excepted, answered at once here).
+	calls := s.Calls()
+	for _, at := range refused {
+		for _, c := range calls {
+			if d := c.At.Sub(at); d > 100*time.Millisecond && d < 900*time.Millisecond {
+				t.Fatalf("a %s call %s after a 429 asking for 1s", c.Op, d)
+			}
+		}
+	}
 }
 
 // TestOwnerTokensAndMissingValues: with AsOwner each upgrade goes with its

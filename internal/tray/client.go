@@ -280,29 +280,38 @@ func (c *Client) send(ctx context.Context, r request) ([]byte, error) {
 	}
 }
 
-// waitTurn waits for a 429 pause to end, then for the token bucket.
+// waitTurn waits for a 429 pause to end, then for the limiter, and again
+// if a pause began meanwhile (another request met a 429 while this one
+// waited for its turn).
 func (c *Client) waitTurn(ctx context.Context) error {
 	for {
-		c.mu.Lock()
-		until := c.pausedUntil
-		c.mu.Unlock()
-		d := time.Until(until)
-		if d <= 0 {
-			break
+		for {
+			c.mu.Lock()
+			until := c.pausedUntil
+			c.mu.Unlock()
+			d := time.Until(until)
+			if d <= 0 {
+				break
+			}
+			if err := sleep(ctx, d); err != nil {
+				return err
+			}
 		}
-		if err := sleep(ctx, d); err != nil {
+		if err := c.limiter.Wait(ctx); err != nil {
 			return err
 		}
+		c.mu.Lock()
+		paused := time.Now().Before(c.pausedUntil)
+		c.mu.Unlock()
+		if !paused {
+			return nil
+		}
 	}
-	return c.limiter.Wait(ctx)
 }
 
 func (c *Client) pause(d time.Duration) {
 	if d <= 0 {
 		return
-	}
-	if df, ok := c.limiter.(Deferrer); ok {
-		df.Defer(d)
 	}
 	until := time.Now().Add(d)
 	c.mu.Lock()
@@ -310,6 +319,10 @@ func (c *Client) pause(d time.Duration) {
 		c.pausedUntil = until
 	}
 	c.mu.Unlock()
+	// Then tell a shared limiter, so that other processes hold too.
+	if df, ok := c.limiter.(Deferrer); ok {
+		df.Defer(d)
+	}
 }
 
 // backoff is the wait before retry n (1-based): MinBackoff doubling up to
