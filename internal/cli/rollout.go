@@ -207,19 +207,11 @@ func runRolloutStatus(ctx context.Context, env Env, o *rolloutStatusOptions, arg
 	if len(args) > 1 {
 		return errors.New("rollout status takes at most a VERSION; see breakwater rollout status --help")
 	}
-	wd, err := o.w.open(ctx, env, 0)
+	wd, r, err := o.w.openRollout(ctx, env, args)
 	if err != nil {
 		return err
 	}
 	defer wd.st.Close()
-	version := ""
-	if len(args) == 1 {
-		version = args[0]
-	}
-	r, err := wd.eng.Find(ctx, o.w.pkg, version, o.w.environment)
-	if err != nil {
-		return err
-	}
 	live := !o.json && env.terminal(env.Stdout)
 	view := newProgressView(env.Stdout, env.color(env.Stdout), live)
 	for {
@@ -272,19 +264,11 @@ func runRolloutControl(ctx context.Context, env Env, o *rolloutControlOptions, n
 	if len(args) > 1 {
 		return fmt.Errorf("rollout %s takes at most a VERSION", name)
 	}
-	wd, err := o.w.open(ctx, env, 0)
+	wd, r, err := o.w.openRollout(ctx, env, args)
 	if err != nil {
 		return err
 	}
 	defer wd.st.Close()
-	version := ""
-	if len(args) == 1 {
-		version = args[0]
-	}
-	r, err := wd.eng.Find(ctx, o.w.pkg, version, o.w.environment)
-	if err != nil {
-		return err
-	}
 	what := fmt.Sprintf("rollout %d of %s@%s to %s", r.ID, r.Package, r.Version, r.Environment)
 	switch name {
 	case "pause":

@@ -185,6 +185,26 @@ func (w *rolloutWiring) open(ctx context.Context, env Env, work int) (*wired, er
 	return &wired{st: st, eng: eng}, nil
 }
 
+// openRollout opens the store and finds the rollout args name: the
+// version in args[0], or the package's newest rollout to the environment.
+// Close the store when done.
+func (w *rolloutWiring) openRollout(ctx context.Context, env Env, args []string) (*wired, store.Rollout, error) {
+	wd, err := w.open(ctx, env, 0)
+	if err != nil {
+		return nil, store.Rollout{}, err
+	}
+	version := ""
+	if len(args) == 1 {
+		version = args[0]
+	}
+	r, err := wd.eng.Find(ctx, w.pkg, version, w.environment)
+	if err != nil {
+		wd.st.Close()
+		return nil, store.Rollout{}, err
+	}
+	return wd, r, nil
+}
+
 // trayClient is the Tray client, or why there is none.
 func (w *rolloutWiring) trayClient(env Env, st *store.Store, log *slog.Logger) (*tray.Client, error) {
 	token := env.Getenv(TrayTokenVar)

@@ -31,31 +31,28 @@ type versionsOptions struct {
 }
 
 func newVersionsListCmd() *command {
-	o := &versionsOptions{}
-	c := &command{name: "versions list", usage: "--package NAME", summary: "List a package's released versions, newest first",
-		help: versionsHelp}
-	c.flags = newFlagSet(c)
-	o.register(c)
-	c.run = func(ctx context.Context, env Env, args []string) error {
-		if len(args) != 0 {
-			return fmt.Errorf("versions list takes no arguments, got %q", args)
-		}
-		return runVersions(ctx, env, o, "")
-	}
-	return c
+	return newVersionsCmd("list", "--package NAME", "List a package's released versions, newest first", 0)
 }
 
 func newVersionsGetCmd() *command {
+	return newVersionsCmd("get", "VERSION --package NAME", "Show one released version: changes, signature, deployments, instances", 1)
+}
+
+// newVersionsCmd is versions list (no argument) or get (the VERSION).
+func newVersionsCmd(name, usage, summary string, nargs int) *command {
 	o := &versionsOptions{}
-	c := &command{name: "versions get", usage: "VERSION --package NAME", summary: "Show one released version: changes, signature, deployments, instances",
-		help: versionsHelp}
+	c := &command{name: "versions " + name, usage: usage, summary: summary, help: versionsHelp}
 	c.flags = newFlagSet(c)
 	o.register(c)
 	c.run = func(ctx context.Context, env Env, args []string) error {
-		if len(args) != 1 {
-			return errors.New("versions get needs the VERSION")
+		if len(args) != nargs {
+			return fmt.Errorf("versions %s takes %s, got %q", name, map[int]string{0: "no arguments", 1: "the VERSION"}[nargs], args)
 		}
-		return runVersions(ctx, env, o, args[0])
+		version := ""
+		if nargs == 1 {
+			version = args[0]
+		}
+		return runVersions(ctx, env, o, version)
 	}
 	return c
 }

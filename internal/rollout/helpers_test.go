@@ -158,6 +158,19 @@ func waitDone(t testing.TB, eng *rollout.Engine, id int64, limit time.Duration) 
 	}
 }
 
+// rollOut starts the test rollout through r, waits for it to finish and
+// checks every instance's outcome.
+func rollOut(t testing.TB, s *traytest.Server, r *replica, want map[string]expectation) int64 {
+	t.Helper()
+	started, err := r.eng.Start(context.Background(), startRequest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, r.eng, started.Rollout.ID, 2*time.Minute)
+	checkOutcome(t, s, r.st, started.Rollout.ID, want)
+	return started.Rollout.ID
+}
+
 // expectation is what the fake's state at the start says must happen to
 // an instance: the ground truth the rollout is checked against.
 type expectation struct {

@@ -98,12 +98,7 @@ func TestTransientFailuresAreRetriedOnce(t *testing.T) {
 		}
 	}
 	r := startReplica(t, storetest.SQLiteURL(t), s, replicaConfig{opts: engineOptions()})
-	started, err := r.eng.Start(context.Background(), startRequest())
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitDone(t, r.eng, started.Rollout.ID, 2*time.Minute)
-	checkOutcome(t, s, r.st, started.Rollout.ID, want)
+	rollOut(t, s, r, want)
 	// Every lost answer was resolved by reading the instance, not resending.
 	lost := 0
 	for _, c := range s.Calls() {
@@ -205,12 +200,7 @@ func Test429Storm(t *testing.T) {
 	want := expectations(s, ids)
 	s.InjectFault(traytest.Fault{Kind: traytest.Fault429, Op: traytest.OpUpgrade, Times: 40, RetryAfter: time.Second})
 	r := startReplica(t, storetest.SQLiteURL(t), s, replicaConfig{opts: engineOptions()})
-	started, err := r.eng.Start(context.Background(), startRequest())
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitDone(t, r.eng, started.Rollout.ID, 2*time.Minute)
-	checkOutcome(t, s, r.st, started.Rollout.ID, want)
+	rollOut(t, s, r, want)
 	var refused []time.Time
 	for _, c := range s.Calls() {
 		if c.Fault == traytest.Fault429 {

@@ -102,19 +102,28 @@ func (e *Engine) Version(ctx context.Context, pkg, version string, count bool) (
 	if err := e.bound(); err != nil {
 		return VersionInfo{}, err
 	}
-	vs, err := e.store.Versions(ctx, pkg)
+	vs, i, err := e.versions(ctx, pkg, version)
 	if err != nil {
 		return VersionInfo{}, err
-	}
-	i := slices.IndexFunc(vs, func(v store.Version) bool { return v.Version == version })
-	if i < 0 {
-		return VersionInfo{}, fmt.Errorf("version %s@%s is not recorded: %w", pkg, version, store.ErrNotFound)
 	}
 	out := []VersionInfo{versionInfo(vs[i], vs)}
 	if count {
 		e.count(ctx, pkg, vs, out)
 	}
 	return out[0], nil
+}
+
+// versions are a package's versions and the index of version among them.
+func (e *Engine) versions(ctx context.Context, pkg, version string) ([]store.Version, int, error) {
+	vs, err := e.store.Versions(ctx, pkg)
+	if err != nil {
+		return nil, 0, err
+	}
+	i := slices.IndexFunc(vs, func(v store.Version) bool { return v.Version == version })
+	if i < 0 {
+		return nil, 0, fmt.Errorf("version %s@%s is not recorded: %w", pkg, version, store.ErrNotFound)
+	}
+	return vs, i, nil
 }
 
 func versionInfo(v store.Version, all []store.Version) VersionInfo {
@@ -354,13 +363,9 @@ func (e *Engine) Retire(ctx context.Context, pkg, version string, interval time.
 
 // retireCheck is one check: Retired true means nothing blocks it now.
 func (e *Engine) retireCheck(ctx context.Context, pkg, version string) (Retirement, error) {
-	vs, err := e.store.Versions(ctx, pkg)
+	vs, i, err := e.versions(ctx, pkg, version)
 	if err != nil {
 		return Retirement{}, err
-	}
-	i := slices.IndexFunc(vs, func(v store.Version) bool { return v.Version == version })
-	if i < 0 {
-		return Retirement{}, fmt.Errorf("version %s@%s is not recorded: %w", pkg, version, store.ErrNotFound)
 	}
 	if vs[i].RetiredAt != nil {
 		return Retirement{}, fmt.Errorf("version %s@%s was retired on %s: %w", pkg, version, vs[i].RetiredAt.Format(time.RFC3339), store.ErrConflict)
