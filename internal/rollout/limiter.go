@@ -18,7 +18,8 @@ import (
 // The budget lives in the store as a generic cell rate algorithm: one
 // request per 1/rate seconds, handed out in small batches of time slots
 // (store.ReserveRate), so the store sees a few reservations a second, not
-// one per request. A request waits for its slot; a slot whose time passed
+// one per request; the next batch is reserved while half of the current
+// one is left. A request waits for its slot; a slot whose time passed
 // more than Tolerance ago (the process was descheduled, say) is dropped,
 // never sent late, so that requests never bunch up beyond what the
 // runtime's burst absorbs. A 429 holds the whole budget, for every
@@ -32,9 +33,17 @@ type SharedLimiter struct {
 	log       *slog.Logger
 
 	mu        sync.Mutex
-	next      time.Time // the next slot of the current grant
-	left      int       // slots left in it
-	reserving chan struct{}
+	grants    []grant       // slots reserved and not yet used, in time order
+	reserving chan struct{} // closed when the reservation under way ends
+	rtt       time.Duration // how long reservations take (moving average)
+	failed    error         // the last reservation's failure, until retryAt
+	retryAt   time.Time
+}
+
+// grant is a run of slots: next, next+interval, … (left of them).
+type grant struct {
+	next time.Time
+	left int
 }
 
 // LimiterOptions configure a SharedLimiter.
@@ -79,7 +88,7 @@ func NewSharedLimiter(st *store.Store, key string, o LimiterOptions) (*SharedLim
 // Wait returns when a request may be sent.
 func (l *SharedLimiter) Wait(ctx context.Context) error {
 	for {
-		slot, wait, err := l.take(ctx)
+		slot, wait, err := l.take()
 		if err != nil {
 			return err
 		}
@@ -107,45 +116,70 @@ func (l *SharedLimiter) Wait(ctx context.Context) error {
 	}
 }
 
-// take hands out the next slot, or a channel to wait on while another
-// goroutine reserves more; it reserves itself when nobody does.
-func (l *SharedLimiter) take(ctx context.Context) (time.Time, <-chan struct{}, error) {
+// take hands out the next slot, or a channel to wait on while slots are
+// reserved. It reserves the next batch when half of the current one is
+// used, so that a busy process never waits for the store.
+func (l *SharedLimiter) take() (time.Time, <-chan struct{}, error) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	now := time.Now()
-	if l.left > 0 && now.Sub(l.next) > l.tolerance {
-		// Slots that went by unused are gone.
-		skip := min(l.left, int((now.Sub(l.next)-l.tolerance)/l.interval)+1)
-		l.next = l.next.Add(time.Duration(skip) * l.interval)
-		l.left -= skip
+	avail := 0
+	kept := l.grants[:0]
+	for _, g := range l.grants {
+		if late := now.Sub(g.next) - l.tolerance; late > 0 {
+			// Slots that went by unused are gone.
+			skip := min(g.left, int(late/l.interval)+1)
+			g.next = g.next.Add(time.Duration(skip) * l.interval)
+			g.left -= skip
+		}
+		if g.left > 0 {
+			kept = append(kept, g)
+			avail += g.left
+		}
 	}
-	if l.left > 0 {
-		slot := l.next
-		l.next = l.next.Add(l.interval)
-		l.left--
-		l.mu.Unlock()
+	l.grants = kept
+	if avail <= l.batch/2 && l.reserving == nil && !now.Before(l.retryAt) {
+		l.reserving = make(chan struct{})
+		go l.reserve(l.reserving)
+	}
+	if avail > 0 {
+		g := &l.grants[0]
+		slot := g.next
+		g.next = g.next.Add(l.interval)
+		g.left--
 		return slot, nil, nil
 	}
 	if l.reserving != nil {
-		ch := l.reserving
-		l.mu.Unlock()
-		return time.Time{}, ch, nil
+		return time.Time{}, l.reserving, nil
 	}
-	ch := make(chan struct{})
-	l.reserving = ch
-	l.mu.Unlock()
+	return time.Time{}, nil, l.failed
+}
 
-	start, err := l.st.ReserveRate(ctx, l.key, l.batch, l.interval)
+// reserve reserves a batch of slots for whoever waits, starting no sooner
+// than the answer can arrive (so that the first slots are not late on
+// arrival).
+func (l *SharedLimiter) reserve(done chan struct{}) {
 	l.mu.Lock()
-	l.reserving = nil
-	close(ch)
-	if err == nil {
-		l.next, l.left = start, l.batch
-	}
+	lead := min(2*l.rtt, time.Second)
 	l.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sent := time.Now()
+	start, err := l.st.ReserveRate(ctx, l.key, l.batch, l.interval, sent.Add(lead))
+	took := time.Since(sent)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.rtt = (4*l.rtt + took) / 5
 	if err != nil {
-		return time.Time{}, nil, fmt.Errorf("rate budget %s: %w", l.key, err)
+		l.failed = fmt.Errorf("rate budget %s: %w", l.key, err)
+		l.retryAt = time.Now().Add(time.Second)
+		l.log.LogAttrs(ctx, slog.LevelWarn, "reserving requests failed", slog.String("budget", l.key), slog.String("error", err.Error()))
+	} else {
+		l.failed, l.retryAt = nil, time.Time{}
+		l.grants = append(l.grants, grant{next: start, left: l.batch})
 	}
-	return time.Time{}, ch, nil // closed: take again
+	l.reserving = nil
+	close(done)
 }
 
 // Defer holds the budget for d, here and for every replica: the runtime
@@ -153,7 +187,7 @@ func (l *SharedLimiter) take(ctx context.Context) (time.Time, <-chan struct{}, e
 func (l *SharedLimiter) Defer(d time.Duration) {
 	until := time.Now().Add(d)
 	l.mu.Lock()
-	l.left = 0 // this grant's slots fall inside the hold
+	l.grants = nil // their slots fall inside the hold
 	l.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -68,8 +68,10 @@ func TestSharedLimiterAcrossReplicas(t *testing.T) {
 }
 
 // TestTwoReplicasShareRolloutAndBudget: two replicas on one PostgreSQL
-// database work one rollout: each instance is upgraded once, and the
-// runtime's rate limit, shared through the store, is never exceeded.
+// database: replica b joins a rollout that a drives, a stops, b finishes.
+// Each instance is upgraded once, the driver moved from one to the other,
+// and the runtime's rate limit, shared through the store, is never
+// exceeded.
 func TestTwoReplicasShareRolloutAndBudget(t *testing.T) {
 	url := storetest.PostgresURL(t)
 	const rate, burst = 150.0, 10
@@ -79,18 +81,25 @@ func TestTwoReplicasShareRolloutAndBudget(t *testing.T) {
 	opts := engineOptions()
 	opts.Slice = 500 * time.Millisecond // hand the rollout over often
 	a := startReplica(t, url, s, replicaConfig{opts: opts, rate: rate, burst: burst})
-	b := startReplica(t, url, s, replicaConfig{opts: opts, rate: rate, burst: burst})
 	started, err := a.eng.Start(context.Background(), startRequest())
 	if err != nil {
 		t.Fatal(err)
 	}
+	for s.CallCount(traytest.OpUpgrade) < countUpgrades(want)/3 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	b := startReplica(t, url, s, replicaConfig{opts: opts, rate: rate, burst: burst})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := a.st.Stop(ctx); err != nil { // graceful: a's slice ends, b goes on
+		t.Fatal(err)
+	}
 	waitDone(t, b.eng, started.Rollout.ID, 2*time.Minute)
-	checkOutcome(t, s, a.st, started.Rollout.ID, want)
+	checkOutcome(t, s, b.st, started.Rollout.ID, want)
 	if n := s.Rejected(); n != 0 {
 		t.Fatalf("the runtime rejected %d requests for exceeding its rate limit", n)
 	}
-	// Both replicas drove it, slice after slice.
-	jobs, err := a.st.Jobs(context.Background(), river.NewJobListParams().Kinds("breakwater_rollout_drive").First(1000))
+	jobs, err := b.st.Jobs(context.Background(), river.NewJobListParams().Kinds("breakwater_rollout_drive").First(1000))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -258,12 +258,16 @@ func (s *Store) NextClaimable(ctx context.Context, rolloutID int64) (*time.Time,
 // ReserveRate reserves n requests of the budget key, which admits one
 // request per interval across every replica (a generic cell rate
 // algorithm): the i-th of them (from 0) may be sent at start + i*interval.
-// start is never before now, and later when others reserved first.
-func (s *Store) ReserveRate(ctx context.Context, key string, n int, interval time.Duration) (start time.Time, err error) {
+// start is never before now nor from (the caller's estimate of when the
+// answer reaches it), and later when others reserved first.
+func (s *Store) ReserveRate(ctx context.Context, key string, n int, interval time.Duration, from time.Time) (start time.Time, err error) {
 	if key == "" || n <= 0 || interval <= 0 {
 		return time.Time{}, fmt.Errorf("reserve %d requests of budget %q every %s: %w", n, key, interval, ErrInvalid)
 	}
 	now := s.stamp(time.Time{}).UnixMicro()
+	if !from.IsZero() {
+		now = max(now, s.stamp(from).UnixMicro())
+	}
 	span := int64(n) * max(1, interval.Microseconds())
 	err = s.db.inTx(ctx, func(q querier, _ insertFunc) error {
 		if _, err := q.exec(ctx, `INSERT INTO rate_limits (key, tat) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, key, now); err != nil {

@@ -271,7 +271,7 @@ func testReserveRate(t *testing.T, b backend) {
 		wg.Go(func() {
 			for i := range 10 {
 				n := 1 + (g+i)%5
-				start, err := s.ReserveRate(ctx, "tray:test", n, interval)
+				start, err := s.ReserveRate(ctx, "tray:test", n, interval, time.Time{})
 				if err != nil {
 					t.Error(err)
 					return
@@ -304,14 +304,19 @@ func testReserveRate(t *testing.T, b backend) {
 	if err := s.DeferRate(ctx, "tray:test", time.Now()); err != nil { // never moves back
 		t.Fatal(err)
 	}
-	start, err := s.ReserveRate(ctx, "tray:test", 1, interval)
+	start, err := s.ReserveRate(ctx, "tray:test", 1, interval, time.Time{})
 	if err != nil || start.Before(hold.Add(-time.Microsecond)) {
 		t.Fatalf("reservation after DeferRate starts %v, %v; want from %v", start, err, hold)
 	}
-	if start, err := s.ReserveRate(ctx, "other", 1, interval); err != nil || start.After(time.Now().Add(time.Second)) {
+	if start, err := s.ReserveRate(ctx, "other", 1, interval, time.Time{}); err != nil || start.After(time.Now().Add(time.Second)) {
 		t.Fatalf("another budget is held too: %v, %v", start, err)
 	}
-	if _, err := s.ReserveRate(ctx, "", 1, interval); !errors.Is(err, ErrInvalid) {
+	// The caller's earliest start is respected on an idle budget.
+	from := time.Now().Add(50 * time.Millisecond)
+	if start, err := s.ReserveRate(ctx, "third", 1, interval, from); err != nil || start.Before(from.Add(-time.Microsecond)) {
+		t.Fatalf("reservation from %v starts %v, %v", from, start, err)
+	}
+	if _, err := s.ReserveRate(ctx, "", 1, interval, time.Time{}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("empty key: %v", err)
 	}
 }
