@@ -22,10 +22,16 @@ RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
     go build -trimpath -ldflags "-s -w -X main.version=${VERSION:+v$VERSION}" -o /out/breakwater ./cmd/breakwater
+# `breakwater serve` keeps its SQLite database in /data (mount a volume
+# there: a new volume takes the directory's owner, the user below) and
+# SQLite may need a temporary directory.
+RUN mkdir -p /out/data /out/tmp && chmod 1777 /out/tmp
 
 FROM scratch
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY --from=build /out/breakwater /usr/local/bin/breakwater
+COPY --from=build --chown=1001:1001 /out/data /data
+COPY --from=build /out/tmp /tmp
 # Not root. 1001 is the user GitHub-hosted runners run as and own the
 # workspace and the GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files with, which a
 # container action must write (a Docker action cannot choose its user, and

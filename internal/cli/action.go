@@ -10,6 +10,7 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/engine"
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
 	"github.com/breakwater-dev/breakwater/internal/prrun"
+	"github.com/breakwater-dev/breakwater/internal/release"
 )
 
 // newActionCmd is the GitHub Action's entry point: action.yml runs the
@@ -19,23 +20,38 @@ func newActionCmd() *command {
 	c := &command{
 		name:    "action",
 		summary: "Run as the GitHub Action (reads GITHUB_* and INPUT_* variables)",
-		help: `Runs the pull request check the way the GitHub Action does: reads the
-pull_request event (GITHUB_EVENT_PATH) and the inputs (INPUT_TOKEN,
-INPUT_CONFIG, INPUT_PATHS, INPUT_FAIL-ON, INPUT_COMMENT, INPUT_LABEL-NAMES,
-INPUT_CHECK-RUN, INPUT_IDENTITY), diffs the export files the pull request changes against its
-merge base through the GitHub API, and writes labels, the sticky comment, the
-check run, the job summary and the step outputs. See action.yml.`,
+		help: `On release (published) and pushed v* tags it runs the release (see
+breakwater release --help); on workflow_dispatch with a version input, a
+rollback (see breakwater rollback --help; the dispatch inputs are version,
+environment and allow-auth-break). Release inputs: INPUT_PACKAGE,
+INPUT_ENVIRONMENT, INPUT_SIGNING-KEY.
+
+On pull requests it runs the pull request check: reads the pull_request
+event (GITHUB_EVENT_PATH) and the inputs (INPUT_TOKEN, INPUT_CONFIG,
+INPUT_PATHS, INPUT_FAIL-ON, INPUT_COMMENT, INPUT_LABEL-NAMES,
+INPUT_CHECK-RUN, INPUT_IDENTITY), diffs the export files the pull request
+changes against its merge base through the GitHub API, and writes labels,
+the sticky comment, the check run, the job summary and the step outputs.
+See action.yml.`,
 	}
 	c.flags = newFlagSet(c)
 	c.run = func(ctx context.Context, env Env, args []string) error {
 		if len(args) > 0 {
 			return fmt.Errorf("action takes no arguments, got %q", args)
 		}
+		runner := actions.New(env.Getenv, env.Stdout)
+		switch env.Getenv("GITHUB_EVENT_NAME") {
+		case "release", "push", "workflow_dispatch":
+			if _, err := release.RunAction(ctx, env.release(), runner); err != nil {
+				runner.Error(err.Error())
+				return errors.New(strings.NewReplacer("\r", " ", "\n", " ").Replace(err.Error()))
+			}
+			return nil
+		}
 		eng, err := engine.New()
 		if err != nil {
 			return err
 		}
-		runner := actions.New(env.Getenv, env.Stdout)
 		res, err := prrun.Run(ctx, prrun.Env{
 			Runner: runner,
 			Engine: eng,

@@ -10,6 +10,7 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
@@ -91,6 +92,22 @@ type Config struct {
 	Signing Signing `yaml:"signing"`
 	// Rollout paces instance upgrades done by the bot.
 	Rollout Rollout `yaml:"rollout"`
+	// Environments are where a release is deployed, in promotion order
+	// (test before prod). Empty with runtime.url set means one environment,
+	// "production", at that runtime (see DeployEnvironments).
+	Environments []Environment `yaml:"environments"`
+	// Tray names the Tray.io solution the exports are published as, whose
+	// deployed instances the bot plans upgrades for.
+	Tray Tray `yaml:"tray"`
+}
+
+// Tray is the Tray.io solution of the repository's exports. The endpoint
+// and the master token are the bot's own settings (BREAKWATER_TRAY_URL,
+// BREAKWATER_TRAY_TOKEN), never the repository's: a pull request must not
+// be able to send the token elsewhere.
+type Tray struct {
+	// SolutionID is the solution's ID (Tray's solution editor shows it).
+	SolutionID string `yaml:"solution-id"`
 }
 
 // Artifact is a set of export files of one format.
@@ -220,6 +237,16 @@ type Signing struct {
 	Key string `yaml:"key"`
 	// Policy is what a bundle must satisfy before anything is deployed.
 	Policy SigningPolicy `yaml:"policy"`
+	// TrustedRoot is a Sigstore trusted_root.json file that keyless
+	// bundles verify against (offline, a private Sigstore); empty fetches
+	// the public-good root through Sigstore's TUF repository.
+	TrustedRoot string `yaml:"trusted-root"`
+	// FulcioURL, RekorURL and TSAURL name a private Sigstore instance for
+	// keyless signing; empty means the public-good Fulcio and Rekor and no
+	// timestamp authority.
+	FulcioURL string `yaml:"fulcio-url"`
+	RekorURL  string `yaml:"rekor-url"`
+	TSAURL    string `yaml:"tsa-url"`
 }
 
 // SigningPolicy is either an expected certificate identity and issuer
@@ -248,6 +275,84 @@ func (p SigningPolicy) IdentityRegexp() (*regexp.Regexp, error) {
 		return nil, fmt.Errorf("signing.policy.identity: %w", err)
 	}
 	return re, nil
+}
+
+// Environment is one place a release is deployed to: a vNext runtime or a
+// Tray project, never both.
+type Environment struct {
+	// Name is the GitHub environment name, e.g. "test" or "prod".
+	Name string `yaml:"name"`
+	// Production marks an environment end users use (GitHub never marks its
+	// deployments inactive by itself).
+	Production bool `yaml:"production"`
+	// URL is where the deployed environment can be seen, shown on the
+	// GitHub deployment.
+	URL string `yaml:"url"`
+	// Runtime deploys to a vNext runtime.
+	Runtime EnvironmentRuntime `yaml:"runtime"`
+	// Tray imports the project export into a Tray project.
+	Tray EnvironmentTray `yaml:"tray"`
+}
+
+// IsTray reports whether the environment is a Tray project.
+func (e Environment) IsTray() bool { return e.Tray.ProjectID != "" }
+
+// EnvironmentRuntime is the vNext runtime of an environment. Variant, Path
+// and Timeout default to the top-level runtime section's.
+type EnvironmentRuntime struct {
+	URL     string        `yaml:"url"`
+	Variant string        `yaml:"variant"`
+	Path    string        `yaml:"path"`
+	Timeout time.Duration `yaml:"timeout"`
+	// TokenEnv names the environment variable holding the runtime token
+	// (a secret); default RUNTIME_TOKEN_<NAME>, e.g. RUNTIME_TOKEN_PROD.
+	TokenEnv string `yaml:"token-env"`
+}
+
+// EnvironmentTray is the Tray project of an environment.
+type EnvironmentTray struct {
+	// Region picks Tray's endpoints: us (default), eu or apac.
+	Region string `yaml:"region"`
+	// GraphQLURL and APIURL override the region's endpoints.
+	GraphQLURL string `yaml:"graphql-url"`
+	APIURL     string `yaml:"api-url"`
+	// ProjectID is the project importProject lands the export in.
+	ProjectID string `yaml:"project-id"`
+	// SolutionID is the solution whose publish preview is compared with
+	// the findings before importing.
+	SolutionID string `yaml:"solution-id"`
+	// TokenEnv names the environment variable holding the master token
+	// (a secret); default TRAY_TOKEN_<NAME>, e.g. TRAY_TOKEN_PROD.
+	TokenEnv string `yaml:"token-env"`
+	// Export is the path, inside the package, of the project export to
+	// import; empty means the package's only Tray export.
+	Export string `yaml:"export"`
+}
+
+// DefaultTokenEnv is the default variable of an environment's secret:
+// prefix + "_" + the name upper-cased, other characters than letters and
+// digits as "_".
+func DefaultTokenEnv(prefix, environment string) string {
+	b := []byte(strings.ToUpper(environment))
+	for i, c := range b {
+		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			b[i] = '_'
+		}
+	}
+	return prefix + "_" + string(b)
+}
+
+// DeployEnvironments are the environments a release is deployed to, in
+// order: the configured ones, else one "production" environment at
+// runtime.url (token in RUNTIME_TOKEN), else none.
+func (c *Config) DeployEnvironments() []Environment {
+	if len(c.Environments) > 0 || c.Runtime.URL == "" {
+		return c.Environments
+	}
+	return []Environment{{
+		Name: "production", Production: true,
+		Runtime: EnvironmentRuntime{URL: c.Runtime.URL, Variant: c.Runtime.Variant, Path: c.Runtime.Path, Timeout: c.Runtime.Timeout, TokenEnv: "RUNTIME_TOKEN"},
+	}}
 }
 
 // Rollout paces the instance upgrades the bot runs after a release.

@@ -426,6 +426,32 @@ func (d *decoder) complete(c *Config) {
 			c.Accepted[i].Line, c.Accepted[i].Column = n.Line, n.Column
 		}
 	}
+	for i := range c.Environments {
+		e := &c.Environments[i]
+		where := fmt.Sprintf("environments[%d]", i)
+		if d.has(where + ".runtime") {
+			r := &e.Runtime
+			if r.Variant == "" {
+				r.Variant = c.Runtime.Variant
+			}
+			if r.Path == "" {
+				// The top-level path belongs to the top-level variant.
+				r.Path = c.Runtime.Path
+				if r.Variant != c.Runtime.Variant {
+					r.Path = map[string]string{VariantDefault: DefaultRuntimePath, VariantAPIPackage: APIPackageRuntimePath}[r.Variant]
+				}
+			}
+			if r.Timeout == 0 && !d.has(where+".runtime.timeout") {
+				r.Timeout = c.Runtime.Timeout
+			}
+			if r.TokenEnv == "" && !d.has(where+".runtime.token-env") {
+				r.TokenEnv = DefaultTokenEnv("RUNTIME_TOKEN", e.Name)
+			}
+		}
+		if d.has(where+".tray") && e.Tray.TokenEnv == "" && !d.has(where+".tray.token-env") {
+			e.Tray.TokenEnv = DefaultTokenEnv("TRAY_TOKEN", e.Name)
+		}
+	}
 }
 
 type field struct {

@@ -52,6 +52,14 @@ func TestParseExample(t *testing.T) {
 	want.Packages = []Package{{Runtime: "vNext.Account", NPM: "@breakwater-dev/account", Paths: []string{"packages/account/**"}}}
 	want.Runtime.URL = "https://runtime.example.com"
 	want.Signing.Policy.Identity = `https://github\.com/breakwater-dev/breakwater/\.github/workflows/release\.yml@refs/tags/v.*`
+	want.Environments = []Environment{
+		{Name: "test", Runtime: EnvironmentRuntime{URL: "https://runtime.test.example.com", Variant: VariantDefault, Path: DefaultRuntimePath, Timeout: 10 * time.Minute, TokenEnv: "RUNTIME_TOKEN_TEST"}},
+		{Name: "prod", Production: true, URL: "https://runtime.example.com", Runtime: EnvironmentRuntime{
+			URL: "https://runtime.example.com", Variant: VariantAPIPackage, Path: APIPackageRuntimePath, Timeout: 20 * time.Minute, TokenEnv: "RUNTIME_TOKEN_PROD"}},
+		{Name: "tray-prod", Production: true, Tray: EnvironmentTray{Region: "eu", ProjectID: "6a1f0c52-0000-4000-8000-000000000001",
+			SolutionID: "0f3b9d1e-0000-4000-8000-000000000002", TokenEnv: "TRAY_MASTER_TOKEN"}},
+	}
+	want.Tray.SolutionID = "5b6c7d8e-1f2a-4b3c-9d4e-0a1b2c3d4e5f"
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Parse mismatch (-want +got):\n%s", diff)
 	}
@@ -81,6 +89,14 @@ var validCases = []struct {
 	{"api-package variant changes the default path", "runtime:\n  variant: api-package\n", func(c *Config) {
 		c.Runtime.Variant, c.Runtime.Path = VariantAPIPackage, APIPackageRuntimePath
 	}},
+	{"environment defaults", "runtime:\n  variant: api-package\nenvironments:\n  - name: test.eu-1\n    runtime: {url: 'https://t.example'}\n  - name: prod\n    runtime: {url: 'https://p.example', variant: default}\n  - name: tray\n    tray: {project-id: p, solution-id: s}\n", func(c *Config) {
+		c.Runtime.Variant, c.Runtime.Path = VariantAPIPackage, APIPackageRuntimePath
+		c.Environments = []Environment{
+			{Name: "test.eu-1", Runtime: EnvironmentRuntime{URL: "https://t.example", Variant: VariantAPIPackage, Path: APIPackageRuntimePath, Timeout: 10 * time.Minute, TokenEnv: "RUNTIME_TOKEN_TEST_EU_1"}},
+			{Name: "prod", Runtime: EnvironmentRuntime{URL: "https://p.example", Variant: VariantDefault, Path: DefaultRuntimePath, Timeout: 10 * time.Minute, TokenEnv: "RUNTIME_TOKEN_PROD"}},
+			{Name: "tray", Tray: EnvironmentTray{ProjectID: "p", SolutionID: "s", TokenEnv: "TRAY_TOKEN_TRAY"}},
+		}
+	}},
 	{"api-package variant keeps a given path", "runtime:\n  variant: api-package\n  path: /v2/deploy\n  timeout: 1h30m\n", func(c *Config) {
 		c.Runtime.Variant, c.Runtime.Path, c.Runtime.Timeout = VariantAPIPackage, "/v2/deploy", 90*time.Minute
 	}},
@@ -91,6 +107,7 @@ var validCases = []struct {
 		c.Rollout = Rollout{Concurrency: 8, RateLimit: 2.5}
 	}},
 	{"integer rate limit", "rollout:\n  rate-limit: 10\n", func(c *Config) { c.Rollout.RateLimit = 10 }},
+	{"tray solution", "tray:\n  solution-id: 0b1c-2d3e\n", func(c *Config) { c.Tray.SolutionID = "0b1c-2d3e" }},
 	{"rule severity only", "rules:\n  - rule: version/not-semver\n    severity: warning\n    ignore: false\n", func(c *Config) {
 		c.Rules = []RuleOverride{{Rule: "version/not-semver", Severity: change.Warning}}
 	}},
@@ -341,6 +358,35 @@ var errorCases = []struct {
 		yaml:          "packages:\n  - {runtime: A, npm: '@o/a'}\n  - {runtime: B, npm: '@o/a'}\n",
 		want:          `.github/breakwater.yml:3:23: packages[1].npm "@o/a" is also packages[0].npm`,
 		schemaAccepts: true},
+	{name: "environment without a target",
+		yaml: "environments:\n  - name: test\n",
+		want: `.github/breakwater.yml:2:5: environments[0] needs runtime (a vNext runtime) or tray (a Tray project)`},
+	{name: "environment with both targets",
+		yaml: "environments:\n  - name: test\n    runtime: {url: 'https://r.example'}\n    tray: {project-id: p, solution-id: s}\n",
+		want: `.github/breakwater.yml:2:5: environments[0] sets both runtime and tray; an environment deploys to one of them`},
+	{name: "environment names that differ in case",
+		yaml:          "environments:\n  - {name: prod, runtime: {url: 'https://a.example'}}\n  - {name: Prod, runtime: {url: 'https://b.example'}}\n",
+		want:          `.github/breakwater.yml:3:12: environments[1].name "Prod" is also environments[0] (names ignore case)`,
+		schemaAccepts: true},
+	{name: "environment name",
+		yaml: "environments:\n  - {name: 'my env', runtime: {url: 'https://a.example'}}\n",
+		want: `.github/breakwater.yml:2:12: environments[0].name must be letters, digits, '.', '_' or '-' (at most 64), not "my env"`},
+	{name: "environment runtime without URL",
+		yaml: "environments:\n  - name: test\n    runtime: {variant: default}\n",
+		want: `.github/breakwater.yml:3:14: environments[0].runtime is missing "url"`},
+	{name: "environment token variable",
+		yaml: "environments:\n  - name: test\n    runtime: {url: 'https://a.example', token-env: 'RUNTIME-TOKEN'}\n",
+		want: `.github/breakwater.yml:3:52: environments[0].runtime.token-env must name an environment variable (letters, digits and '_'), not "RUNTIME-TOKEN"`},
+	{name: "tray environment without solution",
+		yaml: "environments:\n  - name: test\n    tray: {project-id: p}\n",
+		want: `.github/breakwater.yml:3:11: environments[0].tray is missing "solution-id"`},
+	{name: "tray environment in apac without API URL",
+		yaml:          "environments:\n  - name: test\n    tray: {project-id: p, solution-id: s, region: apac}\n",
+		want:          `.github/breakwater.yml:3:51: environments[0].tray.region apac has no documented platform API endpoint: set environments[0].tray.api-url`,
+		schemaAccepts: true},
+	{name: "signing Fulcio URL",
+		yaml: "signing:\n  fulcio-url: fulcio.example\n",
+		want: `.github/breakwater.yml:2:15: signing.fulcio-url must be an http or https URL, not "fulcio.example"`},
 	{name: "runtime URL",
 		yaml: "runtime:\n  url: runtime.example.com\n",
 		want: `.github/breakwater.yml:2:8: runtime.url must be an http or https URL, not "runtime.example.com"`},
@@ -388,6 +434,12 @@ var errorCases = []struct {
 	{name: "rate limit",
 		yaml: "rollout:\n  rate-limit: -1\n",
 		want: `.github/breakwater.yml:2:15: rollout.rate-limit must be a number of requests per second above zero, not -1`},
+	{name: "tray solution id with a space",
+		yaml: "tray:\n  solution-id: 'a b'\n",
+		want: `.github/breakwater.yml:2:16: tray.solution-id must be an ID without spaces or control characters, not "a b"`},
+	{name: "empty tray solution id",
+		yaml: "tray:\n  solution-id: ''\n",
+		want: `.github/breakwater.yml:2:16: tray.solution-id must not be empty`},
 	{name: "rate limit not a number",
 		yaml: "rollout:\n  rate-limit: .nan\n",
 		want: `.github/breakwater.yml:2:15: rollout.rate-limit must be a number of requests per second above zero, not NaN`},

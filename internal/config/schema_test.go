@@ -176,7 +176,7 @@ func TestSchemaKeysMatchParser(t *testing.T) {
 	if diff := cmp.Diff(fromGo, fromSchema); diff != "" {
 		t.Errorf("keys differ (-Go +schema):\n%s", diff)
 	}
-	if len(fromGo[""]) != 12 || len(fromGo["rules[]"]) != 4 || len(fromGo["signing.policy"]) != 3 {
+	if len(fromGo[""]) != 14 || len(fromGo["rules[]"]) != 4 || len(fromGo["signing.policy"]) != 3 {
 		t.Errorf("walked too little: %v", fromGo)
 	}
 }

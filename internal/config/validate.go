@@ -23,6 +23,8 @@ var (
 	durationPattern    = regexp.MustCompile(`^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$`)
 	httpURLPattern     = regexp.MustCompile(`^https?://[^\s/?#]+\S*$`)
 	pointerPattern     = regexp.MustCompile(`^(/([^~]|~[01])*)*$`)
+	environmentPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+	envVarPattern      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
 // maxNPMNameLength is npm's limit for a package name.
@@ -143,12 +145,96 @@ func (d *decoder) validate(c *Config) {
 	if d.has("signing.policy.public-key") && d.has("signing.policy.identity") {
 		d.errorAt("signing.policy", "signing.policy sets both identity and public-key; a bundle verifies against one of them")
 	}
+	if d.has("signing.trusted-root") {
+		d.nonEmpty("signing.trusted-root", c.Signing.TrustedRoot)
+	}
+	for _, k := range []string{"fulcio-url", "rekor-url", "tsa-url"} {
+		if d.has("signing." + k) {
+			d.httpURL("signing."+k, map[string]string{"fulcio-url": c.Signing.FulcioURL, "rekor-url": c.Signing.RekorURL, "tsa-url": c.Signing.TSAURL}[k])
+		}
+	}
+
+	d.environments(c.Environments)
 
 	if c.Rollout.Concurrency < 1 {
 		d.errorAt("rollout.concurrency", "rollout.concurrency must be at least 1, not %d", c.Rollout.Concurrency)
 	}
 	if r := c.Rollout.RateLimit; !(r > 0) || math.IsInf(r, 0) {
 		d.errorAt("rollout.rate-limit", "rollout.rate-limit must be a number of requests per second above zero, not %v", r)
+	}
+	if d.nonEmpty("tray.solution-id", c.Tray.SolutionID) && strings.ContainsFunc(c.Tray.SolutionID, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		d.errorAt("tray.solution-id", "tray.solution-id must be an ID without spaces or control characters, not %q", c.Tray.SolutionID)
+	}
+}
+
+// environments checks the deploy environments: unique names, exactly one
+// of runtime and tray each, with what that one needs.
+func (d *decoder) environments(envs []Environment) {
+	names := map[string]string{}
+	for i, e := range envs {
+		where := fmt.Sprintf("environments[%d]", i)
+		if d.required(where, "name") {
+			if !environmentPattern.MatchString(e.Name) {
+				d.errorAt(where+".name", "%s.name must be letters, digits, '.', '_' or '-' (at most 64), not %q", where, e.Name)
+			} else if other, dup := names[strings.ToLower(e.Name)]; dup {
+				// GitHub's environment names ignore case.
+				d.errorAt(where+".name", "%s.name %q is also %s (names ignore case)", where, e.Name, other)
+			}
+			names[strings.ToLower(e.Name)] = where
+		}
+		if d.has(where + ".url") {
+			d.httpURL(where+".url", e.URL)
+		}
+		rt, tr := d.has(where+".runtime"), d.has(where+".tray")
+		switch {
+		case rt && tr:
+			d.errorAt(where, "%s sets both runtime and tray; an environment deploys to one of them", where)
+		case !rt && !tr && d.node(where) != nil && !d.broken(where):
+			d.errorAt(where, "%s needs runtime (a vNext runtime) or tray (a Tray project)", where)
+		case rt:
+			r := where + ".runtime"
+			if d.required(r, "url") {
+				d.httpURL(r+".url", e.Runtime.URL)
+			}
+			d.oneOf(r+".variant", e.Runtime.Variant, VariantDefault, VariantAPIPackage)
+			if !strings.HasPrefix(e.Runtime.Path, "/") {
+				d.errorAt(r+".path", "%s.path must start with \"/\", not %q", r, e.Runtime.Path)
+			}
+			if e.Runtime.Timeout <= 0 {
+				d.errorAt(r+".timeout", "%s.timeout must be longer than zero, not %s", r, e.Runtime.Timeout)
+			}
+			d.envVar(r+".token-env", e.Runtime.TokenEnv)
+		case tr:
+			t := where + ".tray"
+			if d.required(t, "project-id") {
+				d.nonEmpty(t+".project-id", e.Tray.ProjectID)
+			}
+			if d.required(t, "solution-id") {
+				d.nonEmpty(t+".solution-id", e.Tray.SolutionID)
+			}
+			if d.has(t + ".region") {
+				d.oneOf(t+".region", e.Tray.Region, "us", "eu", "apac")
+			}
+			for _, k := range []string{"graphql-url", "api-url"} {
+				if d.has(t + "." + k) {
+					d.httpURL(t+"."+k, map[string]string{"graphql-url": e.Tray.GraphQLURL, "api-url": e.Tray.APIURL}[k])
+				}
+			}
+			if e.Tray.Region == "apac" && e.Tray.APIURL == "" {
+				d.errorAt(t+".region", "%s.region apac has no documented platform API endpoint: set %s.api-url", t, t)
+			}
+			if d.has(t+".export") && !isRelativePath(e.Tray.Export) {
+				d.errorAt(t+".export", "%s.export must be a relative path inside the package, not %q", t, e.Tray.Export)
+			}
+			d.envVar(t+".token-env", e.Tray.TokenEnv)
+		}
+	}
+}
+
+// envVar checks the name of an environment variable that holds a secret.
+func (d *decoder) envVar(where, name string) {
+	if !envVarPattern.MatchString(name) {
+		d.errorAt(where, "%s must name an environment variable (letters, digits and '_'), not %q", where, name)
 	}
 }
 

@@ -235,8 +235,10 @@ func (c *comparison) skip(files int) {
 	c.compared.Skipped += files
 }
 
-// declaredVersion reads the version at pointer in a package.json-like file.
-func declaredVersion(name string, data []byte, pointer string) (*change.Declared, error) {
+// DeclaredVersion reads the version at pointer ("" = /version) in a
+// package.json-like file: the version.file of the configuration. Nil, nil
+// when the file has no value there.
+func DeclaredVersion(name string, data []byte, pointer string) (*change.Declared, error) {
 	if pointer == "" {
 		pointer = "/version"
 	}

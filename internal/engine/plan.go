@@ -346,7 +346,7 @@ func (c *comparison) readVersions(ctx context.Context) error {
 			return err
 		}
 		c.named(*l.version)
-		d, err := declaredVersion(l.version.Name, data, c.sel.cfg.Version.Pointer)
+		d, err := DeclaredVersion(l.version.Name, data, c.sel.cfg.Version.Pointer)
 		var ie *change.InputError
 		switch {
 		case err == nil:

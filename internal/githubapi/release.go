@@ -78,6 +78,26 @@ func (c *Client) Tags(ctx context.Context, r Repo) ([]Tag, error) {
 	}
 }
 
+// CommitTime is the committer date of commit sha: what a reproducible
+// build stamps instead of the clock.
+func (c *Client) CommitTime(ctx context.Context, r Repo, sha string) (time.Time, error) {
+	var at time.Time
+	err := c.call(ctx, fmt.Sprintf("get commit %s of %s", shortSHA(sha), r), func() (*github.Response, error) {
+		cm, resp, err := c.gh.Git.GetCommit(ctx, r.Owner, r.Name, sha)
+		if err == nil {
+			at = cm.GetCommitter().GetDate().Time
+		}
+		return resp, err
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	if at.IsZero() {
+		return time.Time{}, &Error{Op: "get commit " + shortSHA(sha) + " of " + r.String(), Message: "the commit has no committer date"}
+	}
+	return at.UTC(), nil
+}
+
 // Release is a GitHub release.
 type Release struct {
 	ID         int64

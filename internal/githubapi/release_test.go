@@ -613,3 +613,20 @@ func TestAttestationRefusals(t *testing.T) {
 		t.Errorf("error = %v", err)
 	}
 }
+
+func TestCommitTime(t *testing.T) {
+	fx := newReleaseFixture(t)
+	at := time.Date(2025, 3, 14, 15, 9, 26, 0, time.FixedZone("CET", 3600))
+	fx.repo.SetCommitTime(fx.c2, at)
+	got, err := fx.client.CommitTime(context.Background(), fx.r, fx.c2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Equal(at) || got.Location() != time.UTC {
+		t.Errorf("CommitTime = %v, want %v in UTC", got, at)
+	}
+	_, err = fx.client.CommitTime(context.Background(), fx.r, strings.Repeat("0", 40))
+	if !githubapi.IsNotFound(err) || !strings.Contains(err.Error(), "get commit 0000000") {
+		t.Errorf("CommitTime of an unknown commit = %v, want a 404 naming it", err)
+	}
+}

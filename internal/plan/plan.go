@@ -50,6 +50,24 @@ var Actions = [...]Action{Nothing, Lazy, AuthResync, SystemInput, UserInput}
 
 func (a Action) rank() int { return slices.Index(Actions[:], a) }
 
+// Meaning says what the action means for the instance, in one line for
+// people: every rendering of a plan uses it.
+func (a Action) Meaning() string {
+	switch a {
+	case Nothing:
+		return "nothing to do: the change does not reach it"
+	case Lazy:
+		return "Tray moves it to the new version by itself, within minutes (scheduled workflows at their next run)"
+	case AuthResync:
+		return "the owner upgrades it passing its current authId for each re-created auth slot: nobody re-authenticates"
+	case SystemInput:
+		return "the owner upgrades it with the values of new hidden or static slots"
+	case UserInput:
+		return "the owner upgrades it, then its end user must run the Config Wizard"
+	}
+	return string(a)
+}
+
 // NeedsUpgradeCall reports whether the action is carried out by an
 // upgradeSolutionInstance call (auth-resync, system-input, user-input).
 func (a Action) NeedsUpgradeCall() bool { return a.rank() >= AuthResync.rank() }

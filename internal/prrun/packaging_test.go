@@ -13,6 +13,7 @@ import (
 
 	"github.com/breakwater-dev/breakwater/internal/prrun"
 	"github.com/breakwater-dev/breakwater/internal/prrun/prruntest"
+	"github.com/breakwater-dev/breakwater/internal/release"
 )
 
 // These tests keep the Action's packaging honest: action.yml, the VERSION
@@ -95,8 +96,12 @@ func TestActionInputsAndOutputsMatchTheCode(t *testing.T) {
 			t.Errorf("input %s must default to \"\"", name)
 		}
 	}
+	if release.InputToken != prrun.InputToken || release.InputConfig != prrun.InputConfig {
+		t.Error("the release side reads the token and config inputs under other names than the pull request run")
+	}
 	wantIn := map[string]bool{}
-	for _, n := range []string{prrun.InputToken, prrun.InputConfig, prrun.InputPaths, prrun.InputFailOn, prrun.InputComment, prrun.InputLabelNames, prrun.InputCheckRun, prrun.InputIdentity} {
+	for _, n := range []string{prrun.InputToken, prrun.InputConfig, prrun.InputPaths, prrun.InputFailOn, prrun.InputComment, prrun.InputLabelNames, prrun.InputCheckRun, prrun.InputIdentity,
+		release.InputPackage, release.InputEnvironment, release.InputSigningKey} {
 		wantIn[n] = true
 	}
 	if diff := cmp.Diff(keys(wantIn), keys(gotIn)); diff != "" {
@@ -110,7 +115,8 @@ func TestActionInputsAndOutputsMatchTheCode(t *testing.T) {
 		gotOut[name] = true
 	}
 	wantOut := map[string]bool{}
-	for _, n := range []string{prrun.OutputBreaking, prrun.OutputRequiredBump, prrun.OutputDeclaredBump, prrun.OutputLabels, prrun.OutputReport, prrun.OutputFindings} {
+	for _, n := range []string{prrun.OutputBreaking, prrun.OutputRequiredBump, prrun.OutputDeclaredBump, prrun.OutputLabels, prrun.OutputReport, prrun.OutputFindings,
+		release.OutputVersion, release.OutputPackage, release.OutputIntegrity, release.OutputBundleDigest, release.OutputPublished, release.OutputDeployed} {
 		wantOut[n] = true
 	}
 	if diff := cmp.Diff(keys(wantOut), keys(gotOut)); diff != "" {

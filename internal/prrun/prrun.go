@@ -14,8 +14,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/breakwater-dev/breakwater/internal/actions"
@@ -23,17 +21,17 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/config"
 	"github.com/breakwater-dev/breakwater/internal/engine"
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
+	"github.com/breakwater-dev/breakwater/internal/prcheck"
 	"github.com/breakwater-dev/breakwater/internal/prsurface"
 	"github.com/breakwater-dev/breakwater/internal/report"
+	"github.com/breakwater-dev/breakwater/internal/source"
 )
 
 // GitHub is what the run needs from GitHub's REST API.
 type GitHub interface {
 	PullRequest(ctx context.Context, r githubapi.Repo, number int) (*githubapi.PullRequest, error)
-	MergeBase(ctx context.Context, r githubapi.Repo, base, head string) (string, error)
-	PullRequestFiles(ctx context.Context, r githubapi.Repo, number int) ([]githubapi.ChangedFile, error)
-	FileContent(ctx context.Context, r githubapi.Repo, path, ref string) ([]byte, error)
-	Tree(ctx context.Context, r githubapi.Repo, ref string) ([]githubapi.TreeEntry, bool, error)
+	// The reads of the check: merge base, changed files, trees, contents.
+	prcheck.GitHub
 	// The writes: labels, the sticky comment and the check run.
 	prsurface.GitHub
 }
@@ -86,7 +84,8 @@ type run struct {
 	pr   *githubapi.PullRequest
 	now  func() time.Time
 
-	mergeBase string
+	// check is the comparison, once made.
+	check *prcheck.Result
 	// readOnly says writes are skipped; why says why, for the notice.
 	readOnly bool
 	why      string
@@ -157,10 +156,6 @@ func (r *run) prepare(ctx context.Context) error {
 	if r.pr, err = r.gh.PullRequest(ctx, r.repo, r.ev.Number); err != nil {
 		return err
 	}
-	// Diff what this run was started for: a newer push starts its own run.
-	if r.mergeBase, err = r.gh.MergeBase(ctx, r.repo, r.ev.BaseSHA, r.ev.HeadSHA); err != nil {
-		return err
-	}
 	if r.cfg, err = r.loadConfig(ctx, r.ev.HeadSHA); err != nil {
 		return err
 	}
@@ -224,31 +219,17 @@ func (r *run) readOnlyNotice() {
 // has it, else from the pull request's head commit; none at the default
 // path means the defaults.
 func (r *run) loadConfig(ctx context.Context, headSHA string) (*config.Config, error) {
-	p := r.in.configPath
-	if p == "" {
-		p = config.DefaultPath
+	cfg, err := config.Find(ctx, r.in.configPath, r.in.configSet, source.ConfigReaders(r.actx.Workspace, r.gh, r.repo, headSHA)...)
+	if err != nil && r.in.configSet {
+		return nil, fmt.Errorf("the `config` input: %w", err)
 	}
-	if r.actx.Workspace != "" {
-		full := filepath.Join(r.actx.Workspace, filepath.FromSlash(p))
-		if data, err := os.ReadFile(full); err == nil {
-			return config.Parse(p, data)
-		}
-	}
-	data, err := r.gh.FileContent(ctx, r.repo, p, headSHA)
-	switch {
-	case githubapi.IsNotFound(err) && !r.in.configSet:
-		return config.Default(), nil
-	case githubapi.IsNotFound(err):
-		return nil, fmt.Errorf("the configuration %s named by the `config` input does not exist in the pull request's head", p)
-	case err != nil:
-		return nil, err
-	}
-	return config.Parse(p, data)
+	return cfg, err
 }
 
 // rendered is the report in every form the run publishes.
 type rendered struct {
 	summary     string // the job summary
+	content     prsurface.Content
 	annotations []prsurface.Annotation
 	text        string // the log
 	json        []byte
@@ -269,7 +250,10 @@ func (r *run) render(rep *change.Report, touched bool) rendered {
 	if r.readOnly {
 		out.summary += "\n> [!NOTE]\n> Labels, the pull request comment and the check run were skipped: " + r.why + ". The Breakwater GitHub App posts them on pull requests from forks too.\n"
 	}
-	out.annotations = prsurface.Annotations(rep, prsurface.Sources{BaseURL: prsurface.BlobURL(r.actx.ServerURL, r.repo, r.mergeBase)})
+	if r.check != nil {
+		out.content = r.check.Content(book, r.actx.ServerURL, r.actx.RunURL())
+		out.annotations = out.content.Annotations
+	}
 	var tb bytes.Buffer
 	report.Text(&tb, rep, book, report.TextOptions{}) //nolint:errcheck // a bytes.Buffer does not fail
 	out.text = tb.String()
@@ -279,9 +263,4 @@ func (r *run) render(rep *change.Report, touched bool) rendered {
 	return out
 }
 
-func configPathOr(c *config.Config) string {
-	if c.Path != "" {
-		return c.Path
-	}
-	return config.DefaultPath
-}
+func configPathOr(c *config.Config) string { return prcheck.ConfigPath(c) }

@@ -641,6 +641,24 @@ func TestConfigFromWorkspaceAndInputs(t *testing.T) {
 	}
 }
 
+// A configuration the `config` input names must exist: in the workspace or
+// at the head commit. Falling back to the defaults would drop what it says.
+func TestNamedConfigMustExist(t *testing.T) {
+	base, head := prruntest.SamplePair(t)
+	s := prruntest.New(t, base, head)
+	s.Env["INPUT_CONFIG"] = "ci/breakwater.yml"
+	o := run(t, s)
+	if o.err == nil || !strings.Contains(o.err.Error(), "the `config` input: the configuration ci/breakwater.yml does not exist in "+s.Workspace+" nor in ") {
+		t.Fatalf("err = %v", o.err)
+	}
+	// At the head commit it is found.
+	s = prruntest.New(t, base, prruntest.With(head, map[string][]byte{"ci/breakwater.yml": []byte("fail-on: never\n")}))
+	s.Env["INPUT_CONFIG"] = "ci/breakwater.yml"
+	if o := mustRun(t, s); o.res.Failed {
+		t.Error("the named configuration at the head commit (fail-on: never) was not used")
+	}
+}
+
 func TestBadInputs(t *testing.T) {
 	base, head := prruntest.SamplePair(t)
 	for name, env := range map[string]map[string]string{

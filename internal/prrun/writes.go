@@ -76,10 +76,7 @@ func (r *run) writes(ctx context.Context, res *Result, out rendered) error {
 	}
 	pub, err := prsurface.Publish(ctx, r.gh,
 		prsurface.PullRequest{Repo: r.repo, Number: r.ev.Number, HeadSHA: r.ev.HeadSHA, Labels: r.pr.Labels},
-		prsurface.Content{
-			Report: res.Report, Touched: res.Touched, Rules: r.env.Engine.Rules(), Labels: r.cfg.Labels,
-			ConfigPath: configPathOr(r.cfg), ReportURL: r.actx.RunURL(), Annotations: out.annotations,
-		}, opts)
+		out.content, opts)
 	if err != nil {
 		if githubapi.IsForbidden(err) {
 			if r.ev.fork() {

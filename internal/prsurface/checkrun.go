@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
 	"github.com/breakwater-dev/breakwater/internal/report"
@@ -44,7 +45,7 @@ func (p *publisher) publishCheckRun(ctx context.Context) error {
 		return nil
 	}
 	conclusion := "success"
-	if p.c.Touched && !p.c.Report.Summary.OK {
+	if p.c.Failure != "" || p.c.Touched && !p.c.Report.Summary.OK {
 		conclusion = "failure"
 	}
 	anns := checkAnnotations(p.c.Annotations)
@@ -56,6 +57,10 @@ func (p *publisher) publishCheckRun(ctx context.Context) error {
 		DetailsURL: p.c.ReportURL,
 		Title:      CheckTitle(p.c.Report, p.c.Touched),
 		Summary:    p.checkRunText(len(anns)),
+	}
+	if p.c.Failure != "" {
+		run.Title = "Breakwater could not check this pull request"
+		run.Summary = "Breakwater could not check this pull request:\n\n```text\n" + strings.ReplaceAll(p.c.Failure, "```", "'''") + "\n```\n"
 	}
 
 	existing, err := p.gh.CheckRuns(ctx, p.pr.Repo, p.pr.HeadSHA, CheckRunName)

@@ -37,6 +37,9 @@ func CommentBody(c Content, prev *githubapi.Comment) string {
 		extra.WriteString("\n✅ **Resolved:** the breaking changes reported earlier are gone.\n")
 	}
 	extra.WriteString(AcceptHowTo(c.Report, c.Labels.Accepted, c.ConfigPath))
+	if c.Appendix != "" {
+		extra.WriteString("\n" + c.Appendix)
+	}
 	if HasBreaking(c.Report) {
 		extra.WriteString("\n" + stateBreaking + "\n")
 	}

@@ -70,6 +70,13 @@ type Content struct {
 	ReportURL string
 	// Annotations are the findings placed on lines (see Annotations).
 	Annotations []Annotation
+	// Failure, when set, says why the check could not be made (a bad
+	// configuration, an unreadable export): only the check run is
+	// published, failed, with this text; labels and comment stay as they are.
+	Failure string
+	// Appendix is Markdown the caller adds below the report in the comment
+	// (the bot's upgrade plan); the report gives up room for it.
+	Appendix string
 }
 
 // Options say what to publish, and as whom.
@@ -117,12 +124,16 @@ type publisher struct {
 func Publish(ctx context.Context, gh GitHub, pr PullRequest, c Content, opts Options) (*Result, error) {
 	p := &publisher{gh: gh, pr: pr, c: c, opts: opts, res: &Result{Identity: opts.Identity}}
 	p.res.Labels = LabelsFor(c.Report, c.Labels)
-	if opts.Comment || opts.CheckRun {
+	if opts.CheckRun || opts.Comment && c.Failure == "" {
 		if err := p.learnFromUser(ctx); err != nil {
 			return p.res, err
 		}
 	}
-	for _, step := range []func(context.Context) error{p.syncLabels, p.publishCheckRun, p.syncComment} {
+	steps := []func(context.Context) error{p.syncLabels, p.publishCheckRun, p.syncComment}
+	if c.Failure != "" {
+		steps = steps[1:2]
+	}
+	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return p.res, err
 		}

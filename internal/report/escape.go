@@ -125,6 +125,11 @@ func mdCode(s string) string {
 // break out of; for adapters that write Markdown of their own.
 func CodeSpan(s string) string { return mdCode(s) }
 
+// MarkdownText renders any string as one line of Markdown running text (a
+// paragraph, list item or table cell) that cannot inject markup, mentions
+// or references; for adapters and faces that write Markdown of their own.
+func MarkdownText(s string) string { return mdText(s) }
+
 // mdTrusted is for text the project wrote itself (rule explanations): its
 // code spans and emphasis are kept, but it still stays on one line and
 // cannot open HTML, so a slip in the catalogue cannot break the layout.

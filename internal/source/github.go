@@ -3,7 +3,9 @@ package source
 import (
 	"context"
 	"fmt"
+	"io/fs"
 
+	"github.com/breakwater-dev/breakwater/internal/config"
 	"github.com/breakwater-dev/breakwater/internal/engine"
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
 )
@@ -51,18 +53,46 @@ func (g *GitHub) List(ctx context.Context) ([]engine.Entry, error) {
 	return out, nil
 }
 
-// Read reads a file of the commit; the error names the file and commit.
+// Read reads a file of the commit; the error names the file and commit. A
+// file the commit does not have is an error that satisfies
+// errors.Is(err, fs.ErrNotExist), as a missing file of a directory is.
 func (g *GitHub) Read(ctx context.Context, p string) ([]byte, error) {
 	data, err := g.api.FileContent(ctx, g.repo, p, g.ref)
+	if githubapi.IsNotFound(err) {
+		return nil, &notExist{msg: fmt.Sprintf("%s does not exist in %s", p, g), err: err}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s cannot be compared: %w", p, err)
 	}
 	return data, nil
 }
 
+// notExist is GitHub's 404 for a file, as fs.ErrNotExist.
+type notExist struct {
+	msg string
+	err error
+}
+
+func (e *notExist) Error() string        { return e.msg }
+func (e *notExist) Unwrap() error        { return e.err }
+func (e *notExist) Is(target error) bool { return target == fs.ErrNotExist }
+
 func short(ref string) string {
 	if len(ref) == 40 {
 		return ref[:7]
 	}
 	return ref
+}
+
+// ConfigReaders are where a run in GitHub Actions finds the configuration
+// (config.Find): the workspace when the job checked the repository out,
+// else commit ref of repo through the API.
+func ConfigReaders(workspace string, api GitHubContents, repo githubapi.Repo, ref string) []config.Reader {
+	var out []config.Reader
+	if workspace != "" {
+		if d, err := NewDir(workspace, workspace); err == nil && !d.IsFile() {
+			out = append(out, d)
+		}
+	}
+	return append(out, NewGitHub(api, repo, ref))
 }

@@ -3,6 +3,8 @@ package source
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -226,6 +228,12 @@ func TestGitHubTree(t *testing.T) {
 		t.Errorf("read %q %v", data, err)
 	}
 
+	// A file the commit does not have is fs.ErrNotExist, as in a
+	// directory (config.Find relies on it), and still GitHub's 404.
+	_, err = g.Read(context.Background(), "missing.json")
+	if !errors.Is(err, fs.ErrNotExist) || !githubapi.IsNotFound(err) || err.Error() != "missing.json does not exist in o/r@"+sha[:7] {
+		t.Errorf("a missing file: %v", err)
+	}
 	// A file the API cannot serve is an error naming it.
 	fake.Fail(githubtest.Fault{Operation: "repos/get-content", Times: 1, Status: http.StatusForbidden, Body: `{"message":"This API returns blobs up to 100 MB in size."}`})
 	if _, err := g.Read(context.Background(), "exports/a.json"); err == nil || !strings.Contains(err.Error(), "exports/a.json cannot be compared") {

@@ -1070,3 +1070,46 @@ func testAcceptances(t *testing.T, b backend) {
 		t.Fatalf("acceptance without user and reason: %v", err)
 	}
 }
+
+// TestMarkProcessedConcurrently: marks that arrive together (SQLite batches
+// them) each take effect, and an unknown ID is ErrNotFound for its caller
+// alone.
+func TestMarkProcessedConcurrently(t *testing.T) {
+	for _, b := range storetest.Backends {
+		t.Run(b.Name, func(t *testing.T) {
+			s := open(t, b.URL(t), Options{})
+			ctx := context.Background()
+			const n = 150
+			for i := range n {
+				if _, err := s.RecordDelivery(ctx, Delivery{ID: fmt.Sprintf("mark-%03d", i), Event: "push", Payload: []byte("{}")}, Job{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			errs := make([]error, n+5)
+			var wg sync.WaitGroup
+			for i := range errs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					id := fmt.Sprintf("mark-%03d", i)
+					if i >= n {
+						id = fmt.Sprintf("unknown-%d", i)
+					}
+					errs[i] = s.MarkDeliveryProcessed(ctx, id)
+				}()
+			}
+			wg.Wait()
+			for i, err := range errs {
+				if i < n && err != nil {
+					t.Errorf("mark-%03d: %v", i, err)
+				}
+				if i >= n && !errors.Is(err, ErrNotFound) {
+					t.Errorf("unknown-%d: %v, want ErrNotFound", i, err)
+				}
+			}
+			if got := count(t, s, `SELECT count(*) FROM webhook_deliveries WHERE processed_at IS NOT NULL`); got != n {
+				t.Errorf("%d deliveries processed, want %d", got, n)
+			}
+		})
+	}
+}

@@ -156,8 +156,19 @@ func (m nullMicroTime) Scan(src any) error {
 
 type sqliteDB struct {
 	sqliteQ
-	pool   *sql.DB
-	insert func(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	pool     *sql.DB
+	insert   func(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	insertTx func(ctx context.Context, tx *sql.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
+}
+
+// insertMany enqueues jobs in one statement, inside the transaction q
+// belongs to (a querier of inTx).
+func (d *sqliteDB) insertMany(ctx context.Context, q querier, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
+	tx, ok := q.(sqliteQ).c.(*sql.Tx)
+	if !ok {
+		return nil, errors.New("insertMany outside a transaction")
+	}
+	return d.insertTx(ctx, tx, params)
 }
 
 func (d *sqliteDB) inTx(ctx context.Context, fn func(q querier, insert insertFunc) error) error {

@@ -119,6 +119,9 @@ func (s *Store) Delivery(ctx context.Context, id string) (Delivery, error) {
 // MarkDeliveryProcessed records that the delivery's work is done (the
 // first time only).
 func (s *Store) MarkDeliveryProcessed(ctx context.Context, id string) error {
+	if s.group != nil {
+		return s.group.mark(ctx, id, s.stamp(time.Time{}))
+	}
 	n, err := s.db.exec(ctx, `UPDATE webhook_deliveries SET processed_at = $2 WHERE id = $1 AND processed_at IS NULL`, id, s.stamp(time.Time{}))
 	if err != nil {
 		return fmt.Errorf("mark delivery %s processed: %w", id, err)

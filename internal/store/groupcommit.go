@@ -4,7 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // groupCommit records deliveries arriving together in one SQLite
@@ -12,12 +17,17 @@ import (
 // so concurrent webhook handlers would otherwise queue for it one commit
 // each. One goroutine per store takes whatever is queued (no added wait
 // when idle: a lone delivery commits at once), commits it, and each caller
-// returns once its own delivery is durable. Each delivery runs under its
-// own savepoint, so one failing or duplicate delivery leaves the others in
-// the batch untouched.
+// returns once its own delivery is durable. A batch takes three
+// statements whatever its size (commitMany); should one delivery fail
+// them, the batch is recorded again delivery by delivery, each under its
+// own savepoint, so one failing or duplicate delivery leaves the others
+// untouched (commitEach).
 type groupCommit struct {
-	db      *sqliteDB
-	reqs    chan *pendingRecord
+	db   *sqliteDB
+	reqs chan *pendingRecord
+	// marks are MarkDeliveryProcessed calls, batched the same way: workers
+	// would otherwise take the connection for one fsync per job.
+	marks   chan *pendingMark
 	quit    chan struct{} // closed by stop
 	stopped chan struct{} // closed when the goroutine has drained and left
 }
@@ -45,7 +55,8 @@ type recordResult struct {
 var errStoreClosed = errors.New("the store is closed")
 
 func startGroupCommit(db *sqliteDB) *groupCommit {
-	g := &groupCommit{db: db, reqs: make(chan *pendingRecord, 4*maxGroup), quit: make(chan struct{}), stopped: make(chan struct{})}
+	g := &groupCommit{db: db, reqs: make(chan *pendingRecord, 4*maxGroup), marks: make(chan *pendingMark, 4*maxGroup),
+		quit: make(chan struct{}), stopped: make(chan struct{})}
 	go g.run()
 	return g
 }
@@ -84,19 +95,25 @@ func (g *groupCommit) record(ctx context.Context, req recordReq) (Recorded, erro
 func (g *groupCommit) run() {
 	defer close(g.stopped)
 	for {
-		var first *pendingRecord
 		select {
-		case first = <-g.reqs:
+		case first := <-g.reqs:
+			g.commit(g.take([]*pendingRecord{first}))
+		case first := <-g.marks:
+			g.commitMarks(g.takeMarks([]*pendingMark{first}))
 		case <-g.quit:
 			for {
-				batch := g.take(nil)
-				if len(batch) == 0 {
+				batch, marks := g.take(nil), g.takeMarks(nil)
+				if len(batch) == 0 && len(marks) == 0 {
 					return
 				}
-				g.commit(batch)
+				if len(batch) > 0 {
+					g.commit(batch)
+				}
+				if len(marks) > 0 {
+					g.commitMarks(marks)
+				}
 			}
 		}
-		g.commit(g.take([]*pendingRecord{first}))
 	}
 }
 
@@ -134,6 +151,24 @@ func (g *groupCommit) commit(batch []*pendingRecord) {
 		p.done <- r
 		return
 	}
+	results, err := g.commitMany(ctx, batch)
+	if err != nil && ctx.Err() == nil {
+		// One delivery can fail the whole statement (a job that does not
+		// encode): record them one by one, so only it fails.
+		results, err = g.commitEach(ctx, batch)
+	}
+	for i, p := range batch {
+		if err != nil {
+			results[i] = recordResult{err: err}
+		}
+		p.done <- results[i]
+	}
+}
+
+// commitEach records a batch delivery by delivery, each under its own
+// savepoint, so one failing or duplicate delivery leaves the others
+// untouched.
+func (g *groupCommit) commitEach(ctx context.Context, batch []*pendingRecord) ([]recordResult, error) {
 	results := make([]recordResult, len(batch))
 	err := g.db.inTx(ctx, func(q querier, insert insertFunc) error {
 		for i, p := range batch {
@@ -145,8 +180,7 @@ func (g *groupCommit) commit(batch []*pendingRecord) {
 				return err
 			}
 			rec, err := recordOne(ctx, q, insert, p.d, p.received, p.job)
-			undo := err != nil || rec.Duplicate
-			if undo {
+			if err != nil || rec.Duplicate {
 				if _, rerr := q.exec(ctx, "ROLLBACK TO delivery"); rerr != nil {
 					return fmt.Errorf("roll back delivery %s: %w (after %v)", p.d.ID, rerr, err)
 				}
@@ -158,10 +192,187 @@ func (g *groupCommit) commit(batch []*pendingRecord) {
 		}
 		return nil
 	})
-	for i, p := range batch {
-		if err != nil {
-			results[i] = recordResult{err: err}
+	return results, err
+}
+
+// commitMany records a batch in one transaction of three statements,
+// whatever its size: which IDs are recorded already, the new deliveries'
+// jobs in one River insert, and the new deliveries in one multi-row
+// INSERT. SQLite's write lock is held from BEGIN IMMEDIATE, so nothing
+// else records between the first statement and the last. A delivery
+// whose ID came earlier (before, or earlier in the batch) is a duplicate
+// and enqueues nothing.
+func (g *groupCommit) commitMany(ctx context.Context, batch []*pendingRecord) ([]recordResult, error) {
+	results := make([]recordResult, len(batch))
+	err := g.db.inTx(ctx, func(q querier, _ insertFunc) error {
+		ids := make([]any, 0, len(batch))
+		for _, p := range batch {
+			ids = append(ids, p.d.ID)
 		}
-		p.done <- results[i]
+		rs, err := q.query(ctx, `SELECT id FROM webhook_deliveries WHERE id IN (`+placeholders(1, len(ids))+`)`, ids...)
+		if err != nil {
+			return err
+		}
+		seen := map[string]bool{}
+		for rs.Next() {
+			var id string
+			if err := rs.Scan(&id); err != nil {
+				rs.Close()
+				return err
+			}
+			seen[id] = true
+		}
+		rs.Close()
+		if err := rs.Err(); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		var fresh []int // indexes into batch
+		var params []river.InsertManyParams
+		for i, p := range batch {
+			switch {
+			case p.ctx.Err() != nil: // its caller gave up before it started
+				results[i].err = p.ctx.Err()
+			case seen[p.d.ID]:
+				results[i].rec = Recorded{Duplicate: true}
+			default:
+				seen[p.d.ID] = true
+				fresh = append(fresh, i)
+				if p.job.Args != nil {
+					params = append(params, river.InsertManyParams{Args: p.job.Args, InsertOpts: p.job.Opts})
+				}
+			}
+		}
+		if len(fresh) == 0 {
+			return nil
+		}
+		var jobs []*rivertype.JobInsertResult
+		if len(params) > 0 {
+			if jobs, err = g.db.insertMany(ctx, q, params); err != nil {
+				return fmt.Errorf("enqueue %d jobs: %w", len(params), err)
+			}
+		}
+		var args []any
+		next := 0
+		for _, i := range fresh {
+			p := batch[i]
+			var jobID *int64
+			if p.job.Args != nil {
+				res := jobs[next]
+				next++
+				jobID = &res.Job.ID
+				results[i].rec.Job = JobResult{ID: res.Job.ID, Duplicate: res.UniqueSkippedAsDuplicate}
+			}
+			args = append(args, p.d.ID, p.d.Event, p.d.Action, p.d.InstallationID, p.d.Repo, p.d.Payload, p.received, jobID)
+		}
+		values := make([]string, len(fresh))
+		for k := range fresh {
+			values[k] = "(" + placeholders(8*k+1, 8) + ")"
+		}
+		_, err = q.exec(ctx, `INSERT INTO webhook_deliveries
+			(id, event, action, installation_id, repo, payload, received_at, job_id) VALUES `+strings.Join(values, ", "), args...)
+		return err
+	})
+	return results, err
+}
+
+// placeholders is "$from, $from+1, …" n of them.
+func placeholders(from, n int) string {
+	var b strings.Builder
+	for k := range n {
+		if k > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(from+k))
+	}
+	return b.String()
+}
+
+// pendingMark is a MarkDeliveryProcessed call waiting for its batch.
+type pendingMark struct {
+	ctx  context.Context
+	id   string
+	at   time.Time
+	done chan error // buffered
+}
+
+func (g *groupCommit) mark(ctx context.Context, id string, at time.Time) error {
+	p := &pendingMark{ctx: ctx, id: id, at: at, done: make(chan error, 1)}
+	select {
+	case g.marks <- p:
+	case <-g.quit:
+		return errStoreClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-p.done:
+		return err
+	case <-g.stopped:
+		select {
+		case err := <-p.done:
+			return err
+		default:
+			return errStoreClosed
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// takeMarks adds to marks whatever is queued, up to 4×maxGroup.
+func (g *groupCommit) takeMarks(marks []*pendingMark) []*pendingMark {
+	for len(marks) < 4*maxGroup {
+		select {
+		case p := <-g.marks:
+			marks = append(marks, p)
+		default:
+			return marks
+		}
+	}
+	return marks
+}
+
+// commitMarks marks a batch processed in one transaction: one UPDATE, and
+// one SELECT that finds the IDs that are not recorded (their callers get
+// ErrNotFound). A delivery processed before keeps its first time.
+func (g *groupCommit) commitMarks(marks []*pendingMark) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ids := make([]any, len(marks))
+	for i, m := range marks {
+		ids[i] = m.id
+	}
+	found := map[string]bool{}
+	err := g.db.inTx(ctx, func(q querier, _ insertFunc) error {
+		args := append([]any{marks[0].at}, ids...)
+		if _, err := q.exec(ctx, `UPDATE webhook_deliveries SET processed_at = $1 WHERE processed_at IS NULL AND id IN (`+placeholders(2, len(ids))+`)`, args...); err != nil {
+			return err
+		}
+		rs, err := q.query(ctx, `SELECT id FROM webhook_deliveries WHERE id IN (`+placeholders(1, len(ids))+`)`, ids...)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var id string
+			if err := rs.Scan(&id); err != nil {
+				return err
+			}
+			found[id] = true
+		}
+		if err := rs.Err(); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		return nil
+	})
+	for _, m := range marks {
+		switch {
+		case err != nil:
+			m.done <- fmt.Errorf("mark delivery %s processed: %w", m.id, err)
+		case !found[m.id]:
+			m.done <- fmt.Errorf("mark delivery processed: delivery %s: %w", m.id, ErrNotFound)
+		default:
+			m.done <- nil
+		}
 	}
 }

@@ -76,7 +76,7 @@ func (s *Store) openSQLite(ctx context.Context, cfg *river.Config) error {
 	s.countJobs = func(ctx context.Context) (map[rivertype.JobState]int, error) {
 		return driver.GetExecutor().JobCountByAllStates(ctx, &riverdriver.JobCountByAllStatesParams{Schema: cfg.Schema})
 	}
-	db := &sqliteDB{sqliteQ: sqliteQ{pool}, pool: pool, insert: client.InsertTx}
+	db := &sqliteDB{sqliteQ: sqliteQ{pool}, pool: pool, insert: client.InsertTx, insertTx: client.InsertManyTx}
 	s.db = db
 	s.group = startGroupCommit(db)
 	return nil

@@ -6,6 +6,7 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/plan"
 	"github.com/breakwater-dev/breakwater/internal/tray"
 	"github.com/breakwater-dev/breakwater/internal/tray/traytest"
+	"github.com/breakwater-dev/breakwater/internal/trayplan"
 )
 
 // generatedFindings are the findings the Tray differ reports for
@@ -22,19 +23,6 @@ var generatedFindings = []plan.Finding{
 	{Rule: "tray/workflow-changed", Upgrade: plan.UpgradeLazy},
 }
 
-func planInstance(in tray.Instance) plan.Instance {
-	p := plan.Instance{ID: in.ID, Name: in.Name, Owner: in.Owner, Enabled: in.Enabled,
-		Flags: plan.VersionFlags{HasNewerVersion: in.Flags.HasNewerVersion, RequiresUserInput: in.Flags.RequiresUserInput,
-			RequiresSystemInput: in.Flags.RequiresSystemInput}}
-	for _, a := range in.AuthValues {
-		p.AuthValues = append(p.AuthValues, plan.AuthValue{ExternalID: a.ExternalID, AuthID: a.AuthID})
-	}
-	for _, c := range in.ConfigValues {
-		p.ConfigValues = append(p.ConfigValues, plan.ConfigValue{ExternalID: c.ExternalID, Value: string(c.Value)})
-	}
-	return p
-}
-
 // TestPlanAgainstTheFake: the plan, made from the instances the client
 // lists, agrees with the fake's flags on every instance, and the upgrades
 // it prescribes are all accepted and move every planned instance.
@@ -48,7 +36,7 @@ func TestPlanAgainstTheFake(t *testing.T) {
 	}
 	var instances []plan.Instance
 	for _, in := range listed {
-		instances = append(instances, planInstance(in))
+		instances = append(instances, trayplan.FromTray(in))
 	}
 	supplied := plan.Supplied{Config: map[string]string{"region": `"eu-west"`}}
 	p, err := plan.Build(plan.Input{Mode: plan.ModeFlags, Diffed: true, Findings: generatedFindings, Instances: instances, Supplied: supplied})
@@ -67,14 +55,7 @@ func TestPlanAgainstTheFake(t *testing.T) {
 		if !ip.Action.NeedsUpgradeCall() {
 			continue
 		}
-		up := tray.UpgradeInput{InstanceID: ip.ID}
-		for _, a := range ip.AuthValues {
-			up.AuthValues = append(up.AuthValues, tray.AuthValue{ExternalID: a.ExternalID, AuthID: a.AuthID})
-		}
-		for _, cv := range ip.ConfigValues {
-			up.ConfigValues = append(up.ConfigValues, tray.ConfigValue{ExternalID: cv.ExternalID, Value: []byte(cv.Value)})
-		}
-		got, err := c.UpgradeInstance(t.Context(), up)
+		got, err := c.UpgradeInstance(t.Context(), trayplan.UpgradeInput(ip))
 		if err != nil {
 			t.Errorf("%s (%s): %v", ip.ID, ip.Action, err)
 			continue

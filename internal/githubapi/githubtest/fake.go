@@ -51,6 +51,10 @@ type Fake struct {
 	identities map[string]Identity
 	meetings   []*meeting
 	nextID     int64
+	// GitHub Apps (apps.go).
+	apps          map[int64]*appReg
+	issued        map[string]issued
+	tokenLifetime time.Duration
 }
 
 // Request is a request the fake accepted as valid.
@@ -242,6 +246,9 @@ type Repository struct {
 	comments  []*Comment
 	deleted   []Deletion
 	checkRuns []*CheckRun
+	branches  map[string]string // branch → commit SHA
+	perms     map[string]string // login (lower case) → admin, write, read, none
+	pushes    []Pushed
 }
 
 // Deletion is a comment deleted through the API.
@@ -255,6 +262,8 @@ type commit struct {
 	sha     string
 	parents []string
 	files   map[string][]byte
+	// at is the author and committer date (see SetCommitTime).
+	at time.Time
 }
 
 // Label is a repository label.
@@ -327,7 +336,8 @@ type Annotation struct {
 func (f *Fake) AddRepo(owner, name string) *Repository {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	r := &Repository{Owner: owner, Name: name, f: f, commits: map[string]*commit{}, pulls: map[int]*PullRequest{}}
+	r := &Repository{Owner: owner, Name: name, f: f, commits: map[string]*commit{}, pulls: map[int]*PullRequest{},
+		branches: map[string]string{}, perms: map[string]string{}}
 	f.repos[strings.ToLower(owner+"/"+name)] = r
 	return r
 }
@@ -350,7 +360,10 @@ func (r *Repository) Commit(parents []string, files map[string][]byte) string {
 	for k, v := range files {
 		cp[k] = append([]byte(nil), v...)
 	}
-	r.commits[sha] = &commit{sha: sha, parents: append([]string(nil), parents...), files: cp}
+	// A fixed date per commit, an hour after the previous one: the same
+	// test sees the same dates on every run.
+	at := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC).Add(time.Duration(len(r.commits)) * time.Hour)
+	r.commits[sha] = &commit{sha: sha, parents: append([]string(nil), parents...), files: cp, at: at}
 	return sha
 }
 
@@ -364,6 +377,9 @@ func (r *Repository) OpenPullRequest(pr PullRequest) {
 		r.ensureLabel(l)
 	}
 	r.pulls[pr.Number] = &cp
+	if cp.HeadRef != "" && (cp.HeadRepo == "" || strings.EqualFold(cp.HeadRepo, r.fullName())) {
+		r.branches[cp.HeadRef] = cp.HeadSHA
+	}
 }
 
 // SetLabels replaces the labels of pull request number, as a person would.
@@ -575,6 +591,11 @@ func (f *Fake) serve(w http.ResponseWriter, req *http.Request) {
 	f.meet(op.ID)
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.expired(token(req)) {
+		f.t.Errorf("fake GitHub: %s %s with an installation token that expired: tokens must be renewed before they expire", req.Method, req.URL.Path)
+		writeJSONRaw(w, http.StatusUnauthorized, `{"message":"Bad credentials","documentation_url":"https://docs.github.com/rest"}`)
+		return
+	}
 	f.requests = append(f.requests, Request{Method: req.Method, Path: req.URL.Path, Query: req.URL.RawQuery, Operation: op.ID, Body: string(body)})
 	for _, ft := range f.faults {
 		if (ft.Operation == "" || ft.Operation == op.ID) && (ft.Times == 0 || ft.used < ft.Times) {
@@ -716,28 +737,34 @@ func pageOf[T any](c *call, items []T) []T {
 }
 
 var handlers = map[string]func(*call){
-	"pulls/get":                   getPull,
-	"pulls/list-files":            listPullFiles,
-	"repos/compare-commits":       compare,
-	"repos/get-content":           getContent,
-	"git/get-tree":                getTree,
-	"issues/list-labels-for-repo": listLabels,
-	"issues/create-label":         createLabel,
-	"issues/add-labels":           addLabels,
-	"issues/remove-label":         removeLabel,
-	"issues/list-comments":        listComments,
-	"issues/create-comment":       createComment,
-	"issues/update-comment":       updateComment,
-	"issues/delete-comment":       deleteComment,
-	"checks/create":               createCheckRun,
-	"checks/update":               updateCheckRun,
-	"checks/list-for-ref":         listCheckRunsForRef,
-	"checks/list-annotations":     listCheckRunAnnotations,
+	"pulls/get":                               getPull,
+	"pulls/list-files":                        listPullFiles,
+	"repos/compare-commits":                   compare,
+	"repos/get-content":                       getContent,
+	"git/get-tree":                            getTree,
+	"git/get-commit":                          getGitCommit,
+	"issues/list-labels-for-repo":             listLabels,
+	"issues/create-label":                     createLabel,
+	"issues/add-labels":                       addLabels,
+	"issues/remove-label":                     removeLabel,
+	"issues/list-comments":                    listComments,
+	"issues/create-comment":                   createComment,
+	"issues/update-comment":                   updateComment,
+	"issues/delete-comment":                   deleteComment,
+	"checks/create":                           createCheckRun,
+	"checks/update":                           updateCheckRun,
+	"checks/list-for-ref":                     listCheckRunsForRef,
+	"checks/list-annotations":                 listCheckRunAnnotations,
+	"repos/get-collaborator-permission-level": getPermission,
+	"repos/create-or-update-file-contents":    putContent,
 }
 
 // userHandlers answer operations outside any repository.
 var userHandlers = map[string]func(*call){
-	"users/get-authenticated": getAuthenticatedUser,
+	"users/get-authenticated":               getAuthenticatedUser,
+	"apps/get-authenticated":                getAuthenticatedApp,
+	"apps/create-installation-access-token": createInstallationToken,
+	"apps/get-repo-installation":            getRepoInstallation,
 }
 
 func (c *call) pull() *PullRequest {
@@ -813,8 +840,11 @@ func compare(c *call) {
 	})
 }
 
-// commit resolves a ref; the fake has no branches, only commit SHAs.
+// commit resolves a ref: a commit SHA or a branch (see SetBranch).
 func (c *call) commit(ref string) *commit {
+	if sha, ok := c.repo.branches[ref]; ok {
+		return c.repo.commits[sha]
+	}
 	return c.repo.commits[ref]
 }
 

@@ -154,6 +154,35 @@ func (r *Repository) Release(tag string) (rel Release, ok bool) {
 	return Release{}, false
 }
 
+// SetCommitTime sets the author and committer date of commit sha.
+func (r *Repository) SetCommitTime(sha string, at time.Time) {
+	r.f.mu.Lock()
+	defer r.f.mu.Unlock()
+	if c := r.commits[sha]; c != nil {
+		c.at = at.UTC()
+	}
+}
+
+// getGitCommit answers GET /repos/{owner}/{repo}/git/commits/{commit_sha}.
+func getGitCommit(c *call) {
+	cm := c.repo.commits[c.op.Params["commit_sha"]]
+	if cm == nil {
+		c.notFound("No commit found for SHA: " + c.op.Params["commit_sha"])
+		return
+	}
+	person := map[string]any{"name": "Octo Cat", "email": "octocat@example.com", "date": cm.at.Format(time.RFC3339)}
+	parents := make([]map[string]any, len(cm.parents))
+	for i, p := range cm.parents {
+		parents[i] = map[string]any{"sha": p, "url": fmt.Sprintf("%s/repos/%s/git/commits/%s", c.f.URL, c.repo.fullName(), p)}
+	}
+	c.json(http.StatusOK, map[string]any{
+		"sha": cm.sha, "node_id": "C_" + cm.sha, "url": fmt.Sprintf("%s/repos/%s/git/commits/%s", c.f.URL, c.repo.fullName(), cm.sha),
+		"author": person, "committer": person, "message": "commit " + cm.sha[:7],
+		"tree":    map[string]any{"sha": cm.sha, "url": fmt.Sprintf("%s/repos/%s/git/trees/%s", c.f.URL, c.repo.fullName(), cm.sha)},
+		"parents": parents, "verification": map[string]any{"verified": false, "reason": "unsigned", "signature": nil, "payload": nil},
+	})
+}
+
 // BreakUploads makes the next n uploads fail as GitHub's do when an
 // upstream fails: 502, leaving an empty asset in state "starter".
 func (r *Repository) BreakUploads(n int) {

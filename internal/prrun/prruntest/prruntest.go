@@ -17,15 +17,13 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/breakwater-dev/breakwater/internal/githubapi/githubtest"
-	"github.com/breakwater-dev/breakwater/internal/testenv"
 )
 
 // WebhooksExamplesPackage holds GitHub's example webhook payloads.
-const WebhooksExamplesPackage = "@octokit/webhooks-examples@7"
+const WebhooksExamplesPackage = githubtest.WebhooksExamplesPackage
 
 // Test repository and token.
 const (
@@ -175,48 +173,6 @@ type EventOptions struct {
 	Sender string
 }
 
-var (
-	examplesOnce sync.Once
-	examples     map[string][]byte // action → first pull_request example
-	examplesErr  error
-)
-
-func loadExamples(t testing.TB) map[string][]byte {
-	dir := testenv.NPMPackage(t, WebhooksExamplesPackage)
-	examplesOnce.Do(func() {
-		var data []byte
-		data, examplesErr = os.ReadFile(filepath.Join(dir, "api.github.com", "index.json"))
-		if examplesErr != nil {
-			return
-		}
-		var index []struct {
-			Name     string            `json:"name"`
-			Examples []json.RawMessage `json:"examples"`
-		}
-		if examplesErr = json.Unmarshal(data, &index); examplesErr != nil {
-			return
-		}
-		examples = map[string][]byte{}
-		for _, e := range index {
-			if e.Name != "pull_request" {
-				continue
-			}
-			for _, ex := range e.Examples {
-				var head struct {
-					Action string `json:"action"`
-				}
-				if json.Unmarshal(ex, &head) == nil && examples[head.Action] == nil {
-					examples[head.Action] = ex
-				}
-			}
-		}
-	})
-	if examplesErr != nil {
-		t.Fatalf("reading %s: %v", WebhooksExamplesPackage, examplesErr)
-	}
-	return examples
-}
-
 // Event writes GITHUB_EVENT_PATH: the webhooks-examples pull_request payload
 // for action, pointed at the test repository and pull request.
 func (s *Scenario) Event(action string, opts ...EventOptions) {
@@ -225,9 +181,9 @@ func (s *Scenario) Event(action string, opts ...EventOptions) {
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	raw := loadExamples(s.T)[action]
-	if raw == nil {
-		s.T.Fatalf("%s has no pull_request %q example", WebhooksExamplesPackage, action)
+	raw, err := json.Marshal(githubtest.WebhookExample(s.T, "pull_request", action))
+	if err != nil {
+		s.T.Fatal(err)
 	}
 	// Every URL and name of the example repository now names the test one.
 	raw = bytes.ReplaceAll(raw, []byte("Codertocat/Hello-World"), []byte(Owner+"/"+Name))
@@ -275,14 +231,7 @@ func (s *Scenario) Event(action string, opts ...EventOptions) {
 	}
 }
 
-func obj(m map[string]any, key string) map[string]any {
-	v, ok := m[key].(map[string]any)
-	if !ok {
-		v = map[string]any{}
-		m[key] = v
-	}
-	return v
-}
+func obj(m map[string]any, key string) map[string]any { return githubtest.Object(m, key) }
 
 func clone(m map[string]any) map[string]any {
 	b, _ := json.Marshal(m)

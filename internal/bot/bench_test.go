@@ -1,0 +1,159 @@
+package bot_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/breakwater-dev/breakwater/internal/bot"
+	"github.com/breakwater-dev/breakwater/internal/store/storetest"
+)
+
+var (
+	loadTime = flag.Duration("bot.loadtime", 3*time.Second, "how long BenchmarkAck sends deliveries (the issue's figure is 30s)")
+	loadRate = flag.Int("bot.rate", 500, "deliveries per second BenchmarkAck sends")
+)
+
+// load is the outcome of sending deliveries at a fixed rate.
+type load struct {
+	latencies []time.Duration // of the acknowledged ones
+	acked     []string
+	failed    int
+	took      time.Duration
+}
+
+func (l load) quantile(q float64) time.Duration {
+	if len(l.latencies) == 0 {
+		return 0
+	}
+	s := slices.Clone(l.latencies)
+	slices.Sort(s)
+	return s[min(int(q*float64(len(s))), len(s)-1)]
+}
+
+// sendAt sends signed deliveries to url at rate per second for d, open
+// loop: a slow answer does not slow the sending down.
+func sendAt(b *testing.B, url string, payload []byte, rate int, d time.Duration, prefix string) load {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512, MaxConnsPerHost: 0}, Timeout: 30 * time.Second}
+	sig := sign(payload)
+	var mu sync.Mutex
+	var l load
+	var wg sync.WaitGroup
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	start := time.Now()
+	for i := 0; time.Since(start) < d; i++ {
+		<-tick.C
+		id := fmt.Sprintf("%s-%06d", prefix, i)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t0 := time.Now()
+			req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(payload))
+			req.Header.Set("X-GitHub-Event", "check_run")
+			req.Header.Set("X-GitHub-Delivery", id)
+			req.Header.Set("X-Hub-Signature-256", sig)
+			resp, err := client.Do(req)
+			lat := time.Since(t0)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				l.failed++
+				return
+			}
+			io.Copy(io.Discard, resp.Body) //nolint:errcheck
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusAccepted {
+				l.failed++
+				return
+			}
+			l.latencies = append(l.latencies, lat)
+			l.acked = append(l.acked, id)
+		}()
+	}
+	wg.Wait()
+	l.took = time.Since(start)
+	return l
+}
+
+// floor is the least a webhook server does: verify the signature, answer
+// 202, store nothing.
+func floor() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if bot.Signature([]byte(secret), body) != r.Header.Get("X-Hub-Signature-256") {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	})
+}
+
+// BenchmarkAck measures the acknowledgement latency and throughput of
+// POST /webhook on loopback at -bot.rate deliveries per second for
+// -bot.loadtime, on SQLite and PostgreSQL with the workers running, side
+// by side with the floor server; then checks that every acknowledged
+// delivery is in the store. Run it once:
+//
+//	go test -run '^$' -bench Ack -benchtime 1x ./internal/bot -bot.loadtime 30s
+func BenchmarkAck(b *testing.B) {
+	_, pemKey := testKey(b)
+	payload := encode(b, toRepo(example(b, "check_run", "requested_action")))
+	for _, backend := range storetest.Backends {
+		b.Run(backend.Name, func(b *testing.B) {
+			fl := httptest.NewServer(floor())
+			defer fl.Close()
+			floorLoad := sendAt(b, fl.URL, payload, *loadRate, *loadTime, "floor")
+
+			bt, err := bot.New(bot.Config{WebhookSecrets: [][]byte{[]byte(secret)}, AppID: appID, PrivateKey: pemKey,
+				DatabaseURL: backend.URL(b), GitHubAPIURL: "http://127.0.0.1:9", Logger: testLogger(b), PollInterval: 100 * time.Millisecond})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			st, err := bt.Open(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			if err := st.Start(ctx); err != nil {
+				b.Fatal(err)
+			}
+			srv := httptest.NewServer(bt.Handler())
+			defer srv.Close()
+			b.ResetTimer()
+			botLoad := sendAt(b, srv.URL+"/webhook", payload, *loadRate, *loadTime, "bot-"+backend.Name)
+			b.StopTimer()
+
+			lost := 0
+			for _, id := range botLoad.acked {
+				if _, err := st.Delivery(ctx, id); err != nil {
+					lost++
+				}
+			}
+			p99, fp99 := botLoad.quantile(0.99), floorLoad.quantile(0.99)
+			ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+			b.ReportMetric(ms(botLoad.quantile(0.5)), "p50-ms")
+			b.ReportMetric(ms(p99), "p99-ms")
+			b.ReportMetric(ms(fp99), "floor-p99-ms")
+			b.ReportMetric(float64(p99)/float64(max(fp99, time.Microsecond)), "p99/floor")
+			b.ReportMetric(float64(len(botLoad.acked))/botLoad.took.Seconds(), "acked/s")
+			b.ReportMetric(float64(botLoad.failed), "refused")
+			b.ReportMetric(float64(lost), "lost")
+			if lost > 0 || botLoad.failed > 0 {
+				b.Errorf("%d acknowledged deliveries lost, %d not acknowledged", lost, botLoad.failed)
+			}
+			ctx2, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			st.Stop(ctx2) //nolint:errcheck
+		})
+	}
+}
