@@ -15,3 +15,5 @@ CREATE TABLE rate_limits (
     key text   PRIMARY KEY,
     tat bigint NOT NULL
 );
+
+ALTER TABLE package_versions ADD COLUMN previous_version text NOT NULL DEFAULT '';

@@ -23,3 +23,7 @@ CREATE TABLE rate_limits (
     key TEXT    PRIMARY KEY,
     tat INTEGER NOT NULL
 );
+
+-- The release a version's change record compares with (the rollback rule
+-- follows this chain).
+ALTER TABLE package_versions ADD COLUMN previous_version TEXT NOT NULL DEFAULT '';
