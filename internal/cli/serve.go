@@ -20,6 +20,7 @@ type serveOptions struct {
 	workers    int
 	grace      time.Duration
 	logLevel   string
+	rollout    serveRolloutOptions
 }
 
 func newServeCmd() *command {
@@ -45,6 +46,8 @@ Environment (secrets only from here, never flags; never logged):
   ` + bot.EnvTrayToken + `               Tray's Embedded master token: upgrade plans in
                                       pull requests (off without it)
   ` + bot.EnvTrayURL + `                 Tray's Embedded GraphQL URL (default https://tray.io/graphql)
+  ` + EnvRolloutValues + `      the owner's values for hidden slots, sent by rollouts, as JSON:
+                                      {"config": {"SLOT": "JSON text"}, "auth": {"SLOT": "authId"}}
   ` + bot.EnvAddr + `, ` + bot.EnvDatabaseURL + `  defaults of --addr and --database
 
 Each repository names its Tray solution in .github/breakwater.yml
@@ -59,6 +62,7 @@ container image.`,
 	c.flags.IntVar(&o.workers, "workers", bot.DefaultWorkers, "jobs worked at once by this process")
 	c.flags.DurationVar(&o.grace, "shutdown-grace", 20*time.Second, "how long running jobs may finish at shutdown")
 	c.flags.StringVar(&o.logLevel, "log-level", "info", "`level` of the JSON logs: debug, info, warn or error")
+	o.rollout.register(c.flags)
 	c.run = func(ctx context.Context, env Env, args []string) error {
 		if len(args) > 0 {
 			return fmt.Errorf("serve takes no arguments, got %q", args)
@@ -67,8 +71,16 @@ container image.`,
 		if err != nil {
 			return err
 		}
+		budget := &botBudget{}
+		if cfg.TrayLimiter, err = serveTrayLimiter(cfg, budget, &o.rollout); err != nil {
+			return err
+		}
 		b, err := bot.New(cfg)
 		if err != nil {
+			return err
+		}
+		budget.b = b
+		if err := wireRollout(b, env, &o.rollout, cfg.Logger); err != nil {
 			return err
 		}
 		return b.Run(ctx, func(addr string) {})

@@ -27,6 +27,37 @@ type sweepArgs struct{}
 
 func (sweepArgs) Kind() string { return "breakwater_rollout_sweep" }
 
+// reportArgs makes a report held back by a throttle (or failed) later.
+type reportArgs struct {
+	Rollout int64 `json:"rollout"`
+}
+
+func (reportArgs) Kind() string { return "breakwater_rollout_report" }
+
+// reportLater enqueues a report of the rollout after d; one is enough per
+// rollout and period.
+func (e *Engine) reportLater(ctx context.Context, rolloutID int64, d time.Duration) {
+	_, err := e.store.Enqueue(context.WithoutCancel(ctx), reportArgs{Rollout: rolloutID}, &river.InsertOpts{
+		Queue: e.opts.Queue, ScheduledAt: time.Now().Add(d), MaxAttempts: 3,
+		UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: max(time.Second, d)}})
+	if err != nil {
+		e.log.LogAttrs(ctx, slog.LevelWarn, "a later report could not be queued", slog.Int64("rollout", rolloutID), slog.String("error", err.Error()))
+	}
+}
+
+type reportWorker struct {
+	river.WorkerDefaults[reportArgs]
+	e *Engine
+}
+
+func (w *reportWorker) Work(ctx context.Context, job *river.Job[reportArgs]) error {
+	if err := w.e.bound(); err != nil {
+		return err
+	}
+	w.e.report(ctx, job.Args.Rollout)
+	return nil
+}
+
 // Queues is the River queue configuration the engine's jobs need: one
 // worker per rollout driven at once, plus the sweep. Merge it into the
 // River config of the process that works jobs.
@@ -38,6 +69,7 @@ func (e *Engine) Queues(rollouts int) map[string]river.QueueConfig {
 func (e *Engine) AddWorkers(w *river.Workers) {
 	river.AddWorker(w, &driveWorker{e: e})
 	river.AddWorker(w, &sweepWorker{e: e})
+	river.AddWorker(w, &reportWorker{e: e})
 }
 
 // PeriodicJobs are the engine's periodic jobs: the sweep, enqueued by

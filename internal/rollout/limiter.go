@@ -7,8 +7,6 @@ import (
 	"math"
 	"sync"
 	"time"
-
-	"github.com/breakwater-dev/breakwater/internal/store"
 )
 
 // SharedLimiter paces requests to a runtime whose rate limit is shared by
@@ -25,7 +23,7 @@ import (
 // runtime's burst absorbs. A 429 holds the whole budget, for every
 // replica, for its Retry-After.
 type SharedLimiter struct {
-	st        *store.Store
+	st        RateBudget
 	key       string
 	interval  time.Duration
 	batch     int
@@ -59,9 +57,15 @@ type LimiterOptions struct {
 	Logger *slog.Logger
 }
 
+// RateBudget keeps budgets shared by every process; *store.Store is one.
+type RateBudget interface {
+	ReserveRate(ctx context.Context, key string, n int, interval time.Duration, from time.Time) (time.Time, error)
+	DeferRate(ctx context.Context, key string, until time.Time) error
+}
+
 // NewSharedLimiter makes a limiter for the budget key (e.g. "tray:" and
 // the endpoint: one per runtime account).
-func NewSharedLimiter(st *store.Store, key string, o LimiterOptions) (*SharedLimiter, error) {
+func NewSharedLimiter(st RateBudget, key string, o LimiterOptions) (*SharedLimiter, error) {
 	if st == nil || key == "" {
 		return nil, fmt.Errorf("rollout: a shared limiter needs a store and a key")
 	}

@@ -71,7 +71,10 @@ type Reporter interface {
 // Options configure an Engine. Targets is required.
 type Options struct {
 	Targets  Targets
-	Reporter Reporter // nil: progress is only in the store
+	Reporter Reporter // nil: progress is only in the store (and GitHub's)
+	// GitHub writes the progress of rollouts started from a deployment
+	// to the tracking issue, the check run and the deployment status.
+	GitHub GitHubOptions
 	// Concurrency is how many upgrades of one rollout are in flight at
 	// once (default 4; the configuration's rollout.concurrency).
 	Concurrency int
@@ -145,6 +148,7 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	o.GitHub = o.GitHub.withDefaults()
 	return o
 }
 
@@ -249,19 +253,33 @@ func (e *Engine) reportDue(rolloutID int64) bool {
 	return time.Since(e.reported[rolloutID]) >= e.opts.ReportInterval
 }
 
-// report sends the rollout's progress to the Reporter, if any.
-func (e *Engine) report(ctx context.Context, rolloutID int64) {
-	if e.opts.Reporter == nil {
-		return
-	}
+// report shows the rollout's progress where people look: the Reporter,
+// and the GitHub surfaces of a rollout started from a deployment. A report
+// held back by GitHub's throttles, or failed, is made again later by a
+// job, so the latest state always lands.
+func (e *Engine) report(ctx context.Context, rolloutID int64) { e.reportWith(ctx, rolloutID, false) }
+
+func (e *Engine) reportWith(ctx context.Context, rolloutID int64, force bool) {
 	e.mu.Lock()
 	e.reported[rolloutID] = time.Now()
 	e.mu.Unlock()
 	p, err := e.Status(ctx, rolloutID)
-	if err == nil {
-		err = e.opts.Reporter.Report(ctx, p)
-	}
 	if err != nil {
-		e.log.LogAttrs(ctx, slog.LevelWarn, "rollout progress not reported", slog.Int64("rollout", rolloutID), slog.String("error", err.Error()))
+		e.log.LogAttrs(ctx, slog.LevelWarn, "rollout progress not read", slog.Int64("rollout", rolloutID), slog.String("error", err.Error()))
+		return
+	}
+	if e.opts.Reporter != nil {
+		if err := e.opts.Reporter.Report(ctx, p); err != nil {
+			e.log.LogAttrs(ctx, slog.LevelWarn, "rollout progress not reported", slog.Int64("rollout", rolloutID), slog.String("error", err.Error()))
+		}
+	}
+	err = e.reportGitHub(ctx, p, force)
+	var d *errDeferred
+	switch {
+	case errors.As(err, &d):
+		e.reportLater(ctx, rolloutID, d.after)
+	case err != nil:
+		e.log.LogAttrs(ctx, slog.LevelWarn, "rollout progress not written to GitHub; trying again", slog.Int64("rollout", rolloutID), slog.String("error", err.Error()))
+		e.reportLater(ctx, rolloutID, e.opts.GitHub.EditInterval)
 	}
 }

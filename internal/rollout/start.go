@@ -12,6 +12,7 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/plan"
 	"github.com/breakwater-dev/breakwater/internal/store"
 	"github.com/breakwater-dev/breakwater/internal/tray"
+	"github.com/breakwater-dev/breakwater/internal/trayplan"
 )
 
 // StartRequest names the version to roll out, where, and what changed.
@@ -95,7 +96,7 @@ func (e *Engine) Start(ctx context.Context, req StartRequest) (Started, error) {
 		if err != nil {
 			return out, fmt.Errorf("rollout of %s: listing the instances of solution %s: %w", what, tgt.SolutionID, err)
 		}
-		page = append(page, planInstance(in))
+		page = append(page, trayplan.FromTray(in))
 		if len(page) == pageSize {
 			if err := flush(); err != nil {
 				return out, fmt.Errorf("rollout of %s: %w", what, err)
@@ -120,20 +121,6 @@ func (e *Engine) Start(ctx context.Context, req StartRequest) (Started, error) {
 	}
 	e.report(ctx, r.ID)
 	return out, nil
-}
-
-// planInstance converts what Tray reports to the plan's instance.
-func planInstance(in tray.Instance) plan.Instance {
-	pi := plan.Instance{ID: in.ID, Name: in.Name, Owner: in.Owner, Enabled: in.Enabled,
-		Flags: plan.VersionFlags{HasNewerVersion: in.Flags.HasNewerVersion, RequiresUserInput: in.Flags.RequiresUserInput,
-			RequiresSystemInput: in.Flags.RequiresSystemInput}}
-	for _, a := range in.AuthValues {
-		pi.AuthValues = append(pi.AuthValues, plan.AuthValue{ExternalID: a.ExternalID, AuthID: a.AuthID})
-	}
-	for _, c := range in.ConfigValues {
-		pi.ConfigValues = append(pi.ConfigValues, plan.ConfigValue{ExternalID: c.ExternalID, Value: string(c.Value)})
-	}
-	return pi
 }
 
 // planPage plans one page of instances and turns each into the instance
