@@ -234,7 +234,9 @@ func (b *Bot) AddQueue(name string, q river.QueueConfig) {
 
 // OnOpen adds a function Open calls once the store is open and before
 // its jobs are worked (to hand the store to what needs it).
-func (b *Bot) OnOpen(fn func(ctx context.Context, st *store.Store) error) { b.onOpen = append(b.onOpen, fn) }
+func (b *Bot) OnOpen(fn func(ctx context.Context, st *store.Store) error) {
+	b.onOpen = append(b.onOpen, fn)
+}
 
 // Store is the open store (nil before Run opened it).
 func (b *Bot) Store() *store.Store {

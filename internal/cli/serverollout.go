@@ -146,7 +146,9 @@ func wireRollout(b *bot.Bot, env Env, o *serveRolloutOptions, log *slog.Logger) 
 	})
 	eng, err = rollout.New(rollout.Options{Targets: targets, Concurrency: o.concurrency, Lease: o.lease, DriverLease: o.heartbeat,
 		Slice: o.slice, Logger: log, GitHub: rollout.GitHubOptions{ReleaseWorkflow: o.workflow,
-			Client: func(_ context.Context, installation int64) (rollout.GitHub, error) { return b.Installation(installation) }}})
+			Client: func(_ context.Context, installation int64) (rollout.GitHub, error) {
+				return b.Installation(installation)
+			}}})
 	if err != nil {
 		return err
 	}
