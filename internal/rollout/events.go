@@ -22,9 +22,13 @@ import (
 // these as its handlers (the command line wires them: faces do not import
 // each other); each runs inside the delivery's job and is idempotent.
 
-// ContentsGitHub reads a repository's files, for the configuration and the
-// change record of a deployed release; *githubapi.Client implements it.
-type ContentsGitHub = source.GitHubContents
+// ContentsGitHub reads a repository's files and tags, for the
+// configuration and the change record of a deployed release;
+// *githubapi.Client implements it.
+type ContentsGitHub interface {
+	source.GitHubContents
+	Tags(ctx context.Context, r githubapi.Repo) ([]githubapi.Tag, error)
+}
 
 // Deployed is what OnDeploymentStatus needs besides the event: the
 // installation's client for contents, and the comparison pipeline.
@@ -95,7 +99,11 @@ func (e *Engine) recordDeployed(ctx context.Context, ev *githubapi.DeploymentSta
 	if _, err := e.store.Version(ctx, pl.Package, pl.Version); errors.Is(err, store.ErrNotFound) {
 		rec := &change.Record{Findings: []change.RecordFinding{}}
 		if pl.PreviousVersion != "" && d.Pipeline != nil {
-			res, err := d.Pipeline.Run(ctx, engine.Request{Base: source.NewGitHub(d.Contents, ev.Repo, "v"+pl.PreviousVersion),
+			prev, err := tagCommit(ctx, d.Contents, ev.Repo, "v"+pl.PreviousVersion)
+			if err != nil {
+				return err
+			}
+			res, err := d.Pipeline.Run(ctx, engine.Request{Base: source.NewGitHub(d.Contents, ev.Repo, prev),
 				Head: source.NewGitHub(d.Contents, ev.Repo, dep.SHA), Config: cfg})
 			if err != nil {
 				return fmt.Errorf("the change record of %s against v%s: %w", pl.Version, pl.PreviousVersion, err)
@@ -117,6 +125,20 @@ func (e *Engine) recordDeployed(ctx context.Context, ev *githubapi.DeploymentSta
 		return err
 	}
 	return e.store.MarkDeployed(ctx, pl.Package, pl.Version, dep.Environment, ev.At)
+}
+
+// tagCommit is the commit a tag names.
+func tagCommit(ctx context.Context, gh ContentsGitHub, repo githubapi.Repo, tag string) (string, error) {
+	tags, err := gh.Tags(ctx, repo)
+	if err != nil {
+		return "", err
+	}
+	for _, t := range tags {
+		if t.Name == tag {
+			return t.SHA, nil
+		}
+	}
+	return "", fmt.Errorf("%s has no tag %s, so the release cannot be compared with it", repo, tag)
 }
 
 func targetKey(pkg, env string) string { return "rollout-target/" + pkg + "/" + env }
@@ -233,11 +255,11 @@ func (e *Engine) rollback(ctx context.Context, gh GitHub, repo githubapi.Repo, r
 	}
 	verdict, err := rules.CheckRollback(from, version, history)
 	if err != nil {
-		return fmt.Sprintf("I did not roll back %s to %s: %s. A person must decide: run the release workflow by hand.", r.Environment, report.MarkdownText(version), report.MarkdownText(err.Error())), nil
+		return fmt.Sprintf("I did not roll back %s to %s: %s. A person must decide: run the release workflow by hand.", r.Environment, report.CodeSpan(version), report.MarkdownText(err.Error())), nil
 	}
 	if !verdict.Automatic() {
 		var b strings.Builder
-		fmt.Fprintf(&b, "I did not roll back %s to %s: %s.", r.Environment, report.MarkdownText(version), verdict.Why())
+		fmt.Fprintf(&b, "I did not roll back %s to %s: %s.", r.Environment, report.CodeSpan(version), verdict.Why())
 		for _, f := range verdict.AuthBreaks {
 			fmt.Fprintf(&b, "\n- %s: %s", report.CodeSpan(f.Rule), report.MarkdownText(f.Message))
 		}
@@ -252,7 +274,7 @@ func (e *Engine) rollback(ctx context.Context, gh GitHub, repo githubapi.Repo, r
 		return "", err
 	}
 	return fmt.Sprintf("Rolling %s back from %s to %s: I paused the rollout and started the %s workflow, which deploys %s (no auth-breaking change in between).",
-		r.Environment, from, report.MarkdownText(version), report.CodeSpan(e.opts.GitHub.ReleaseWorkflow), report.MarkdownText(version)), nil
+		r.Environment, report.CodeSpan(from), report.CodeSpan(version), report.CodeSpan(e.opts.GitHub.ReleaseWorkflow), report.CodeSpan(version)), nil
 }
 
 // Command runs `/breakwater rollout pause|resume|retry [VERSION]` and

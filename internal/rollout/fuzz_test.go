@@ -2,7 +2,9 @@ package rollout
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/breakwater-dev/breakwater/internal/plan"
 	"github.com/breakwater-dev/breakwater/internal/store"
@@ -66,6 +68,29 @@ func FuzzUpgradeInput(f *testing.F) {
 			if values.Config[c.ExternalID] != string(c.Value) {
 				t.Fatalf("sends %s=%s, not a supplied value", c.ExternalID, c.Value)
 			}
+		}
+	})
+}
+
+// FuzzIssueControls: any issue body (people write them) yields known
+// controls only, and the rollout it names only from the marker.
+func FuzzIssueControls(f *testing.F) {
+	body := IssueBody(Progress{Rollout: store.Rollout{ID: 3, Package: "p", Version: "1.0.0", Environment: "e"},
+		Counts: map[store.InstanceState]int{}}, "0.9.0", time.Unix(0, 0))
+	for _, seed := range []string{"", body, strings.ReplaceAll(body, "- [ ]", "- [x]"), "- [x] x <!-- breakwater-control:pause -->",
+		"<!-- breakwater-rollout:99999999999999999999999 -->", "* [X] y <!-- breakwater-control:rollback -->\r\n"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		for _, c := range CheckedControls(body) {
+			switch c {
+			case ControlPause, ControlResume, ControlRetry, ControlRollback:
+			default:
+				t.Fatalf("unknown control %q", c)
+			}
+		}
+		if id := IssueRollout(body); id != 0 && !strings.Contains(body, issueMarker(id)) {
+			t.Fatalf("rollout %d from a body without its marker", id)
 		}
 	})
 }

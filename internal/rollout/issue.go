@@ -84,7 +84,7 @@ func IssueBody(p Progress, previous string, now time.Time) string {
 	control(ControlResume, "Resume")
 	control(ControlRetry, "Retry the failed instances")
 	if previous != "" {
-		control(ControlRollback, "Roll back to "+report.MarkdownText(previous)+" (refused across auth-breaking changes)")
+		control(ControlRollback, "Roll back to "+report.CodeSpan(previous)+" (refused across auth-breaking changes)")
 	}
 	fmt.Fprintf(&b, "\n**Status**: %s", statusWord(p))
 	if !p.Done && p.Rate > 0 {
