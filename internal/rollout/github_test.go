@@ -15,8 +15,8 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/rollout"
 	"github.com/breakwater-dev/breakwater/internal/store"
 	"github.com/breakwater-dev/breakwater/internal/store/storetest"
-	"github.com/breakwater-dev/breakwater/internal/trayplan/trayplantest"
 	"github.com/breakwater-dev/breakwater/internal/tray/traytest"
+	"github.com/breakwater-dev/breakwater/internal/trayplan/trayplantest"
 )
 
 // gitHubRig is a repository on the strict fake GitHub whose v2.0.0

@@ -44,7 +44,10 @@ func IssueRollout(body string) int64 {
 	if m == nil {
 		return 0
 	}
-	id, _ := strconv.ParseInt(m[1], 10, 64)
+	id, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil {
+		return 0 // not a rollout this store could hold
+	}
 	return id
 }
 
