@@ -71,15 +71,21 @@ type server struct {
 // startServe runs the binary on a free port and waits until it is ready.
 func startServe(t *testing.T, a *app, dbURL string, extra ...string) *server {
 	t.Helper()
+	return startServeEnv(t, a, dbURL, nil, extra...)
+}
+
+// startServeEnv is startServe with more environment variables.
+func startServeEnv(t *testing.T, a *app, dbURL string, env []string, extra ...string) *server {
+	t.Helper()
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--database", dbURL, "--shutdown-grace", "5s", "--log-level", "info"}, extra...)
 	cmd := exec.Command(binary, args...)
-	cmd.Env = []string{
+	cmd.Env = append([]string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 		bot.EnvWebhookSecret + "=" + serveSecret,
 		bot.EnvAppID + "=" + fmt.Sprint(serveAppID),
 		bot.EnvPrivateKey + "=" + string(a.pem),
 		bot.EnvGitHubAPIURL + "=" + a.fake.URL,
-	}
+	}, env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
