@@ -112,6 +112,7 @@ type Bot struct {
 	workers  *river.Workers
 	periodic []*river.PeriodicJob
 	queues   map[string]river.QueueConfig
+	routes   map[string]http.Handler
 	onOpen   []func(ctx context.Context, st *store.Store) error
 
 	mu    sync.Mutex
@@ -230,6 +231,15 @@ func (b *Bot) AddQueue(name string, q river.QueueConfig) {
 		b.queues = map[string]river.QueueConfig{}
 	}
 	b.queues[name] = q
+}
+
+// HandleHTTP serves more of the bot's HTTP API under pattern (a
+// net/http.ServeMux pattern, e.g. "/api/v1/"). Call before Run.
+func (b *Bot) HandleHTTP(pattern string, h http.Handler) {
+	if b.routes == nil {
+		b.routes = map[string]http.Handler{}
+	}
+	b.routes[pattern] = h
 }
 
 // OnOpen adds a function Open calls once the store is open and before

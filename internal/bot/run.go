@@ -75,6 +75,9 @@ func (b *Bot) Handler() http.Handler {
 	})
 	mux.HandleFunc("/readyz", b.serveReady)
 	mux.Handle("/metrics", promhttp.HandlerFor(b.metrics.reg, promhttp.HandlerOpts{}))
+	for pattern, h := range b.routes {
+		mux.Handle(pattern, h)
+	}
 	return mux
 }
 

@@ -48,6 +48,15 @@ Environment (secrets only from here, never flags; never logged):
   ` + bot.EnvTrayURL + `                 Tray's Embedded GraphQL URL (default https://tray.io/graphql)
   ` + EnvRolloutValues + `      the owner's values for hidden slots, sent by rollouts, as JSON:
                                       {"config": {"SLOT": "JSON text"}, "auth": {"SLOT": "authId"}}
+  ` + EnvAPIToken + `           the bearer token of the versions API (/api/v1/…; off without it)
+
+A successful deployment_status from the release path starts the rollout of
+the deployed version to the Tray solution the release's configuration
+names (environments[].tray.solution-id, else tray.solution-id): one
+tracking issue per release with checkbox controls, a check run on the
+release commit, a deployment status at the end; commands
+/breakwater rollout pause|resume|retry and /breakwater rollback. See
+docs/rollout.md.
   ` + bot.EnvAddr + `, ` + bot.EnvDatabaseURL + `  defaults of --addr and --database
 
 Each repository names its Tray solution in .github/breakwater.yml

@@ -28,6 +28,9 @@ import (
 // {"config": {"SLOT": "JSON text"}, "auth": {"SLOT": "authId"}}. A secret.
 const EnvRolloutValues = "BREAKWATER_ROLLOUT_VALUES"
 
+// EnvAPIToken is the bearer token of the versions API (off without it).
+const EnvAPIToken = "BREAKWATER_API_TOKEN"
+
 type serveRolloutOptions struct {
 	rate        float64
 	burst       int
@@ -159,6 +162,7 @@ func wireRollout(b *bot.Bot, env Env, o *serveRolloutOptions, log *slog.Logger) 
 	for name, q := range eng.Queues(4) {
 		b.AddQueue(name, q)
 	}
+	b.HandleHTTP(rollout.APIPrefix, eng.API(env.Getenv(EnvAPIToken)))
 	b.OnOpen(func(ctx context.Context, st *store.Store) error {
 		eng.Bind(st)
 		// Alone after a crash, do not wait to become River's leader.

@@ -70,6 +70,7 @@ func (e *Engine) AddWorkers(w *river.Workers) {
 	river.AddWorker(w, &driveWorker{e: e})
 	river.AddWorker(w, &sweepWorker{e: e})
 	river.AddWorker(w, &reportWorker{e: e})
+	river.AddWorker(w, &retireWorker{e: e})
 }
 
 // PeriodicJobs are the engine's periodic jobs: the sweep, enqueued by

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -175,3 +177,73 @@ func TestRetireFailsClosedWithoutARuntime(t *testing.T) {
 
 // traytestUpgrade is what Tray's lazy update does to an instance.
 func traytestUpgrade(id string) tray.UpgradeInput { return tray.UpgradeInput{InstanceID: id} }
+
+// TestVersionsAPI: the bot's versions API lists and shows versions with
+// their instance counts, refuses requests without the token, and retires
+// through a job whose outcome the version then shows.
+func TestVersionsAPI(t *testing.T) {
+	url := storetest.SQLiteURL(t)
+	s, r := versionsFixture(t, url)
+	r.st.Close()
+	w := startReplica(t, url, s, replicaConfig{opts: engineOptions()})
+	srv := httptest.NewServer(w.eng.API("s3cret"))
+	defer srv.Close()
+	call := func(method, path, token string) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out) //nolint:errcheck // checked by the callers' assertions
+		return resp.StatusCode, out
+	}
+	if code, _ := call("GET", "/api/v1/packages/crm-sync/versions", ""); code != http.StatusUnauthorized {
+		t.Fatalf("no token: %d", code)
+	}
+	if code, _ := call("GET", "/api/v1/packages/crm-sync/versions", "wrong"); code != http.StatusUnauthorized {
+		t.Fatalf("wrong token: %d", code)
+	}
+	code, list := call("GET", "/api/v1/packages/crm-sync/versions?count=true", "s3cret")
+	vs, _ := list["versions"].([]any)
+	if code != http.StatusOK || len(vs) != 3 {
+		t.Fatalf("list: %d %v", code, list)
+	}
+	first := vs[0].(map[string]any)
+	envs := first["environments"].([]any)
+	inst := envs[0].(map[string]any)["instances"].(map[string]any)
+	if first["version"] != "2.0.0" || inst["running"] != float64(2) || first["signatureDigest"] != "sha512-2.0.0" {
+		t.Fatalf("newest version: %v", first)
+	}
+	if code, _ := call("GET", "/api/v1/packages/crm-sync/versions/9.9.9", "s3cret"); code != http.StatusNotFound {
+		t.Fatalf("unknown version: %d", code)
+	}
+	if code, _ := call("POST", "/api/v1/packages/crm-sync/versions/1.0.0/retire?interval=forever", "s3cret"); code != http.StatusBadRequest {
+		t.Fatalf("bad interval: %d", code)
+	}
+	code, st := call("POST", "/api/v1/packages/crm-sync/versions/1.0.0/retire?interval=10ms", "s3cret")
+	if code != http.StatusAccepted || st["state"] != rollout.RetirePending {
+		t.Fatalf("retire: %d %v", code, st)
+	}
+	var one map[string]any
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, one = call("GET", "/api/v1/packages/crm-sync/versions/1.0.0", "s3cret")
+		if ret, _ := one["retirement"].(map[string]any); ret != nil && ret["state"] != rollout.RetirePending {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the retirement never ran: %v", one)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ret := one["retirement"].(map[string]any)
+	if ret["state"] != rollout.RetireRefused || len(ret["instances"].([]any)) != 1 || one["retiredAt"] != nil {
+		t.Fatalf("retirement of a version an instance may run: %v", one)
+	}
+}
