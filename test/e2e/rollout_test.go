@@ -57,11 +57,7 @@ func newRolloutRig(t *testing.T, instances int) *rolloutRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := githubtest.WebhookExample(t, "deployment_status", "created")
-	repo := githubtest.Object(ev, "repository")
-	repo["full_name"], repo["name"] = serveOwner+"/"+serveRepoName, serveRepoName
-	githubtest.Object(repo, "owner")["login"] = serveOwner
-	githubtest.Object(ev, "installation")["id"] = serveInstall
+	ev := repoExample(t, "deployment_status", "created")
 	d := githubtest.Object(ev, "deployment")
 	d["id"], d["sha"], d["ref"], d["environment"] = dep.ID, v2, "v2.0.0", "production"
 	d["payload"] = map[string]any{"package": "crm", "version": "2.0.0", "previousVersion": "1.0.0", "bundleDigest": "sha256:e2e"}

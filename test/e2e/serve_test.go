@@ -161,11 +161,20 @@ func (s *server) kill(t *testing.T) {
 	s.cmd.Wait() //nolint:errcheck // killed on purpose
 }
 
-func checkRunPayload(t *testing.T) []byte {
-	ev := githubtest.WebhookExample(t, "check_run", "requested_action")
+// repoExample is an example payload of @octokit/webhooks-examples pointed
+// at the app's repository and installation.
+func repoExample(t *testing.T, event, action string) map[string]any {
+	t.Helper()
+	ev := githubtest.WebhookExample(t, event, action)
 	repo := githubtest.Object(ev, "repository")
 	repo["full_name"], repo["name"] = serveOwner+"/"+serveRepoName, serveRepoName
+	githubtest.Object(repo, "owner")["login"] = serveOwner
 	githubtest.Object(ev, "installation")["id"] = serveInstall
+	return ev
+}
+
+func checkRunPayload(t *testing.T) []byte {
+	ev := repoExample(t, "check_run", "requested_action")
 	b, err := json.Marshal(ev)
 	if err != nil {
 		t.Fatal(err)
@@ -279,11 +288,7 @@ func TestServeReplicasHandleEachDeliveryOnce(t *testing.T) {
 	var ids []string
 	var wg sync.WaitGroup
 	for i := range n {
-		ev := githubtest.WebhookExample(t, "issue_comment", "created")
-		repo := githubtest.Object(ev, "repository")
-		repo["full_name"], repo["name"] = serveOwner+"/"+serveRepoName, serveRepoName
-		githubtest.Object(repo, "owner")["login"] = serveOwner
-		githubtest.Object(ev, "installation")["id"] = serveInstall
+		ev := repoExample(t, "issue_comment", "created")
 		issue := githubtest.Object(ev, "issue")
 		issue["number"] = 1
 		issue["pull_request"] = map[string]any{"url": "https://example.invalid/pulls/1"}

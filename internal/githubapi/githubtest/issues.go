@@ -159,19 +159,25 @@ func createIssue(c *call) {
 	c.json(http.StatusCreated, issueJSON(c, i))
 }
 
-func getIssue(c *call) {
+// pathIssue is the issue the path names; nil, answered 404, when there is
+// none.
+func (c *call) pathIssue() *Issue {
 	i := c.repo.issue(c.intParam("issue_number"))
 	if i == nil {
 		c.notFound("Not Found")
-		return
 	}
-	c.json(http.StatusOK, issueJSON(c, i))
+	return i
+}
+
+func getIssue(c *call) {
+	if i := c.pathIssue(); i != nil {
+		c.json(http.StatusOK, issueJSON(c, i))
+	}
 }
 
 func updateIssue(c *call) {
-	i := c.repo.issue(c.intParam("issue_number"))
+	i := c.pathIssue()
 	if i == nil {
-		c.notFound("Not Found")
 		return
 	}
 	var b issueBody
