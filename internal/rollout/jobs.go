@@ -27,19 +27,24 @@ type sweepArgs struct{}
 
 func (sweepArgs) Kind() string { return "breakwater_rollout_sweep" }
 
-// reportArgs makes a report held back by a throttle (or failed) later.
+// reportArgs makes a report held back by a throttle (or failed) later, at
+// At (Unix seconds).
 type reportArgs struct {
 	Rollout int64 `json:"rollout"`
+	At      int64 `json:"at"`
 }
 
 func (reportArgs) Kind() string { return "breakwater_rollout_report" }
 
-// reportLater enqueues a report of the rollout after d; one is enough per
-// rollout and period.
+// reportLater enqueues a report of the rollout after about d. Requests
+// share a job by the time it runs, rounded up to d: one job serves every
+// request made before it starts, and a request made after it started
+// (which it may not reflect) gets a later one.
 func (e *Engine) reportLater(ctx context.Context, rolloutID int64, d time.Duration) {
-	_, err := e.store.Enqueue(context.WithoutCancel(ctx), reportArgs{Rollout: rolloutID}, &river.InsertOpts{
-		Queue: e.opts.Queue, ScheduledAt: time.Now().Add(d), MaxAttempts: 3,
-		UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: max(time.Second, d)}})
+	d = max(d, time.Second)
+	at := time.Now().Add(d).Truncate(d).Add(d)
+	_, err := e.store.Enqueue(context.WithoutCancel(ctx), reportArgs{Rollout: rolloutID, At: at.Unix()}, &river.InsertOpts{
+		Queue: e.opts.Queue, ScheduledAt: at, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}})
 	if err != nil {
 		e.log.LogAttrs(ctx, slog.LevelWarn, "a later report could not be queued", slog.Int64("rollout", rolloutID), slog.String("error", err.Error()))
 	}
