@@ -74,6 +74,9 @@ type Config struct {
 	// TrayToken is the Embedded master token; empty turns upgrade plans off.
 	TrayToken string
 	TrayURL   string // Embedded GraphQL endpoint (default Tray's US one)
+	// TrayLimiter paces the Tray client instead of its own 30 requests a
+	// second: the rollout's budget shared by every replica.
+	TrayLimiter tray.Limiter
 	// MaxPayload caps a delivery's body (default MaxPayload).
 	MaxPayload int64
 	JobTimeout time.Duration
@@ -108,6 +111,9 @@ type Bot struct {
 	commands map[string]Command
 	workers  *river.Workers
 	periodic []*river.PeriodicJob
+	queues   map[string]river.QueueConfig
+	routes   map[string]http.Handler
+	onOpen   []func(ctx context.Context, st *store.Store) error
 
 	mu    sync.Mutex
 	st    *store.Store
@@ -165,7 +171,7 @@ func New(cfg Config) (*Bot, error) {
 		return nil, err
 	}
 	if cfg.TrayToken != "" {
-		b.tray, err = tray.New(tray.Options{MasterToken: cfg.TrayToken, GraphQLURL: cfg.TrayURL, Logger: cfg.Logger,
+		b.tray, err = tray.New(tray.Options{MasterToken: cfg.TrayToken, GraphQLURL: cfg.TrayURL, Logger: cfg.Logger, Limiter: cfg.TrayLimiter,
 			HTTPClient: &http.Client{Transport: b.metrics.instrument("tray", cfg.Transport)}})
 		if err != nil {
 			return nil, err
@@ -217,6 +223,30 @@ func (b *Bot) Workers() *river.Workers { return b.workers }
 // AddPeriodicJob adds a periodic job before Run; only the elected leader
 // among the replicas enqueues it.
 func (b *Bot) AddPeriodicJob(j *river.PeriodicJob) { b.periodic = append(b.periodic, j) }
+
+// AddQueue adds a River queue of its own (long jobs that must not hold the
+// deliveries' workers) before Run.
+func (b *Bot) AddQueue(name string, q river.QueueConfig) {
+	if b.queues == nil {
+		b.queues = map[string]river.QueueConfig{}
+	}
+	b.queues[name] = q
+}
+
+// HandleHTTP serves more of the bot's HTTP API under pattern (a
+// net/http.ServeMux pattern, e.g. "/api/v1/"). Call before Run.
+func (b *Bot) HandleHTTP(pattern string, h http.Handler) {
+	if b.routes == nil {
+		b.routes = map[string]http.Handler{}
+	}
+	b.routes[pattern] = h
+}
+
+// OnOpen adds a function Open calls once the store is open and before
+// its jobs are worked (to hand the store to what needs it).
+func (b *Bot) OnOpen(fn func(ctx context.Context, st *store.Store) error) {
+	b.onOpen = append(b.onOpen, fn)
+}
 
 // Store is the open store (nil before Run opened it).
 func (b *Bot) Store() *store.Store {

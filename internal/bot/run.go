@@ -33,8 +33,12 @@ const (
 // periodic jobs; Run calls it. Tests that drive the handler directly call
 // it themselves.
 func (b *Bot) Open(ctx context.Context) (*store.Store, error) {
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: b.cfg.Workers}}
+	for name, q := range b.queues {
+		queues[name] = q
+	}
 	rc := &river.Config{
-		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: b.cfg.Workers}},
+		Queues:               queues,
 		Workers:              b.workers,
 		PeriodicJobs:         b.periodic,
 		JobTimeout:           b.cfg.JobTimeout,
@@ -47,6 +51,12 @@ func (b *Bot) Open(ctx context.Context) (*store.Store, error) {
 	st, err := store.Open(ctx, b.cfg.DatabaseURL, store.Options{River: rc, Logger: b.log, Now: b.cfg.Now})
 	if err != nil {
 		return nil, err
+	}
+	for _, fn := range b.onOpen {
+		if err := fn(ctx, st); err != nil {
+			st.Close()
+			return nil, err
+		}
 	}
 	b.mu.Lock()
 	b.st, b.ready = st, true
@@ -65,6 +75,9 @@ func (b *Bot) Handler() http.Handler {
 	})
 	mux.HandleFunc("/readyz", b.serveReady)
 	mux.Handle("/metrics", promhttp.HandlerFor(b.metrics.reg, promhttp.HandlerOpts{}))
+	for pattern, h := range b.routes {
+		mux.Handle(pattern, h)
+	}
 	return mux
 }
 

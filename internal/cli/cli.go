@@ -82,6 +82,14 @@ func (e Env) color(w io.Writer) bool {
 	return isTerminal(w)
 }
 
+// terminal says whether w is a terminal.
+func (e Env) terminal(w io.Writer) bool {
+	if e.IsTerminal != nil {
+		return e.IsTerminal(w)
+	}
+	return isTerminal(w)
+}
+
 func (e Env) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
@@ -112,7 +120,43 @@ func commands() []*command {
 		newPlanCmd(),
 		newServeCmd(),
 		newVersionCmd(),
+		newRolloutStartCmd(),
+		newRolloutWorkCmd(),
+		newRolloutStatusCmd(),
+		newRolloutControlCmd("pause"),
+		newRolloutControlCmd("resume"),
+		newRolloutControlCmd("retry"),
+		newVersionsListCmd(),
+		newVersionsGetCmd(),
+		newVersionsRetireCmd(),
 	}
+}
+
+// findCommand finds the command args name: one word ("diff") or two
+// ("rollout start"). It returns the arguments after the name.
+func findCommand(cmds []*command, args []string) (*command, []string) {
+	for _, c := range cmds {
+		if len(args) > 1 && c.name == args[0]+" "+args[1] {
+			return c, args[2:]
+		}
+	}
+	for _, c := range cmds {
+		if c.name == args[0] {
+			return c, args[1:]
+		}
+	}
+	return nil, nil
+}
+
+// subcommands lists the names of the two-word commands under group.
+func subcommands(cmds []*command, group string) []string {
+	var subs []string
+	for _, c := range cmds {
+		if sub, ok := strings.CutPrefix(c.name, group+" "); ok {
+			subs = append(subs, sub)
+		}
+	}
+	return subs
 }
 
 // Run executes the command line args (without the program name).
@@ -123,12 +167,10 @@ func Run(ctx context.Context, args []string, env Env) ExitCode {
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		if len(args) > 1 {
-			for _, c := range cmds {
-				if c.name == args[1] {
-					c.flags.SetOutput(env.Stdout)
-					c.flags.Usage()
-					return ExitOK
-				}
+			if c, _ := findCommand(cmds, args[1:]); c != nil {
+				c.flags.SetOutput(env.Stdout)
+				c.flags.Usage()
+				return ExitOK
 			}
 		}
 		printMainUsage(env.Stdout, cmds)
@@ -137,15 +179,12 @@ func Run(ctx context.Context, args []string, env Env) ExitCode {
 		}
 		return ExitOK
 	}
-	for _, c := range cmds {
-		if c.name != args[0] {
-			continue
-		}
+	if c, rest := findCommand(cmds, args); c != nil {
 		// The flag package prints problems and usage itself; hold that back
 		// so that --help goes to stdout and a flag error to stderr, once.
 		var msg strings.Builder
 		c.flags.SetOutput(&msg)
-		if err := c.flags.Parse(interspersed(c.flags, args[1:])); err != nil {
+		if err := c.flags.Parse(interspersed(c.flags, rest)); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				c.flags.SetOutput(env.Stdout)
 				c.flags.Usage()
@@ -156,6 +195,10 @@ func Run(ctx context.Context, args []string, env Env) ExitCode {
 		}
 		c.flags.SetOutput(env.Stderr)
 		return exit(env, c.run(ctx, env, c.flags.Args()))
+	}
+	if subs := subcommands(cmds, args[0]); len(subs) > 0 {
+		fmt.Fprintf(env.Stderr, "breakwater: %s needs a subcommand: %s\n", args[0], strings.Join(subs, ", "))
+		return ExitError
 	}
 	fmt.Fprintf(env.Stderr, "breakwater: unknown command %q\n\n", args[0])
 	printMainUsage(env.Stderr, cmds)
@@ -255,8 +298,12 @@ Commands:
 `)
 	sorted := append([]*command(nil), cmds...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].name < sorted[j].name })
+	width := 0
 	for _, c := range sorted {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		width = max(width, len(c.name))
+	}
+	for _, c := range sorted {
+		fmt.Fprintf(w, "  %-*s %s\n", width, c.name, c.summary)
 	}
 	fmt.Fprint(w, `
 Run "breakwater <command> --help" for a command's flags.

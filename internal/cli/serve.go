@@ -20,6 +20,7 @@ type serveOptions struct {
 	workers    int
 	grace      time.Duration
 	logLevel   string
+	rollout    serveRolloutOptions
 }
 
 func newServeCmd() *command {
@@ -45,6 +46,17 @@ Environment (secrets only from here, never flags; never logged):
   ` + bot.EnvTrayToken + `               Tray's Embedded master token: upgrade plans in
                                       pull requests (off without it)
   ` + bot.EnvTrayURL + `                 Tray's Embedded GraphQL URL (default https://tray.io/graphql)
+  ` + EnvRolloutValues + `      the owner's values for hidden slots, sent by rollouts, as JSON:
+                                      {"config": {"SLOT": "JSON text"}, "auth": {"SLOT": "authId"}}
+  ` + EnvAPIToken + `           the bearer token of the versions API (/api/v1/…; off without it)
+
+A successful deployment_status from the release path starts the rollout of
+the deployed version to the Tray solution the release's configuration
+names (environments[].tray.solution-id, else tray.solution-id): one
+tracking issue per release with checkbox controls, a check run on the
+release commit, a deployment status at the end; commands
+/breakwater rollout pause|resume|retry and /breakwater rollback. See
+docs/rollout.md.
   ` + bot.EnvAddr + `, ` + bot.EnvDatabaseURL + `  defaults of --addr and --database
 
 Each repository names its Tray solution in .github/breakwater.yml
@@ -59,6 +71,7 @@ container image.`,
 	c.flags.IntVar(&o.workers, "workers", bot.DefaultWorkers, "jobs worked at once by this process")
 	c.flags.DurationVar(&o.grace, "shutdown-grace", 20*time.Second, "how long running jobs may finish at shutdown")
 	c.flags.StringVar(&o.logLevel, "log-level", "info", "`level` of the JSON logs: debug, info, warn or error")
+	o.rollout.register(c.flags)
 	c.run = func(ctx context.Context, env Env, args []string) error {
 		if len(args) > 0 {
 			return fmt.Errorf("serve takes no arguments, got %q", args)
@@ -67,8 +80,16 @@ container image.`,
 		if err != nil {
 			return err
 		}
+		budget := &botBudget{}
+		if cfg.TrayLimiter, err = serveTrayLimiter(cfg, budget, &o.rollout); err != nil {
+			return err
+		}
 		b, err := bot.New(cfg)
 		if err != nil {
+			return err
+		}
+		budget.b = b
+		if err := wireRollout(b, env, &o.rollout, cfg.Logger); err != nil {
 			return err
 		}
 		return b.Run(ctx, func(addr string) {})

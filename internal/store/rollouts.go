@@ -42,8 +42,15 @@ type Rollout struct {
 	Paused        bool
 	TrackingIssue int64      // issue number, 0 until created
 	IssueEditedAt *time.Time // last tracking-issue edit (throttling)
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// Planning: instances are still being added (AddRolloutInstances);
+	// nothing drives the rollout until FinishPlanning.
+	Planning bool
+	// DriverJob is the River job allowed to work the rollout, DriverUntil
+	// when its heartbeat lapses (see EnsureDriver).
+	DriverJob   int64
+	DriverUntil *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // NewRollout is a rollout to create, with its instances from the plan.
@@ -52,6 +59,10 @@ type NewRollout struct {
 	Version     string
 	Environment string
 	Instances   []NewInstance
+	// Planning creates the rollout in planning: more instances follow
+	// through AddRolloutInstances, and FinishPlanning ends it. A plan read
+	// page by page never has to be held whole.
+	Planning bool
 }
 
 // NewInstance is one instance of a new rollout.
@@ -60,6 +71,12 @@ type NewInstance struct {
 	Owner  string
 	Action string        // the plan's action (lazy, auth-resync, system-input, user-input, nothing)
 	State  InstanceState // pending (the default), lazy, needs-user or skipped
+	// Payload is what the caller needs to upgrade the instance later,
+	// returned with every claim; opaque to the store. Never a secret.
+	Payload []byte
+	// Message says why the instance starts where it does (e.g. skipped:
+	// disabled).
+	Message string
 }
 
 // Instance is one instance's recorded state.
@@ -82,17 +99,25 @@ type Claim struct {
 	InstanceID string
 	Owner      string
 	Action     string
-	Attempts   int // claims so far, this one included
+	// Attempts counts claims since the instance became pending (at
+	// creation or through RetryFailed), this one included.
+	Attempts   int
 	Token      string
 	LeaseUntil time.Time
+	Payload    []byte
 	// Reclaimed: a previous claim's lease expired without a result. That
 	// worker may have upgraded the instance before it died, so check the
 	// instance's version at the runtime before upgrading it again.
 	Reclaimed bool
+	// Recheck: an earlier claim may have reached the runtime (it was
+	// reclaimed, released after a failure whose outcome is unknown, or
+	// retried after failing), so read the instance's state at the runtime
+	// before upgrading it. Always true when Reclaimed is.
+	Recheck bool
 }
 
 // createBatch bounds the rows of one multi-row INSERT (SQLite allows
-// 32,766 parameters per statement; a row has 6).
+// 32,766 parameters per statement; a row has 8).
 const createBatch = 500
 
 // CreateRollout creates a rollout with its instances and enqueues job in
@@ -103,21 +128,14 @@ func (s *Store) CreateRollout(ctx context.Context, nr NewRollout, job Job) (r Ro
 	if nr.Package == "" || nr.Version == "" || nr.Environment == "" {
 		return Rollout{}, false, fmt.Errorf("create rollout: package %q, version %q and environment %q are required: %w", nr.Package, nr.Version, nr.Environment, ErrInvalid)
 	}
-	seen := make(map[string]bool, len(nr.Instances))
-	for i, in := range nr.Instances {
-		if in.ID == "" || seen[in.ID] {
-			return Rollout{}, false, fmt.Errorf("create rollout %s@%s: instance %d has an empty or repeated ID %q: %w", nr.Package, nr.Version, i, in.ID, ErrInvalid)
-		}
-		seen[in.ID] = true
-		if in.State != "" && !initialStates[in.State] {
-			return Rollout{}, false, fmt.Errorf("create rollout %s@%s: instance %s cannot start %s: %w", nr.Package, nr.Version, in.ID, in.State, ErrInvalid)
-		}
+	if err := checkNewInstances(nr.Instances); err != nil {
+		return Rollout{}, false, fmt.Errorf("create rollout %s@%s: %w", nr.Package, nr.Version, err)
 	}
 	now := s.stamp(time.Time{})
 	err = s.db.inTx(ctx, func(q querier, insert insertFunc) error {
 		var id int64
-		err := q.queryRow(ctx, `INSERT INTO rollouts (package, version, environment, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
-			ON CONFLICT (package, version, environment) DO NOTHING RETURNING id`, nr.Package, nr.Version, nr.Environment, now).Scan(&id)
+		err := q.queryRow(ctx, `INSERT INTO rollouts (package, version, environment, planning, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)
+			ON CONFLICT (package, version, environment) DO NOTHING RETURNING id`, nr.Package, nr.Version, nr.Environment, nr.Planning, now).Scan(&id)
 		if errors.Is(err, ErrNotFound) {
 			r, err = findRollout(ctx, q, nr.Package, nr.Version, nr.Environment)
 			return err
@@ -125,26 +143,8 @@ func (s *Store) CreateRollout(ctx context.Context, nr NewRollout, job Job) (r Ro
 		if err != nil {
 			return err
 		}
-		for start := 0; start < len(nr.Instances); start += createBatch {
-			batch := nr.Instances[start:min(start+createBatch, len(nr.Instances))]
-			var sb strings.Builder
-			sb.WriteString(`INSERT INTO rollout_instances (rollout_id, instance_id, owner, action, state, updated_at) VALUES `)
-			args := make([]any, 0, 6*len(batch))
-			for i, in := range batch {
-				if i > 0 {
-					sb.WriteString(", ")
-				}
-				n := len(args)
-				fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6)
-				state := in.State
-				if state == "" {
-					state = StatePending
-				}
-				args = append(args, id, in.ID, in.Owner, in.Action, string(state), now)
-			}
-			if _, err := q.exec(ctx, sb.String(), args...); err != nil {
-				return fmt.Errorf("insert instances: %w", err)
-			}
+		if err := insertInstances(ctx, q, id, nr.Instances, now); err != nil {
+			return err
 		}
 		if _, err := enqueueTx(ctx, insert, job); err != nil {
 			return err
@@ -159,11 +159,67 @@ func (s *Store) CreateRollout(ctx context.Context, nr NewRollout, job Job) (r Ro
 	return r, created, nil
 }
 
-const rolloutColumns = `id, package, version, environment, paused, tracking_issue, issue_edited_at, created_at, updated_at`
+// checkNewInstances refuses empty or repeated IDs and states an instance
+// cannot start in.
+func checkNewInstances(ins []NewInstance) error {
+	seen := make(map[string]bool, len(ins))
+	for i, in := range ins {
+		if in.ID == "" || seen[in.ID] {
+			return fmt.Errorf("instance %d has an empty or repeated ID %q: %w", i, in.ID, ErrInvalid)
+		}
+		seen[in.ID] = true
+		if in.State != "" && !initialStates[in.State] {
+			return fmt.Errorf("instance %s cannot start %s: %w", in.ID, in.State, ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// insertInstances adds instances to a rollout in multi-row INSERTs; an
+// instance already there is left as it is.
+func insertInstances(ctx context.Context, q querier, rolloutID int64, ins []NewInstance, now time.Time) error {
+	const cols = 8
+	for start := 0; start < len(ins); start += createBatch {
+		batch := ins[start:min(start+createBatch, len(ins))]
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO rollout_instances (rollout_id, instance_id, owner, action, state, payload, message, updated_at) VALUES `)
+		args := make([]any, 0, cols*len(batch))
+		for i, in := range batch {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteByte('(')
+			for c := range cols {
+				if c > 0 {
+					sb.WriteString(", ")
+				}
+				fmt.Fprintf(&sb, "$%d", len(args)+c+1)
+			}
+			sb.WriteByte(')')
+			state := in.State
+			if state == "" {
+				state = StatePending
+			}
+			payload := in.Payload
+			if payload == nil {
+				payload = []byte{}
+			}
+			args = append(args, rolloutID, in.ID, in.Owner, in.Action, string(state), payload, in.Message, now)
+		}
+		sb.WriteString(` ON CONFLICT (rollout_id, instance_id) DO NOTHING`)
+		if _, err := q.exec(ctx, sb.String(), args...); err != nil {
+			return fmt.Errorf("insert instances: %w", err)
+		}
+	}
+	return nil
+}
+
+const rolloutColumns = `id, package, version, environment, paused, tracking_issue, issue_edited_at, planning, driver_job, driver_until, created_at, updated_at`
 
 func scanRollout(r row) (Rollout, error) {
 	var ro Rollout
-	err := r.Scan(&ro.ID, &ro.Package, &ro.Version, &ro.Environment, &ro.Paused, &ro.TrackingIssue, &ro.IssueEditedAt, &ro.CreatedAt, &ro.UpdatedAt)
+	err := r.Scan(&ro.ID, &ro.Package, &ro.Version, &ro.Environment, &ro.Paused, &ro.TrackingIssue, &ro.IssueEditedAt,
+		&ro.Planning, &ro.DriverJob, &ro.DriverUntil, &ro.CreatedAt, &ro.UpdatedAt)
 	return ro, err
 }
 
@@ -405,9 +461,11 @@ func checkNotPaused(ctx context.Context, q querier, rolloutID int64) error {
 func claimRow(ctx context.Context, q querier, rolloutID int64, instanceID string, now time.Time, lease time.Duration, reclaimed bool) (Claim, error) {
 	cl := Claim{RolloutID: rolloutID, InstanceID: instanceID, Token: newToken(), LeaseUntil: now.Add(lease), Reclaimed: reclaimed}
 	err := q.queryRow(ctx, `UPDATE rollout_instances
-		SET state = 'in-flight', lease_token = $3, lease_until = $4, not_before = NULL, attempts = attempts + 1, updated_at = $5
+		SET state = 'in-flight', lease_token = $3, lease_until = $4, not_before = NULL, attempts = attempts + 1, updated_at = $5,
+			recheck = (recheck OR $6)
 		WHERE rollout_id = $1 AND instance_id = $2
-		RETURNING owner, action, attempts`, rolloutID, instanceID, cl.Token, cl.LeaseUntil, now).Scan(&cl.Owner, &cl.Action, &cl.Attempts)
+		RETURNING owner, action, attempts, payload, recheck`, rolloutID, instanceID, cl.Token, cl.LeaseUntil, now, reclaimed).
+		Scan(&cl.Owner, &cl.Action, &cl.Attempts, &cl.Payload, &cl.Recheck)
 	return cl, err
 }
 
@@ -424,14 +482,22 @@ func (s *Store) CompleteInstance(ctx context.Context, c Claim, state InstanceSta
 	if !finalStates[state] {
 		return fmt.Errorf("complete instance %s: %q is not a final state: %w", c.InstanceID, state, ErrInvalid)
 	}
-	return s.settleClaim(ctx, "complete", c, `state = $4, message = $5, lease_token = NULL, lease_until = NULL`, string(state), message)
+	return s.settleClaim(ctx, "complete", c, completeSet, string(state), message)
 }
+
+// completeSet and releaseSet are the UPDATEs of CompleteInstance and
+// ReleaseInstance after settleClaim's first three parameters.
+const (
+	completeSet = `state = $4, message = $5, lease_token = NULL, lease_until = NULL, recheck = false`
+	releaseSet  = `state = 'pending', message = $4, not_before = $5, recheck = (recheck OR $6), lease_token = NULL, lease_until = NULL`
+)
 
 // ReleaseInstance gives a claimed instance back as pending, to be claimed
 // again from notBefore (a retry after a transient failure: 5xx, timeout,
-// 429 with Retry-After). message says why.
+// 429 with Retry-After). message says why. The next claim has Recheck set:
+// the failed attempt may have reached the runtime.
 func (s *Store) ReleaseInstance(ctx context.Context, c Claim, notBefore time.Time, message string) error {
-	return s.settleClaim(ctx, "release", c, `state = 'pending', message = $4, not_before = $5, lease_token = NULL, lease_until = NULL`, message, notBefore.UTC())
+	return s.settleClaim(ctx, "release", c, releaseSet, message, s.stamp(notBefore), true)
 }
 
 // ExtendLease pushes a current claim's lease to now+lease (long work).
@@ -458,9 +524,10 @@ func (s *Store) settleClaim(ctx context.Context, what string, c Claim, set strin
 }
 
 // RetryFailed makes a rollout's failed instances pending again (the
-// "retry failed" control) and returns how many.
+// "retry failed" control) and returns how many. Their attempts start
+// over, and their next claim has Recheck set.
 func (s *Store) RetryFailed(ctx context.Context, rolloutID int64) (int64, error) {
-	n, err := s.db.exec(ctx, `UPDATE rollout_instances SET state = 'pending', not_before = NULL, updated_at = $2
+	n, err := s.db.exec(ctx, `UPDATE rollout_instances SET state = 'pending', not_before = NULL, attempts = 0, recheck = true, updated_at = $2
 		WHERE rollout_id = $1 AND state = 'failed'`, rolloutID, s.stamp(time.Time{}))
 	if err != nil {
 		return 0, fmt.Errorf("retry failed instances of rollout %d: %w", rolloutID, err)

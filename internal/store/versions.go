@@ -13,7 +13,10 @@ import (
 type Version struct {
 	Package string
 	Version string
-	Changes ChangeSummary
+	// Previous is the release ChangeRecord compares with ("" for a first
+	// release).
+	Previous string
+	Changes  ChangeSummary
 	// ChangeRecord is the release's full change record (JSON object).
 	ChangeRecord    json.RawMessage
 	SignatureDigest string // e.g. "sha256:…" of the signed artifact
@@ -57,10 +60,10 @@ func (s *Store) RecordVersion(ctx context.Context, v Version) error {
 	created := s.stamp(v.CreatedAt)
 	err = s.db.inTx(ctx, func(q querier, _ insertFunc) error {
 		n, err := q.exec(ctx, `INSERT INTO package_versions
-			(package, version, breaking, auth_changed, config_changed, roles_changed, change_record, signature_digest, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			(package, version, breaking, auth_changed, config_changed, roles_changed, change_record, signature_digest, created_at, previous_version)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 			ON CONFLICT (package, version) DO NOTHING`,
-			v.Package, v.Version, v.Changes.Breaking, v.Changes.Auth, v.Changes.Config, v.Changes.Roles, record, v.SignatureDigest, created)
+			v.Package, v.Version, v.Changes.Breaking, v.Changes.Auth, v.Changes.Config, v.Changes.Roles, record, v.SignatureDigest, created, v.Previous)
 		if err != nil || n == 1 {
 			return err
 		}
@@ -72,7 +75,7 @@ func (s *Store) RecordVersion(ctx context.Context, v Version) error {
 		if err != nil {
 			return err
 		}
-		if old.SignatureDigest != v.SignatureDigest || old.Changes != v.Changes || !sameJSON(oldRecord, record) {
+		if old.SignatureDigest != v.SignatureDigest || old.Changes != v.Changes || old.Previous != v.Previous || !sameJSON(oldRecord, record) {
 			return fmt.Errorf("version %s@%s was recorded with digest %q: %w", v.Package, v.Version, old.SignatureDigest, ErrConflict)
 		}
 		return nil
@@ -194,9 +197,9 @@ func (s *Store) Versions(ctx context.Context, pkg string) ([]Version, error) {
 func getVersion(ctx context.Context, q querier, pkg, version string) (Version, error) {
 	v := Version{Package: pkg, Version: version, Deployments: []Deployment{}}
 	var record []byte
-	err := q.queryRow(ctx, `SELECT breaking, auth_changed, config_changed, roles_changed, change_record, signature_digest, created_at, retired_at
+	err := q.queryRow(ctx, `SELECT breaking, auth_changed, config_changed, roles_changed, change_record, signature_digest, created_at, retired_at, previous_version
 		FROM package_versions WHERE package = $1 AND version = $2`, pkg, version).
-		Scan(&v.Changes.Breaking, &v.Changes.Auth, &v.Changes.Config, &v.Changes.Roles, &record, &v.SignatureDigest, &v.CreatedAt, &v.RetiredAt)
+		Scan(&v.Changes.Breaking, &v.Changes.Auth, &v.Changes.Config, &v.Changes.Roles, &record, &v.SignatureDigest, &v.CreatedAt, &v.RetiredAt, &v.Previous)
 	if errors.Is(err, ErrNotFound) {
 		return Version{}, fmt.Errorf("version %s@%s is not recorded: %w", pkg, version, ErrNotFound)
 	}

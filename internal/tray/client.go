@@ -104,6 +104,10 @@ type Options struct {
 	// endpoints together); Burst is the token bucket's size.
 	RateLimit float64
 	Burst     int
+	// Limiter, when set, paces requests instead of RateLimit and Burst:
+	// e.g. a budget shared with other processes. When it also implements
+	// Deferrer, a 429's Retry-After is passed on to it.
+	Limiter Limiter
 	// PageSize is "first" of each solutionInstances page.
 	PageSize int
 	// MaxAttempts bounds the tries of one call, the first included.
@@ -126,6 +130,17 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// Limiter paces requests: Wait returns when one may be sent.
+type Limiter interface {
+	Wait(ctx context.Context) error
+}
+
+// Deferrer is a Limiter that can be told to hold every request for d (Tray
+// answered 429 with Retry-After d).
+type Deferrer interface {
+	Defer(d time.Duration)
+}
+
 // Client talks to Tray. It is safe for concurrent use.
 type Client struct {
 	opts    Options
@@ -133,7 +148,7 @@ type Client struct {
 	apiURL  string
 	apiErr  error
 	http    *http.Client
-	limiter *rate.Limiter
+	limiter Limiter
 	log     *slog.Logger
 
 	mu          sync.Mutex
@@ -172,7 +187,10 @@ func New(o Options) (*Client, error) {
 	}
 	o = withDefaults(o)
 	c.opts = o
-	c.limiter = rate.NewLimiter(rate.Limit(o.RateLimit), o.Burst)
+	c.limiter = o.Limiter
+	if c.limiter == nil {
+		c.limiter = rate.NewLimiter(rate.Limit(o.RateLimit), o.Burst)
+	}
 	c.log = o.Logger
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -219,6 +237,9 @@ type request struct {
 	url   string
 	body  []byte
 	token string
+	// atMostOnce: never resend after an outcome that may have executed
+	// the request (see UpgradeInput.AtMostOnce).
+	atMostOnce bool
 }
 
 // send makes the request with rate limiting and retries, and returns the
@@ -243,7 +264,7 @@ func (c *Client) send(ctx context.Context, r request) ([]byte, error) {
 		if te.Kind == KindRateLimited {
 			c.pause(te.RetryAfter)
 		}
-		if attempt >= c.opts.MaxAttempts {
+		if attempt >= c.opts.MaxAttempts || r.atMostOnce && !te.notExecuted() {
 			return nil, te
 		}
 		if te.RetryAfter > c.opts.MaxRetryAfter {
@@ -259,21 +280,33 @@ func (c *Client) send(ctx context.Context, r request) ([]byte, error) {
 	}
 }
 
-// waitTurn waits for a 429 pause to end, then for the token bucket.
+// waitTurn waits for a 429 pause to end, then for the limiter, and again
+// if a pause began meanwhile (another request met a 429 while this one
+// waited for its turn).
 func (c *Client) waitTurn(ctx context.Context) error {
 	for {
-		c.mu.Lock()
-		until := c.pausedUntil
-		c.mu.Unlock()
-		d := time.Until(until)
-		if d <= 0 {
-			break
+		for {
+			c.mu.Lock()
+			until := c.pausedUntil
+			c.mu.Unlock()
+			d := time.Until(until)
+			if d <= 0 {
+				break
+			}
+			if err := sleep(ctx, d); err != nil {
+				return err
+			}
 		}
-		if err := sleep(ctx, d); err != nil {
+		if err := c.limiter.Wait(ctx); err != nil {
 			return err
 		}
+		c.mu.Lock()
+		paused := time.Now().Before(c.pausedUntil)
+		c.mu.Unlock()
+		if !paused {
+			return nil
+		}
 	}
-	return c.limiter.Wait(ctx)
 }
 
 func (c *Client) pause(d time.Duration) {
@@ -286,6 +319,10 @@ func (c *Client) pause(d time.Duration) {
 		c.pausedUntil = until
 	}
 	c.mu.Unlock()
+	// Then tell a shared limiter, so that other processes hold too.
+	if df, ok := c.limiter.(Deferrer); ok {
+		df.Defer(d)
+	}
 }
 
 // backoff is the wait before retry n (1-based): MinBackoff doubling up to
@@ -328,7 +365,7 @@ func (c *Client) try(ctx context.Context, r request) ([]byte, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, &Error{Op: r.op, Kind: KindTransport, Err: c.redactErr(err)}
+		return nil, &Error{Op: r.op, Kind: KindTransport, Err: c.redactErr(err), unsent: isDialError(err)}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
@@ -413,4 +450,11 @@ func (e *redactedError) Timeout() bool {
 
 func (c *Client) redactErr(err error) error {
 	return &redactedError{msg: c.redact(err.Error()), err: err}
+}
+
+// isDialError reports whether a transport error happened before the
+// request was written: the connection could not be made.
+func isDialError(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }

@@ -63,6 +63,8 @@ type Error struct {
 	// Attempts is how many requests were made.
 	Attempts int
 	Err      error
+	// unsent: the request never left (the connection could not be made).
+	unsent bool
 }
 
 func (e *Error) Error() string {
@@ -97,6 +99,21 @@ func (e *Error) Retryable() bool {
 		return true
 	}
 	return false
+}
+
+// notExecuted reports whether Tray certainly did not execute the request:
+// it answered 429, or the request never left. After a timeout, a 5xx or a
+// lost answer nobody knows.
+func (e *Error) notExecuted() bool {
+	return e.Kind == KindRateLimited || e.Kind == KindTransport && e.unsent || e.Kind == KindInput
+}
+
+// MayHaveExecuted reports whether err is a Tray failure after which the
+// request may still have been carried out (a timeout, a 5xx, a lost
+// answer): re-read the state before repeating it.
+func MayHaveExecuted(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Retryable() && !e.notExecuted()
 }
 
 // IsRetryable reports whether err is a Tray failure worth retrying later.

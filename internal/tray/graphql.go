@@ -65,11 +65,19 @@ type gqlError struct {
 
 // graphql posts one document and decodes its data into out.
 func (c *Client) graphql(ctx context.Context, op, token, query string, vars map[string]any, out any) error {
+	return c.graphqlRequest(ctx, request{op: op, url: c.gqlURL, token: token}, query, vars, out)
+}
+
+// graphqlRequest is graphql with the request's options (r.body is set
+// here).
+func (c *Client) graphqlRequest(ctx context.Context, r request, query string, vars map[string]any, out any) error {
+	op := r.op
 	body, err := json.Marshal(gqlRequest{Query: query, Variables: vars})
 	if err != nil {
 		return &Error{Op: op, Kind: KindInput, Err: err}
 	}
-	resp, err := c.send(ctx, request{op: op, url: c.gqlURL, body: body, token: token})
+	r.body = body
+	resp, err := c.send(ctx, r)
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,7 @@ type ConfigValue struct {
 type InstanceFilter struct {
 	SolutionID string
 	Owner      string // optional: one end user's instances
+	ID         string // optional: one instance (to re-read its flags)
 }
 
 // Page is one page of instances.
@@ -108,6 +109,9 @@ func (c *Client) InstancesPage(ctx context.Context, f InstanceFilter, after stri
 	criteria := map[string]any{"solutionId": f.SolutionID}
 	if f.Owner != "" {
 		criteria["owner"] = f.Owner
+	}
+	if f.ID != "" {
+		criteria["id"] = f.ID
 	}
 	vars := map[string]any{"criteria": criteria, "first": first}
 	if after != "" {
@@ -188,4 +192,22 @@ func (c *Client) ListInstances(ctx context.Context, f InstanceFilter) ([]Instanc
 		all = append(all, in)
 	}
 	return all, nil
+}
+
+// Instance reads one instance of a solution by ID: its flags and values
+// now. found is false when Tray knows no such instance.
+func (c *Client) Instance(ctx context.Context, solutionID, id string) (in Instance, found bool, err error) {
+	if id == "" {
+		return Instance{}, false, &Error{Op: "solutionInstances", Kind: KindInput, Err: errors.New("no instance ID")}
+	}
+	p, err := c.InstancesPage(ctx, InstanceFilter{SolutionID: solutionID, ID: id}, "", 1)
+	if err != nil {
+		return Instance{}, false, err
+	}
+	for _, in := range p.Instances {
+		if in.ID == id {
+			return in, true, nil
+		}
+	}
+	return Instance{}, false, nil
 }

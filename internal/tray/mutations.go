@@ -22,15 +22,22 @@ type UpgradeInput struct {
 	// with the master token through authorize, and cached) instead of the
 	// master token. Set it to the instance's owner when Tray requires it.
 	AsUser string
+	// AtMostOnce sends the upgrade once: a failure after which it may have
+	// executed anyway (a timeout, a 5xx, a lost answer) is returned at
+	// once instead of resent, so that the caller can read the instance's
+	// flags before trying again. 429s are still retried: Tray refused them
+	// unexecuted.
+	AtMostOnce bool
 }
 
 // UpgradeInstance upgrades one instance and returns it as Tray reports it
 // afterwards. Tray answers a missing required value with a GraphQL error: a
 // permanent *Error carrying Tray's message.
 //
-// Retries after a timeout or 5xx resend the upgrade; an upgrade that Tray
-// executed but whose answer was lost is sent again (at least once). Callers
-// that must not repeat one re-read the instance's flags first.
+// Without AtMostOnce, retries after a timeout or 5xx resend the upgrade: an
+// upgrade that Tray executed but whose answer was lost is sent again (at
+// least once). Callers that must not repeat one set AtMostOnce and re-read
+// the instance's flags before trying again (MayHaveExecuted).
 func (c *Client) UpgradeInstance(ctx context.Context, in UpgradeInput) (*Instance, error) {
 	op := fmt.Sprintf("upgradeSolutionInstance %q", in.InstanceID)
 	if in.InstanceID == "" {
@@ -67,7 +74,7 @@ func (c *Client) UpgradeInstance(ctx context.Context, in UpgradeInput) (*Instanc
 		} `json:"upgradeSolutionInstance"`
 	}
 	err := c.asUser(ctx, in.AsUser, func(token string) error {
-		return c.graphql(ctx, op, token, mutationUpgrade, vars, &data)
+		return c.graphqlRequest(ctx, request{op: op, url: c.gqlURL, token: token, atMostOnce: in.AtMostOnce}, mutationUpgrade, vars, &data)
 	})
 	if err != nil {
 		return nil, err

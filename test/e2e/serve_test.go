@@ -71,15 +71,21 @@ type server struct {
 // startServe runs the binary on a free port and waits until it is ready.
 func startServe(t *testing.T, a *app, dbURL string, extra ...string) *server {
 	t.Helper()
+	return startServeEnv(t, a, dbURL, nil, extra...)
+}
+
+// startServeEnv is startServe with more environment variables.
+func startServeEnv(t *testing.T, a *app, dbURL string, env []string, extra ...string) *server {
+	t.Helper()
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--database", dbURL, "--shutdown-grace", "5s", "--log-level", "info"}, extra...)
 	cmd := exec.Command(binary, args...)
-	cmd.Env = []string{
+	cmd.Env = append([]string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 		bot.EnvWebhookSecret + "=" + serveSecret,
 		bot.EnvAppID + "=" + fmt.Sprint(serveAppID),
 		bot.EnvPrivateKey + "=" + string(a.pem),
 		bot.EnvGitHubAPIURL + "=" + a.fake.URL,
-	}
+	}, env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -155,11 +161,20 @@ func (s *server) kill(t *testing.T) {
 	s.cmd.Wait() //nolint:errcheck // killed on purpose
 }
 
-func checkRunPayload(t *testing.T) []byte {
-	ev := githubtest.WebhookExample(t, "check_run", "requested_action")
+// repoExample is an example payload of @octokit/webhooks-examples pointed
+// at the app's repository and installation.
+func repoExample(t *testing.T, event, action string) map[string]any {
+	t.Helper()
+	ev := githubtest.WebhookExample(t, event, action)
 	repo := githubtest.Object(ev, "repository")
 	repo["full_name"], repo["name"] = serveOwner+"/"+serveRepoName, serveRepoName
+	githubtest.Object(repo, "owner")["login"] = serveOwner
 	githubtest.Object(ev, "installation")["id"] = serveInstall
+	return ev
+}
+
+func checkRunPayload(t *testing.T) []byte {
+	ev := repoExample(t, "check_run", "requested_action")
 	b, err := json.Marshal(ev)
 	if err != nil {
 		t.Fatal(err)
@@ -273,11 +288,7 @@ func TestServeReplicasHandleEachDeliveryOnce(t *testing.T) {
 	var ids []string
 	var wg sync.WaitGroup
 	for i := range n {
-		ev := githubtest.WebhookExample(t, "issue_comment", "created")
-		repo := githubtest.Object(ev, "repository")
-		repo["full_name"], repo["name"] = serveOwner+"/"+serveRepoName, serveRepoName
-		githubtest.Object(repo, "owner")["login"] = serveOwner
-		githubtest.Object(ev, "installation")["id"] = serveInstall
+		ev := repoExample(t, "issue_comment", "created")
 		issue := githubtest.Object(ev, "issue")
 		issue["number"] = 1
 		issue["pull_request"] = map[string]any{"url": "https://example.invalid/pulls/1"}

@@ -249,6 +249,7 @@ type Repository struct {
 
 	f         *Fake
 	rel       *releaseState // release.go
+	iss       *issueState   // issues.go
 	commits   map[string]*commit
 	labels    []Label
 	pulls     map[int]*PullRequest
@@ -648,6 +649,9 @@ func (f *Fake) serve(w http.ResponseWriter, req *http.Request) {
 	h := handlers[op.ID]
 	if h == nil {
 		h = releaseHandlers[op.ID]
+	}
+	if h == nil {
+		h = issueHandlers[op.ID]
 	}
 	if h == nil {
 		f.reject(w, http.StatusNotImplemented, "%s %s (%s) is valid, but the fake does not implement it", req.Method, req.URL.Path, op.ID)
@@ -1072,7 +1076,7 @@ func (c *call) commentBody() (string, bool) {
 
 func createComment(c *call) {
 	n := c.intParam("issue_number")
-	if c.repo.pulls[n] == nil {
+	if c.repo.pulls[n] == nil && c.repo.issue(n) == nil {
 		c.notFound("Not Found")
 		return
 	}
