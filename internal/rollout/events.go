@@ -57,7 +57,7 @@ func (e *Engine) OnDeploymentStatus(ctx context.Context, ev *githubapi.Deploymen
 	}
 	log := e.log.With(slog.String("repo", ev.Repo.String()), slog.String("package", pl.Package), slog.String("version", pl.Version),
 		slog.String("environment", dep.Environment))
-	cfg, err := config.Find(ctx, "", false, source.NewGitHub(d.Contents, ev.Repo, dep.SHA))
+	cfg, err := config.Find(ctx, "", false, source.NewGitHub(d.Contents, ev.Repo, dep.SHA, ""))
 	if err != nil {
 		return fmt.Errorf("reading the configuration of %s at %s: %w", ev.Repo, dep.SHA, err)
 	}
@@ -103,8 +103,10 @@ func (e *Engine) recordDeployed(ctx context.Context, ev *githubapi.DeploymentSta
 			if err != nil {
 				return err
 			}
-			res, err := d.Pipeline.Run(ctx, engine.Request{Base: source.NewGitHub(d.Contents, ev.Repo, prev),
-				Head: source.NewGitHub(d.Contents, ev.Repo, dep.SHA), Config: cfg})
+			base, head := source.NewGitHub(d.Contents, ev.Repo, prev, ""), source.NewGitHub(d.Contents, ev.Repo, dep.SHA, "")
+			defer base.Close()
+			defer head.Close()
+			res, err := d.Pipeline.Run(ctx, engine.Request{Base: base, Head: head, Config: cfg})
 			if err != nil {
 				return fmt.Errorf("the change record of %s against v%s: %w", pl.Version, pl.PreviousVersion, err)
 			}
