@@ -17,7 +17,7 @@ var parts = map[string]string{
 	// core: pure, no I/O, no GitHub types
 	"jsonpos": "core", "change": "core", "formats": "core", "rules": "core", "report": "core",
 	"runtimeversion": "core", "plan": "core", "structdiff": "core", "coverage": "core",
-	"workflowcmd": "core", "npmpkg": "core",
+	"workflowcmd": "core", "npmpkg": "core", "backoff": "core", "clip": "core",
 	// pipeline
 	"engine": "pipeline", "config": "pipeline",
 	// adapters: each speaks its own types

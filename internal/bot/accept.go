@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
+	"github.com/breakwater-dev/breakwater/internal/clip"
 	"github.com/breakwater-dev/breakwater/internal/config"
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
 	"github.com/breakwater-dev/breakwater/internal/prcheck"
@@ -40,11 +41,11 @@ func (b *Bot) acceptCommand(ctx context.Context, c *CommandCall) error {
 	}
 	which := strings.ToLower(c.Args[0])
 	if which != "all" && !fingerprintPattern.MatchString(which) {
-		return c.Reply(ctx, fmt.Sprintf("%s is not a fingerprint (16 hexadecimal digits, as the report shows them) or `all`. %s", report.CodeSpan(clip(c.Args[0], 40)), usage))
+		return c.Reply(ctx, fmt.Sprintf("%s is not a fingerprint (16 hexadecimal digits, as the report shows them) or `all`. %s", report.CodeSpan(clip.Runes(c.Args[0], 40)), usage))
 	}
 	reason := strings.TrimSpace(strings.TrimPrefix(c.Rest, c.Args[0]))
 	if len(reason) > maxReason {
-		reason = clip(reason, maxReason)
+		reason = clip.Runes(reason, maxReason)
 	}
 
 	pr, err := c.GitHub.PullRequest(ctx, c.Repo, c.Number)
@@ -59,7 +60,7 @@ func (b *Bot) acceptCommand(ctx context.Context, c *CommandCall) error {
 	cfg, err := sides.Config(ctx)
 	if err != nil {
 		if contentError(err) {
-			return c.Reply(ctx, "The configuration at the head of this pull request does not parse, so I cannot add to it:\n\n```text\n"+strings.ReplaceAll(clip(err.Error(), 2000), "```", "'''")+"\n```")
+			return c.Reply(ctx, "The configuration at the head of this pull request does not parse, so I cannot add to it:\n\n```text\n"+strings.ReplaceAll(clip.Runes(err.Error(), 2000), "```", "'''")+"\n```")
 		}
 		return err
 	}
@@ -101,7 +102,7 @@ func (b *Bot) acceptCommand(ctx context.Context, c *CommandCall) error {
 	}
 	sha, err := b.commitAcceptance(ctx, c, pr, path, entries)
 	if errors.Is(err, config.ErrCannotEdit) {
-		return c.Reply(ctx, "I cannot edit "+report.CodeSpan(path)+" without changing its layout ("+report.CodeSpan(clip(err.Error(), 300))+"). Add this to it yourself:\n\n```yaml\n"+entriesYAML(entries)+"```")
+		return c.Reply(ctx, "I cannot edit "+report.CodeSpan(path)+" without changing its layout ("+report.CodeSpan(clip.Runes(err.Error(), 300))+"). Add this to it yourself:\n\n```yaml\n"+entriesYAML(entries)+"```")
 	}
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/breakwater-dev/breakwater/internal/clip"
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
 	"github.com/breakwater-dev/breakwater/internal/report"
 )
@@ -167,7 +168,7 @@ func (b *Bot) planCommand(ctx context.Context, c *CommandCall) error {
 	case !out.res.Touched:
 		return c.Reply(ctx, "This pull request changes no export files, so there is nothing to plan.")
 	case out.planNote != "":
-		return c.Reply(ctx, "I checked the pull request again, without an upgrade plan: "+report.CodeSpan(clip(out.planNote, 500))+".")
+		return c.Reply(ctx, "I checked the pull request again, without an upgrade plan: "+report.CodeSpan(clip.Runes(out.planNote, 500))+".")
 	}
 	return c.Reply(ctx, fmt.Sprintf("I checked the pull request again: the upgrade plan is in %s.", commentLink(pr, out.commentID)))
 }

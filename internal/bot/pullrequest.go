@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
+	"github.com/breakwater-dev/breakwater/internal/clip"
 	"github.com/breakwater-dev/breakwater/internal/config"
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
 	"github.com/breakwater-dev/breakwater/internal/prcheck"
@@ -157,7 +158,7 @@ func (b *Bot) couldNotCheck(ctx context.Context, gh *githubapi.Client, target pr
 	if !contentError(err) {
 		return err
 	}
-	_, perr := prsurface.Publish(ctx, gh, target, prsurface.Content{Failure: clip(err.Error(), 60000), ReportURL: reportURL}, opts)
+	_, perr := prsurface.Publish(ctx, gh, target, prsurface.Content{Failure: clip.Runes(err.Error(), 60000), ReportURL: reportURL}, opts)
 	return perr
 }
 
@@ -206,7 +207,7 @@ func (b *Bot) planFor(ctx context.Context, sides *prcheck.Sides, repo githubapi.
 		// next push or /breakwater plan tries again.
 		b.log.Warn("the upgrade plan could not be made", "repo", repo.String(), "solution", sol, "err", err)
 		note = "the upgrade plan could not be made: " + err.Error()
-		return "### Upgrade plan\n\n⚠️ " + report.CodeSpan(clip(note, 500)) + "\n", note, nil
+		return "### Upgrade plan\n\n⚠️ " + report.CodeSpan(clip.Runes(note, 500)) + "\n", note, nil
 	}
 	return report.PlanMarkdown(p, report.PlanOptions{SolutionID: sol, Budget: planBudget}), "", nil
 }
@@ -214,11 +215,4 @@ func (b *Bot) planFor(ctx context.Context, sides *prcheck.Sides, repo githubapi.
 func splitRepo(full string) (githubapi.Repo, bool) {
 	owner, name, ok := strings.Cut(full, "/")
 	return githubapi.Repo{Owner: owner, Name: name}, ok && owner != "" && name != "" && !strings.Contains(name, "/")
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

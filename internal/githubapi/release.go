@@ -12,8 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/breakwater-dev/breakwater/internal/clip"
 	"github.com/google/go-github/v88/github"
 )
 
@@ -288,20 +288,7 @@ const MaxDescription = 140
 
 // TruncateDescription fits s into MaxDescription characters: invalid UTF-8
 // replaced, cut on a rune boundary with "…" at the end.
-func TruncateDescription(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if utf8.RuneCountInString(s) <= MaxDescription {
-		return s
-	}
-	n := 0
-	for i := range s {
-		if n == MaxDescription-1 {
-			return s[:i] + "…"
-		}
-		n++
-	}
-	return s
-}
+func TruncateDescription(s string) string { return clip.Runes(s, MaxDescription) }
 
 // DeploymentPayload is what a deployment records about the release; it is
 // stored as the deployment's JSON payload.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/breakwater-dev/breakwater/internal/backoff"
 	"github.com/google/go-github/v88/github"
 )
 
@@ -41,19 +42,8 @@ func DefaultRetryPolicy() RetryPolicy {
 		Backoff:          time.Second,
 		MaxWait:          60 * time.Second,
 		SecondaryDefault: 60 * time.Second,
-		Sleep:            sleepCtx,
+		Sleep:            backoff.Sleep,
 		Now:              time.Now,
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 
@@ -61,7 +51,7 @@ func (p RetryPolicy) run(ctx context.Context, try func() error) error {
 	attempts := max(p.Attempts, 1)
 	sleep := p.Sleep
 	if sleep == nil {
-		sleep = sleepCtx
+		sleep = backoff.Sleep
 	}
 	for i := 0; ; i++ {
 		err := try()

@@ -24,6 +24,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/breakwater-dev/breakwater/internal/backoff"
 )
 
 // Client talks to one registry with one token. It holds no request state;
@@ -105,7 +107,7 @@ func New(registryURL, token string, opts Options) (*Client, error) {
 		http:     opts.HTTPClient,
 		log:      opts.Logger,
 		retry:    opts.Retry.withDefaults(),
-		sleep:    sleepCtx,
+		sleep:    backoff.Sleep,
 	}
 	if c.http == nil {
 		c.http = defaultHTTPClient()
@@ -358,15 +360,4 @@ func port(u *url.URL) string {
 		return "443"
 	}
 	return "80"
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

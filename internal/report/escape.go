@@ -157,23 +157,6 @@ func oneLine(s string) string { return workflowcmd.OneLine(s) }
 
 func isBreaking(r rune) bool { return workflowcmd.BreaksLine(r) }
 
-// truncate shortens s to at most n runes, marking the cut with an ellipsis:
-// one absurdly long value must not eat a comment's whole budget.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	i, count := 0, 0
-	for j := range s {
-		if count == n-1 {
-			i = j
-			break
-		}
-		count++
-	}
-	return s[:i] + "…"
-}
-
 // termText makes s safe for a terminal: control characters (escape
 // sequences that could move the cursor, recolour or retitle the terminal)
 // are shown as Go escapes instead of being interpreted.

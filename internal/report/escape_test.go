@@ -160,24 +160,6 @@ func TestMdURL(t *testing.T) {
 	}
 }
 
-func TestTruncate(t *testing.T) {
-	tests := []struct {
-		in   string
-		n    int
-		want string
-	}{
-		{"short", 10, "short"},
-		{"exactly10!", 10, "exactly10!"},
-		{"much too long", 5, "much…"},
-		{"ééééé", 3, "éé…"},
-	}
-	for _, tt := range tests {
-		if got := truncate(tt.in, tt.n); got != tt.want {
-			t.Errorf("truncate(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
-		}
-	}
-}
-
 func TestTermText(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"plain → text", "plain → text"},

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
+	"github.com/breakwater-dev/breakwater/internal/clip"
 )
 
 // GitHubCommentLimit is the most characters GitHub accepts in a comment body
@@ -173,7 +174,7 @@ func mdHeader(r *change.Report, opts MarkdownOptions) string {
 		b.WriteString("\n")
 	}
 	if opts.Title != "" {
-		fmt.Fprintf(&b, "### %s\n\n", mdText(truncate(opts.Title, maxName)))
+		fmt.Fprintf(&b, "### %s\n\n", mdText(clip.Runes(opts.Title, maxName)))
 	}
 	tone, line := verdict(r)
 	icon := map[outcome]string{pass: "✅", warn: "⚠️", fail: "❌"}[tone]
@@ -193,7 +194,7 @@ func mdVersion(v string) string {
 	if v == "" {
 		return "none"
 	}
-	return mdCode(truncate(v, 64))
+	return mdCode(clip.Runes(v, 64))
 }
 
 func mdFooter(r *change.Report) string {
@@ -341,7 +342,7 @@ func mdItem(f *change.Finding, withRule, withUpgrade, withFingerprint bool) stri
 	if f.File == "" {
 		b.WriteString("*(no file)*")
 	} else {
-		b.WriteString(mdCode(truncate(where(f), maxName)))
+		b.WriteString(mdCode(clip.Runes(where(f), maxName)))
 		if f.Side == change.Base && f.Line > 0 {
 			b.WriteString(" (base)")
 		}
@@ -349,7 +350,7 @@ func mdItem(f *change.Finding, withRule, withUpgrade, withFingerprint bool) stri
 	if withRule {
 		b.WriteString(" · " + mdCode(f.Rule))
 	}
-	b.WriteString(" — " + mdText(truncate(f.Message, maxMessage)))
+	b.WriteString(" — " + mdText(clip.Runes(f.Message, maxMessage)))
 	if withUpgrade && f.Upgrade != "" {
 		b.WriteString(" · upgrade: " + mdCode(string(f.Upgrade)))
 	}
@@ -359,17 +360,17 @@ func mdItem(f *change.Finding, withRule, withUpgrade, withFingerprint bool) stri
 	if a := f.Accepted; a != nil {
 		b.WriteString(" — **accepted**")
 		if a.By != "" {
-			b.WriteString(" by " + mdText(truncate(a.By, maxValue)))
+			b.WriteString(" by " + mdText(clip.Runes(a.By, maxValue)))
 		}
 		if a.Via != "" {
-			b.WriteString(" via " + mdText(truncate(a.Via, maxValue)))
+			b.WriteString(" via " + mdText(clip.Runes(a.Via, maxValue)))
 		}
 		if a.Reason != "" {
-			b.WriteString(": " + mdText(truncate(a.Reason, maxMessage)))
+			b.WriteString(": " + mdText(clip.Runes(a.Reason, maxMessage)))
 		}
 	}
 	if withFingerprint && f.Fingerprint != "" {
-		b.WriteString(" · fingerprint " + mdCode(truncate(f.Fingerprint, 64)))
+		b.WriteString(" · fingerprint " + mdCode(clip.Runes(f.Fingerprint, 64)))
 	}
 	b.WriteString("\n")
 	return b.String()

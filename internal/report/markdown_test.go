@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
+	"github.com/breakwater-dev/breakwater/internal/clip"
 )
 
 // bigReport has n findings of every class, with long and hostile messages,
@@ -127,7 +128,7 @@ func checkSeriousFirst(t *testing.T, r *change.Report, out string) {
 		if n := findingNumber(f); n >= 0 {
 			return numbered[n]
 		}
-		return strings.Contains(out, mdText(truncate(f.Message, maxMessage)))
+		return strings.Contains(out, mdText(clip.Runes(f.Message, maxMessage)))
 	}
 	groups := partition(r)
 	cut := false

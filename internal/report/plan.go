@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/breakwater-dev/breakwater/internal/clip"
 	"github.com/breakwater-dev/breakwater/internal/plan"
 )
 
@@ -128,7 +129,7 @@ func PlanMarkdown(p *plan.Plan, opts PlanOptions) string {
 		var b strings.Builder
 		b.WriteString(open)
 		for i, o := range owners {
-			line := fmt.Sprintf("- %s: %s\n", mdCode(truncate(o.owner, maxName)), plural(o.n, "instance", "instances"))
+			line := fmt.Sprintf("- %s: %s\n", mdCode(clip.Runes(o.owner, maxName)), plural(o.n, "instance", "instances"))
 			more := fmt.Sprintf("- …and %s\n", plural(len(owners)-i, "more owner", "more owners"))
 			if len(out)+b.Len()+len(line)+len(more)+len(closing) > budget {
 				b.WriteString(more)

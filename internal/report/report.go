@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
+	"github.com/breakwater-dev/breakwater/internal/clip"
 )
 
 // RuleBook looks a rule's metadata up by ID (the rules catalogue implements
@@ -176,7 +177,7 @@ func comparedLine(c change.Compared, quote func(string) string) string {
 		if name == "" {
 			return fallback
 		}
-		return quote(truncate(name, maxName))
+		return quote(clip.Runes(name, maxName))
 	}
 	s := fmt.Sprintf("%s: %s in %s, %d in %s", plural(c.Artifacts, "artifact", "artifacts"),
 		plural(c.BaseFiles, "file", "files"), side(c.Base, "the base"), c.HeadFiles, side(c.Head, "the head"))
@@ -217,7 +218,7 @@ func capValue(v any) any {
 	if err != nil || len(b) <= maxValueJSON {
 		return v
 	}
-	return fmt.Sprintf("%s [cut by Breakwater: %d bytes of JSON in all]", truncate(string(b), 200), len(b))
+	return fmt.Sprintf("%s [cut by Breakwater: %d bytes of JSON in all]", clip.Runes(string(b), 200), len(b))
 }
 
 // capValues is a copy of the findings with their values capped.
@@ -246,9 +247,9 @@ func compactValue(v any, limit int) string {
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		return truncate(fmt.Sprint(v), limit)
+		return clip.Runes(fmt.Sprint(v), limit)
 	}
-	return truncate(strings.TrimSuffix(b.String(), "\n"), limit)
+	return clip.Runes(strings.TrimSuffix(b.String(), "\n"), limit)
 }
 
 func plural(n int, one, many string) string {

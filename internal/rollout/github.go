@@ -22,6 +22,7 @@ type GitHub interface {
 	CreateComment(ctx context.Context, r githubapi.Repo, number int, body string) (*githubapi.Comment, error)
 	ProgressCheckRun(ctx context.Context, r githubapi.Repo, id int64, run githubapi.CheckRun) (*githubapi.CheckRunInfo, error)
 	PublishCheckRun(ctx context.Context, r githubapi.Repo, id int64, run githubapi.CheckRun, now time.Time) (*githubapi.CheckRunInfo, error)
+	CheckRuns(ctx context.Context, r githubapi.Repo, ref, name string) ([]githubapi.CheckRunInfo, error)
 	SetDeploymentStatus(ctx context.Context, r githubapi.Repo, id int64, s githubapi.DeploymentStatus) error
 	CollaboratorPermission(ctx context.Context, r githubapi.Repo, user string) (githubapi.Permission, error)
 	DispatchWorkflow(ctx context.Context, r githubapi.Repo, workflow, ref string, inputs map[string]any) error
@@ -163,6 +164,13 @@ func (e *Engine) reportGitHub(ctx context.Context, p Progress, force bool) error
 	}
 	if l.Commit != "" {
 		run := checkRun(p, l.Commit)
+		if l.CheckRun == 0 {
+			// An earlier attempt may have made the run and died before
+			// recording it: find it, as the tracking issue is found.
+			if l.CheckRun, err = existingCheckRun(ctx, gh, repo, l.Commit, run); err != nil {
+				return err
+			}
+		}
 		var info *githubapi.CheckRunInfo
 		if final {
 			info, err = gh.PublishCheckRun(ctx, repo, l.CheckRun, run, now)
@@ -182,6 +190,21 @@ func (e *Engine) reportGitHub(ctx context.Context, p Progress, force bool) error
 	}
 	l.Finished = final
 	return e.putLinks(ctx, id, *l)
+}
+
+// existingCheckRun is the id of the rollout's check run on commit, made by
+// an earlier attempt, or 0.
+func existingCheckRun(ctx context.Context, gh GitHub, repo githubapi.Repo, commit string, run githubapi.CheckRun) (int64, error) {
+	runs, err := gh.CheckRuns(ctx, repo, commit, run.Name)
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range runs {
+		if r.ExternalID == run.ExternalID {
+			return r.ID, nil
+		}
+	}
+	return 0, nil
 }
 
 // trackingIssue finds the rollout's issue (made by an earlier attempt that

@@ -124,9 +124,12 @@ func TestDeploymentStartsRolloutWithGitHubSurfaces(t *testing.T) {
 			r := g.start(t)
 			waitDone(t, g.rep.eng, r.ID, 2*time.Minute)
 			checkOutcome(t, g.tray, g.rep.st, r.ID, g.want)
-			waitFor(t, 30*time.Second, "the final report", func() bool {
-				runs := g.repo.CheckRuns()
-				return len(runs) == 1 && runs[0].Status == "completed"
+			// The final report is a check run and a deployment status,
+			// written one after the other: wait for both.
+			waitFor(t, time.Minute, "the final report", func() bool {
+				runs, deps := g.repo.CheckRuns(), g.repo.Deployments()
+				return len(runs) == 1 && runs[0].Status == "completed" &&
+					len(deps) == 1 && len(deps[0].Statuses) > 0 && deps[0].Statuses[len(deps[0].Statuses)-1].State == "success"
 			})
 			v, err := g.rep.st.Version(ctx, "crm", "2.0.0")
 			if err != nil || v.Previous != "1.0.0" || !v.Changes.Auth || v.SignatureDigest != "sha256:abc" || len(v.Deployments) != 1 {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/breakwater-dev/breakwater/internal/clip"
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
 	"github.com/breakwater-dev/breakwater/internal/report"
 	"github.com/breakwater-dev/breakwater/internal/store"
@@ -118,7 +119,7 @@ func IssueBody(p Progress, previous string, now time.Time) string {
 		}
 		b.WriteString(")\n\n| instance | owner | Tray's message |\n|---|---|---|\n")
 		for _, in := range p.Failed {
-			fmt.Fprintf(&b, "| %s | %s | %s |\n", report.MarkdownText(in.ID), report.MarkdownText(in.Owner), report.MarkdownText(clipText(in.Message, 300)))
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", report.MarkdownText(in.ID), report.MarkdownText(in.Owner), report.MarkdownText(clip.Runes(in.Message, 300)))
 		}
 	}
 	fmt.Fprintf(&b, "\n<sub>Breakwater rewrites this issue as the rollout goes (last %s). `breakwater rollout status` shows the same.</sub>\n",
@@ -165,13 +166,6 @@ func statusWord(p Progress) string {
 
 func eta(p Progress) string {
 	return time.Duration(float64(p.Remaining()) / p.Rate * float64(time.Second)).Round(time.Second).String()
-}
-
-func clipText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // checkRun is the rollout's check run on the release commit: in progress

@@ -59,7 +59,10 @@ func TestSharedLimiterAcrossReplicas(t *testing.T) {
 					t.Fatalf("%d requests within %s from %v; at most %d allowed", j-i, w, sent[i], maxIn)
 				}
 			}
-			if len(sent) < int(rate*1.5*0.5) {
+			// Starvation (replicas waiting on each other's reservations) shows
+			// as a small fraction of the budget; a loaded machine still gets
+			// well over a third of it.
+			if len(sent) < int(rate*1.5/3) {
 				t.Fatalf("only %d requests in 1.5s at %v per second", len(sent), rate)
 			}
 			t.Logf("%d requests in 1.5s, budget %v per second", len(sent), rate)
@@ -76,7 +79,9 @@ func TestTwoReplicasShareRolloutAndBudget(t *testing.T) {
 	url := storetest.PostgresURL(t)
 	const rate, burst = 150.0, 10
 	s := traytest.New(t, traytest.Config{RateLimit: rate, Burst: burst, Latency: 5 * time.Millisecond})
-	ids := s.Generate("sol", 640, traytest.GenerateOptions{})
+	// Enough instances that a cannot finish the rollout while b starts up,
+	// even on a loaded machine: about 9 s of work at the rate limit.
+	ids := s.Generate("sol", 1280, traytest.GenerateOptions{})
 	want := expectations(s, ids)
 	opts := engineOptions()
 	opts.Slice = 500 * time.Millisecond // hand the rollout over often
@@ -89,6 +94,9 @@ func TestTwoReplicasShareRolloutAndBudget(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	b := startReplica(t, url, s, replicaConfig{opts: opts, rate: rate, burst: burst})
+	if n := s.CallCount(traytest.OpUpgrade); n >= countUpgrades(want) {
+		t.Fatalf("a upgraded all %d instances before b was up: the handover was not exercised", n)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := a.st.Stop(ctx); err != nil { // graceful: a's slice ends, b goes on

@@ -160,8 +160,9 @@ type Engine struct {
 	store *store.Store
 	log   *slog.Logger
 
-	mu       sync.Mutex
-	reported map[int64]time.Time // last progress report per rollout, in this process
+	mu        sync.Mutex
+	reported  map[int64]time.Time   // last progress report per rollout, in this process
+	reporting map[int64]*sync.Mutex // one report at a time per rollout, in this process
 }
 
 // New makes an engine; it fails without Targets.
@@ -173,7 +174,7 @@ func New(opts Options) (*Engine, error) {
 	if opts.LeaseMargin >= opts.Lease {
 		return nil, fmt.Errorf("rollout: the lease margin %s leaves nothing of the lease %s", opts.LeaseMargin, opts.Lease)
 	}
-	return &Engine{opts: opts, log: opts.Logger, reported: map[int64]time.Time{}}, nil
+	return &Engine{opts: opts, log: opts.Logger, reported: map[int64]time.Time{}, reporting: map[int64]*sync.Mutex{}}, nil
 }
 
 // Bind gives the engine its store. River's workers need the engine before
@@ -262,7 +263,17 @@ func (e *Engine) report(ctx context.Context, rolloutID int64) { e.reportWith(ctx
 func (e *Engine) reportWith(ctx context.Context, rolloutID int64, force bool) {
 	e.mu.Lock()
 	e.reported[rolloutID] = time.Now()
+	one := e.reporting[rolloutID]
+	if one == nil {
+		one = &sync.Mutex{}
+		e.reporting[rolloutID] = one
+	}
 	e.mu.Unlock()
+	// Reports come from workers, controls and events at once. One at a
+	// time, each reading the progress afresh: two would both find no
+	// check run and make two, or write older progress over newer.
+	one.Lock()
+	defer one.Unlock()
 	p, err := e.Status(ctx, rolloutID)
 	if err != nil {
 		e.log.LogAttrs(ctx, slog.LevelWarn, "rollout progress not read", slog.Int64("rollout", rolloutID), slog.String("error", err.Error()))

@@ -8,7 +8,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
-	"unicode/utf8"
+
+	"github.com/breakwater-dev/breakwater/internal/clip"
 )
 
 // maxText is the most characters kept of one text from the runtime.
@@ -49,7 +50,7 @@ func decodeAnswer(raw []byte) answer {
 		var b bool
 		if err := json.Unmarshal(v, &b); err != nil || isNull(v) {
 			// "success": "false" must not pass for a success.
-			a.err = fmt.Errorf("success is %s, not a boolean", clip(string(v), 40))
+			a.err = fmt.Errorf("success is %s, not a boolean", clip.Runes(string(v), 40))
 			f := false
 			a.Success = &f
 		} else {
@@ -120,7 +121,7 @@ func decodeFailed(v json.RawMessage) ([]Failure, error) {
 		}
 		return []Failure{{Name: cleanText(s)}}, nil
 	}
-	return nil, fmt.Errorf("failed is %s, not a list", clip(string(v), 40))
+	return nil, fmt.Errorf("failed is %s, not a list", clip.Runes(string(v), 40))
 }
 
 // failureOf reads one entry of the failed list.
@@ -188,7 +189,7 @@ func messageOf(obj map[string]json.RawMessage) string {
 					parts = append(parts, s)
 				}
 			}
-			return clip(strings.Join(parts, "; "), maxText)
+			return clip.Runes(strings.Join(parts, "; "), maxText)
 		}
 	}
 	return ""
@@ -238,20 +239,5 @@ func cleanText(s string) string {
 		space = false
 		b.WriteRune(r)
 	}
-	return clip(b.String(), maxText)
-}
-
-// clip cuts s to n characters, on a rune boundary.
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	i := 0
-	for j := range s {
-		if i == n-1 {
-			return s[:j] + "…"
-		}
-		i++
-	}
-	return s
+	return clip.Runes(b.String(), maxText)
 }

@@ -35,6 +35,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/breakwater-dev/breakwater/internal/backoff"
 )
 
 // DefaultTimeout bounds one attempt: loading a package can take minutes.
@@ -359,7 +361,7 @@ func (c *Client) attempt(ctx context.Context, action Action, t Target, key strin
 		return c.accepted(action, t, key, status, ans, fail)
 	case retryableStatus(status):
 		e := fail(KindRetryable, status, ans.message(raw), nil)
-		e.RetryAfter, e.retryAfterSet = ParseRetryAfter(resp.Header.Get("Retry-After"), c.retry.now())
+		e.RetryAfter, e.retryAfterSet = backoff.ParseRetryAfter(resp.Header.Get("Retry-After"), c.retry.now())
 		return nil, e
 	case status >= 300 && status < 400:
 		loc := resp.Header.Get("Location")

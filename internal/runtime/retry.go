@@ -3,10 +3,9 @@ package runtime
 import (
 	"context"
 	"math/rand/v2"
-	"net/http"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/breakwater-dev/breakwater/internal/backoff"
 )
 
 // RetryPolicy bounds the retries of one deploy or rollback. Zero fields take
@@ -39,7 +38,7 @@ func DefaultRetryPolicy() RetryPolicy {
 		MaxBackoff:    time.Minute,
 		MaxRetryAfter: 5 * time.Minute,
 		Jitter:        equalJitter,
-		Sleep:         sleepCtx,
+		Sleep:         backoff.Sleep,
 		Now:           time.Now,
 	}
 }
@@ -93,51 +92,4 @@ func equalJitter(d time.Duration) time.Duration {
 	}
 	half := d / 2
 	return half + rand.N(d-half+1)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-// maxRetryAfter bounds a parsed Retry-After, far above any policy's cap, so
-// that huge numbers cannot overflow a Duration.
-const maxRetryAfter = 365 * 24 * time.Hour
-
-// ParseRetryAfter reads a Retry-After header (RFC 9110): delay seconds or an
-// HTTP date, relative to now. ok is false when the header is absent or
-// unreadable; a date in the past is a wait of zero.
-func ParseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if isDigits(v) {
-		s, err := strconv.ParseUint(v, 10, 64)
-		if err != nil || s > uint64(maxRetryAfter/time.Second) {
-			// Too many digits for a number: a very long wait all the same.
-			return maxRetryAfter, true
-		}
-		return time.Duration(s) * time.Second, true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	return min(max(t.Sub(now), 0), maxRetryAfter), true
-}
-
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }

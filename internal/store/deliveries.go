@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/breakwater-dev/breakwater/internal/clip"
 )
 
 // Delivery is one webhook delivery as GitHub sent it.
@@ -41,7 +43,7 @@ const maxDeliveryID = 200
 func (s *Store) RecordDelivery(ctx context.Context, d Delivery, job Job) (Recorded, error) {
 	switch {
 	case d.ID == "" || len(d.ID) > maxDeliveryID:
-		return Recorded{}, fmt.Errorf("record delivery: id %q must be 1 to %d characters: %w", clip(d.ID), maxDeliveryID, ErrInvalid)
+		return Recorded{}, fmt.Errorf("record delivery: id %q must be 1 to %d characters: %w", clip.Runes(d.ID, maxEcho), maxDeliveryID, ErrInvalid)
 	case d.Event == "":
 		return Recorded{}, fmt.Errorf("record delivery %s: no event name: %w", d.ID, ErrInvalid)
 	case d.Payload == nil:

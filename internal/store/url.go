@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/breakwater-dev/breakwater/internal/clip"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -36,6 +37,9 @@ type Location struct {
 }
 
 // String is the location with any password replaced, safe to log.
+// maxEcho is how much of a bad value an error echoes back.
+const maxEcho = 80
+
 func (l Location) String() string {
 	switch l.Backend {
 	case SQLite:
@@ -57,7 +61,7 @@ func ParseURL(raw string) (Location, error) {
 	}
 	scheme, rest, ok := strings.Cut(raw, ":")
 	if !ok || scheme == "" {
-		return Location{}, fmt.Errorf("database URL %q has no scheme: want sqlite:PATH (e.g. %s) or postgres://USER@HOST:PORT/DB", clip(raw), DefaultURL)
+		return Location{}, fmt.Errorf("database URL %q has no scheme: want sqlite:PATH (e.g. %s) or postgres://USER@HOST:PORT/DB", clip.Runes(raw, maxEcho), DefaultURL)
 	}
 	switch strings.ToLower(scheme) {
 	case "sqlite", "sqlite3":
@@ -65,22 +69,22 @@ func ParseURL(raw string) (Location, error) {
 	case "postgres", "postgresql":
 		return parsePostgres(raw)
 	}
-	return Location{}, fmt.Errorf("database URL scheme %q is not supported: want sqlite or postgres", clip(scheme))
+	return Location{}, fmt.Errorf("database URL scheme %q is not supported: want sqlite or postgres", clip.Runes(scheme, maxEcho))
 }
 
 func parseSQLite(rest string) (Location, error) {
 	path := strings.TrimPrefix(rest, "//")
 	switch {
 	case path == "":
-		return Location{}, fmt.Errorf("database URL %q has no file path after \"sqlite:\" (e.g. %s)", "sqlite:"+clip(rest), DefaultURL)
+		return Location{}, fmt.Errorf("database URL %q has no file path after \"sqlite:\" (e.g. %s)", "sqlite:"+clip.Runes(rest, maxEcho), DefaultURL)
 	case path == ":memory:" || strings.HasPrefix(path, "file::memory:") || strings.Contains(path, "mode=memory"):
 		return Location{}, errors.New("database URL sqlite::memory: is refused: an in-memory database loses every acknowledged delivery when the process ends; give a file path")
 	case strings.ContainsAny(path, "?#"):
-		return Location{}, fmt.Errorf("SQLite path %q contains %q: query parameters are not accepted (the store sets its own pragmas)", clip(path), string(path[strings.IndexAny(path, "?#")]))
+		return Location{}, fmt.Errorf("SQLite path %q contains %q: query parameters are not accepted (the store sets its own pragmas)", clip.Runes(path, maxEcho), string(path[strings.IndexAny(path, "?#")]))
 	case strings.ContainsRune(path, 0):
-		return Location{}, fmt.Errorf("SQLite path %q contains a NUL byte", clip(path))
+		return Location{}, fmt.Errorf("SQLite path %q contains a NUL byte", clip.Runes(path, maxEcho))
 	case strings.HasSuffix(path, "/"):
-		return Location{}, fmt.Errorf("SQLite path %q names a directory, not a file", clip(path))
+		return Location{}, fmt.Errorf("SQLite path %q names a directory, not a file", clip.Runes(path, maxEcho))
 	}
 	return Location{Backend: SQLite, Path: path}, nil
 }
@@ -108,7 +112,7 @@ func parsePostgres(raw string) (Location, error) {
 	loc := Location{Backend: Postgres, DSN: raw}
 	if sp := u.Query().Get("search_path"); sp != "" {
 		if !identifier.MatchString(sp) {
-			return Location{}, fmt.Errorf("PostgreSQL URL %s: search_path %q must be one plain schema name (letters, digits, _)", redactURL(raw), clip(sp))
+			return Location{}, fmt.Errorf("PostgreSQL URL %s: search_path %q must be one plain schema name (letters, digits, _)", redactURL(raw), clip.Runes(sp, maxEcho))
 		}
 		loc.Schema = sp
 	}
@@ -160,13 +164,4 @@ func passwordCandidates(raw string) []string {
 		out = append(out, rest[:at])
 	}
 	return out
-}
-
-// clip shortens what is echoed back in an error.
-func clip(s string) string {
-	const limit = 80
-	if len(s) <= limit {
-		return s
-	}
-	return s[:limit] + "…"
 }

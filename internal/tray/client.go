@@ -29,6 +29,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/breakwater-dev/breakwater/internal/backoff"
 	"golang.org/x/time/rate"
 )
 
@@ -274,7 +275,7 @@ func (c *Client) send(ctx context.Context, r request) ([]byte, error) {
 		c.log.LogAttrs(ctx, slog.LevelWarn, "tray request failed, retrying",
 			slog.String("op", r.op), slog.String("kind", te.Kind.String()), slog.Int("status", te.Status),
 			slog.Int("attempt", attempt), slog.Duration("wait", wait))
-		if err := sleep(ctx, wait); err != nil {
+		if err := backoff.Sleep(ctx, wait); err != nil {
 			return nil, fmt.Errorf("tray: %s: %w (last failure: %v)", r.op, err, te)
 		}
 	}
@@ -293,7 +294,7 @@ func (c *Client) waitTurn(ctx context.Context) error {
 			if d <= 0 {
 				break
 			}
-			if err := sleep(ctx, d); err != nil {
+			if err := backoff.Sleep(ctx, d); err != nil {
 				return err
 			}
 		}
@@ -338,17 +339,6 @@ func (c *Client) backoff(n int) time.Duration {
 	return half + rand.N(half+1)
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // try makes one request and classifies its outcome.
 func (c *Client) try(ctx context.Context, r request) ([]byte, error) {
 	actx, cancel := context.WithTimeout(ctx, c.opts.AttemptTimeout)
@@ -386,10 +376,10 @@ func (c *Client) try(ctx context.Context, r request) ([]byte, error) {
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
 		e.Kind = KindRateLimited
-		e.RetryAfter, _ = ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		e.RetryAfter, _ = backoff.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	case resp.StatusCode >= 500:
 		e.Kind = KindServer
-		e.RetryAfter, _ = ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		e.RetryAfter, _ = backoff.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		e.Kind = KindAuth
 	default:

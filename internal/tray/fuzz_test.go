@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 // FuzzDecodeGraphQL: any answer decodes to data, to Tray's messages or to
@@ -55,31 +54,6 @@ func FuzzDecodeGraphQL(f *testing.F) {
 					}
 				}
 			}
-		}
-	})
-}
-
-// FuzzParseRetryAfter: never panics, never negative, never beyond the clamp;
-// a plain number of seconds reads back exactly.
-func FuzzParseRetryAfter(f *testing.F) {
-	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	for _, s := range []string{"", "0", "1", "120", " 7 ", "-1", "1.5", "99999999999999999999999",
-		"Sun, 01 Mar 2026 12:00:30 GMT", "Sunday, 01-Mar-26 12:00:30 GMT", "Sun Mar  1 12:00:30 2026", "Sun, 01 Mar 2025 12:00:30 GMT", "soon"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, v string) {
-		d, ok := ParseRetryAfter(v, now)
-		if d < 0 || d > maxRetryAfter {
-			t.Fatalf("ParseRetryAfter(%q) = %v", v, d)
-		}
-		if !ok && d != 0 {
-			t.Fatalf("unreadable %q gave %v", v, d)
-		}
-		if d%time.Second != 0 {
-			t.Fatalf("ParseRetryAfter(%q) = %v, not whole seconds", v, d)
-		}
-		if strings.TrimSpace(v) == "" && ok {
-			t.Fatal("empty value read as present")
 		}
 	})
 }
