@@ -29,7 +29,7 @@ import (
 //   - BEGIN IMMEDIATE for every transaction: take the write lock up front,
 //     so two processes never deadlock upgrading read locks.
 func sqliteDSN(path string) string {
-	return path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	return path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
 }
 
 func (s *Store) openSQLite(ctx context.Context, cfg *river.Config) error {
@@ -78,7 +78,7 @@ func (s *Store) openSQLite(ctx context.Context, cfg *river.Config) error {
 	}
 	db := &sqliteDB{sqliteQ: sqliteQ{pool}, pool: pool, insert: client.InsertTx, insertTx: client.InsertManyTx}
 	s.db = db
-	s.group = startGroupCommit(db)
+	s.group = startGroupCommit(db, 1)
 	return nil
 }
 
