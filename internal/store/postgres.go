@@ -25,7 +25,7 @@ const defaultPGConns = 10
 // groupCommit): while one waits for its WAL flush the next batch fills
 // and commits, so a delivery waits for at most about one flush besides
 // its own. Each holds a connection of the pool while committing.
-const pgCommitters = 2
+const pgCommitters = 4
 
 func (s *Store) openPostgres(ctx context.Context, cfg *river.Config) error {
 	pcfg, err := pgxpool.ParseConfig(s.loc.DSN)
