@@ -283,8 +283,8 @@ type badArgs struct {
 func (badArgs) Kind() string { return "store_test_bad" }
 
 // testDeliveryConcurrentMixed: concurrent deliveries, some duplicates and
-// some whose job cannot be inserted, arriving together (on SQLite in one
-// group commit): each gets its own outcome, the failures leave no trace.
+// some whose job cannot be inserted, arriving together (in one group
+// commit): each gets its own outcome, the failures leave no trace.
 func testDeliveryConcurrentMixed(t *testing.T, b backend) {
 	s := open(t, b.URL(t), Options{})
 	ctx := context.Background()

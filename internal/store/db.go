@@ -263,8 +263,19 @@ func utc(dest []any) {
 
 type pgDB struct {
 	pgQ
-	pool   *pgxpool.Pool
-	insert func(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	pool     *pgxpool.Pool
+	insert   func(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	insertTx func(ctx context.Context, tx pgx.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
+}
+
+// insertMany enqueues jobs in one statement, inside the transaction q
+// belongs to (a querier of inTx).
+func (d *pgDB) insertMany(ctx context.Context, q querier, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
+	tx, ok := q.(pgQ).c.(pgx.Tx)
+	if !ok {
+		return nil, errors.New("insertMany outside a transaction")
+	}
+	return d.insertTx(ctx, tx, params)
 }
 
 func (d *pgDB) inTx(ctx context.Context, fn func(q querier, insert insertFunc) error) error {

@@ -37,9 +37,10 @@ type Recorded struct {
 // the same form).
 const maxDeliveryID = 200
 
-// RecordDelivery stores d and enqueues job in one transaction, so an
+// RecordDelivery stores d and enqueues job in one transaction (shared with
+// the deliveries recorded at the same moment: see groupCommit), so an
 // acknowledged delivery always has its job and a redelivery of the same ID
-// has no second effect. It returns once the transaction is durable.
+// has no second effect. It returns once the transaction is committed.
 func (s *Store) RecordDelivery(ctx context.Context, d Delivery, job Job) (Recorded, error) {
 	switch {
 	case d.ID == "" || len(d.ID) > maxDeliveryID:
@@ -49,24 +50,8 @@ func (s *Store) RecordDelivery(ctx context.Context, d Delivery, job Job) (Record
 	case d.Payload == nil:
 		return Recorded{}, fmt.Errorf("record delivery %s: no payload: %w", d.ID, ErrInvalid)
 	}
-	received := s.stamp(d.ReceivedAt)
-	if s.group != nil {
-		out, err := s.group.record(ctx, recordReq{ctx: ctx, d: d, received: received, job: job})
-		if err != nil {
-			return Recorded{}, fmt.Errorf("record delivery %s: %w", d.ID, err)
-		}
-		return out, nil
-	}
-	var out Recorded
-	err := s.db.inTx(ctx, func(q querier, insert insertFunc) error {
-		var err error
-		out, err = recordOne(ctx, q, insert, d, received, job)
-		if err == nil && out.Duplicate {
-			return errRollback // take the job back out
-		}
-		return err
-	})
-	if err != nil && !errors.Is(err, errRollback) {
+	out, err := s.group.record(ctx, recordReq{ctx: ctx, d: d, received: s.stamp(d.ReceivedAt), job: job})
+	if err != nil {
 		return Recorded{}, fmt.Errorf("record delivery %s: %w", d.ID, err)
 	}
 	return out, nil
@@ -121,19 +106,7 @@ func (s *Store) Delivery(ctx context.Context, id string) (Delivery, error) {
 // MarkDeliveryProcessed records that the delivery's work is done (the
 // first time only).
 func (s *Store) MarkDeliveryProcessed(ctx context.Context, id string) error {
-	if s.group != nil {
-		return s.group.mark(ctx, id, s.stamp(time.Time{}))
-	}
-	n, err := s.db.exec(ctx, `UPDATE webhook_deliveries SET processed_at = $2 WHERE id = $1 AND processed_at IS NULL`, id, s.stamp(time.Time{}))
-	if err != nil {
-		return fmt.Errorf("mark delivery %s processed: %w", id, err)
-	}
-	if n == 0 {
-		if _, err := s.Delivery(ctx, id); err != nil {
-			return fmt.Errorf("mark delivery processed: %w", err)
-		}
-	}
-	return nil
+	return s.group.mark(ctx, id, s.stamp(time.Time{}))
 }
 
 // PruneDeliveries deletes processed deliveries received before cutoff and

@@ -4,32 +4,48 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 )
 
-// groupCommit records deliveries arriving together in one SQLite
-// transaction. SQLite has one connection and pays one fsync per commit,
-// so concurrent webhook handlers would otherwise queue for it one commit
-// each. One goroutine per store takes whatever is queued (no added wait
-// when idle: a lone delivery commits at once), commits it, and each caller
-// returns once its own delivery is durable. A batch takes three
-// statements whatever its size (commitMany); should one delivery fail
-// them, the batch is recorded again delivery by delivery, each under its
-// own savepoint, so one failing or duplicate delivery leaves the others
-// untouched (commitEach).
+// groupCommit records deliveries arriving together in one transaction, on
+// both backends. Each commit pays one durable write (SQLite's WAL sync,
+// PostgreSQL's WAL flush) and a few round trips whatever its size, so
+// concurrent webhook handlers committing one delivery each would queue for
+// the disk one commit at a time; batched, the cost per delivery shrinks as
+// the load grows. Committer goroutines take whatever is queued (no added
+// wait when idle: a lone delivery commits at once), commit it, and each
+// caller returns once its own delivery is committed, so the acknowledgement
+// still follows the commit. SQLite has one committer (it has one
+// connection); PostgreSQL has a few, so the next batch fills and commits
+// while one waits for its flush. A batch takes three statements whatever
+// its size (commitMany); should one delivery fail them, or a concurrent
+// writer (another replica) record one of its IDs first, the batch is
+// recorded again delivery by delivery, each under its own savepoint, so one
+// failing or duplicate delivery leaves the others untouched (commitEach).
 type groupCommit struct {
-	db   *sqliteDB
+	db   batchDB
 	reqs chan *pendingRecord
 	// marks are MarkDeliveryProcessed calls, batched the same way: workers
 	// would otherwise take the connection for one fsync per job.
 	marks   chan *pendingMark
 	quit    chan struct{} // closed by stop
-	stopped chan struct{} // closed when the goroutine has drained and left
+	stopped chan struct{} // closed when every committer has drained and left
+}
+
+// batchDB is a backend that can enqueue many jobs in one statement.
+type batchDB interface {
+	db
+	// insertMany enqueues jobs inside the transaction q belongs to (a
+	// querier of inTx), in the order of params.
+	insertMany(ctx context.Context, q querier, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
 }
 
 // maxGroup bounds one transaction (and so the wait of its first caller).
@@ -54,10 +70,18 @@ type recordResult struct {
 
 var errStoreClosed = errors.New("the store is closed")
 
-func startGroupCommit(db *sqliteDB) *groupCommit {
+// startGroupCommit starts n committers on db.
+func startGroupCommit(db batchDB, n int) *groupCommit {
 	g := &groupCommit{db: db, reqs: make(chan *pendingRecord, 4*maxGroup), marks: make(chan *pendingMark, 4*maxGroup),
 		quit: make(chan struct{}), stopped: make(chan struct{})}
-	go g.run()
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(g.run)
+	}
+	go func() {
+		wg.Wait()
+		close(g.stopped)
+	}()
 	return g
 }
 
@@ -93,7 +117,6 @@ func (g *groupCommit) record(ctx context.Context, req recordReq) (Recorded, erro
 }
 
 func (g *groupCommit) run() {
-	defer close(g.stopped)
 	for {
 		select {
 		case first := <-g.reqs:
@@ -151,11 +174,20 @@ func (g *groupCommit) commit(batch []*pendingRecord) {
 		p.done <- r
 		return
 	}
+	// Rows go in ID order, so two transactions (committers, replicas)
+	// never wait for each other's rows in opposite orders: a deadlock.
+	slices.SortStableFunc(batch, func(a, b *pendingRecord) int { return strings.Compare(a.d.ID, b.d.ID) })
 	results, err := g.commitMany(ctx, batch)
-	if err != nil && ctx.Err() == nil {
+	for try := 0; err != nil && ctx.Err() == nil && try < 3; try++ {
 		// One delivery can fail the whole statement (a job that does not
-		// encode): record them one by one, so only it fails.
+		// encode), or another replica record one meanwhile: record them
+		// one by one, so only it fails or is a duplicate. PostgreSQL may
+		// still pick this transaction as a deadlock victim against a
+		// writer outside the group commit: that is worth another try.
 		results, err = g.commitEach(ctx, batch)
+		if !isDeadlock(err) {
+			break
+		}
 	}
 	for i, p := range batch {
 		if err != nil {
@@ -195,13 +227,21 @@ func (g *groupCommit) commitEach(ctx context.Context, batch []*pendingRecord) ([
 	return results, err
 }
 
+// errRecordedMeanwhile: a delivery of the batch was recorded by a
+// concurrent transaction (another replica) after the batch looked.
+var errRecordedMeanwhile = errors.New("a delivery of the batch was recorded concurrently")
+
 // commitMany records a batch in one transaction of three statements,
 // whatever its size: which IDs are recorded already, the new deliveries'
 // jobs in one River insert, and the new deliveries in one multi-row
-// INSERT. SQLite's write lock is held from BEGIN IMMEDIATE, so nothing
-// else records between the first statement and the last. A delivery
-// whose ID came earlier (before, or earlier in the batch) is a duplicate
-// and enqueues nothing.
+// INSERT. A delivery whose ID came earlier (before, or earlier in the
+// batch) is a duplicate and enqueues nothing. On SQLite the write lock is
+// held from BEGIN IMMEDIATE, so nothing else records between the first
+// statement and the last; on PostgreSQL another transaction may, and the
+// INSERT then skips that ID (ON CONFLICT DO NOTHING, after waiting for the
+// other transaction), which fails the batch with errRecordedMeanwhile: its
+// job must not be enqueued, and commitEach records the batch again.
+// The caller has put the batch in ID order.
 func (g *groupCommit) commitMany(ctx context.Context, batch []*pendingRecord) ([]recordResult, error) {
 	results := make([]recordResult, len(batch))
 	err := g.db.inTx(ctx, func(q querier, _ insertFunc) error {
@@ -227,7 +267,6 @@ func (g *groupCommit) commitMany(ctx context.Context, batch []*pendingRecord) ([
 			return err
 		}
 		var fresh []int // indexes into batch
-		var params []river.InsertManyParams
 		for i, p := range batch {
 			switch {
 			case p.ctx.Err() != nil: // its caller gave up before it started
@@ -237,13 +276,16 @@ func (g *groupCommit) commitMany(ctx context.Context, batch []*pendingRecord) ([
 			default:
 				seen[p.d.ID] = true
 				fresh = append(fresh, i)
-				if p.job.Args != nil {
-					params = append(params, river.InsertManyParams{Args: p.job.Args, InsertOpts: p.job.Opts})
-				}
 			}
 		}
 		if len(fresh) == 0 {
 			return nil
+		}
+		var params []river.InsertManyParams
+		for _, i := range fresh {
+			if p := batch[i]; p.job.Args != nil {
+				params = append(params, river.InsertManyParams{Args: p.job.Args, InsertOpts: p.job.Opts})
+			}
 		}
 		var jobs []*rivertype.JobInsertResult
 		if len(params) > 0 {
@@ -268,11 +310,34 @@ func (g *groupCommit) commitMany(ctx context.Context, batch []*pendingRecord) ([
 		for k := range fresh {
 			values[k] = "(" + placeholders(8*k+1, 8) + ")"
 		}
-		_, err = q.exec(ctx, `INSERT INTO webhook_deliveries
-			(id, event, action, installation_id, repo, payload, received_at, job_id) VALUES `+strings.Join(values, ", "), args...)
-		return err
+		ins, err := q.query(ctx, `INSERT INTO webhook_deliveries
+			(id, event, action, installation_id, repo, payload, received_at, job_id) VALUES `+strings.Join(values, ", ")+`
+			ON CONFLICT (id) DO NOTHING RETURNING id`, args...)
+		if err != nil {
+			return err
+		}
+		n := 0
+		for ins.Next() {
+			n++
+		}
+		ins.Close()
+		if err := ins.Err(); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if n != len(fresh) {
+			return errRecordedMeanwhile
+		}
+		return nil
 	})
 	return results, err
+}
+
+// isDeadlock reports whether PostgreSQL aborted the transaction to break a
+// deadlock or a serialization conflict (the same transaction may succeed
+// when retried).
+func isDeadlock(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }
 
 // placeholders is "$from, $from+1, …" n of them.

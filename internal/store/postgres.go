@@ -21,6 +21,12 @@ import (
 // completing and maintenance, and the acknowledgement path needs its own.
 const defaultPGConns = 10
 
+// pgCommitters is how many group-commit transactions run at once (see
+// groupCommit): while one waits for its WAL flush the next batch fills
+// and commits, so a delivery waits for at most about one flush besides
+// its own. Each holds a connection of the pool while committing.
+const pgCommitters = 4
+
 func (s *Store) openPostgres(ctx context.Context, cfg *river.Config) error {
 	pcfg, err := pgxpool.ParseConfig(s.loc.DSN)
 	if err != nil { // ParseURL accepted it, so this is unexpected
@@ -51,7 +57,9 @@ func (s *Store) openPostgres(ctx context.Context, cfg *river.Config) error {
 	s.countJobs = func(ctx context.Context) (map[rivertype.JobState]int, error) {
 		return driver.GetExecutor().JobCountByAllStates(ctx, &riverdriver.JobCountByAllStatesParams{Schema: cfg.Schema})
 	}
-	s.db = &pgDB{pgQ: pgQ{pool}, pool: pool, insert: client.InsertTx}
+	db := &pgDB{pgQ: pgQ{pool}, pool: pool, insert: client.InsertTx, insertTx: client.InsertManyTx}
+	s.db = db
+	s.group = startGroupCommit(db, pgCommitters)
 	return nil
 }
 

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -81,5 +83,67 @@ func TestReplicasPeriodicJobOnLeaderOnly(t *testing.T) {
 	time.Sleep(3 * time.Second)
 	if n := len(jobsOfKind(t, stores[0])); n != 1 || wl.count("nightly") != 1 {
 		t.Fatalf("%d periodic jobs enqueued, worked %d times by %v; want one", n, wl.count("nightly"), wl.by["nightly"])
+	}
+}
+
+// TestReplicasRecordEachDeliveryOnce: GitHub redelivering to whichever
+// replica answers: the same deliveries recorded through two replicas at
+// once, in group commits that race each other, are each recorded once
+// with one job, and exactly one of the calls per ID is not a duplicate.
+func TestReplicasRecordEachDeliveryOnce(t *testing.T) {
+	url := storetest.PostgresURL(t)
+	a := open(t, url, Options{})
+	b := open(t, url, Options{})
+	ctx := context.Background()
+	const ids, copies = 100, 4 // copies per ID, split between the replicas
+	fresh := make([]atomic.Int32, ids)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make(chan error, ids*copies)
+	for c := range copies {
+		via := a
+		if c%2 == 1 {
+			via = b
+		}
+		for i := range ids {
+			wg.Go(func() {
+				<-start
+				key := fmt.Sprintf("race-%03d", i)
+				rec, err := via.RecordDelivery(ctx, Delivery{ID: key, Event: "issues", Payload: []byte("{}")}, Job{Args: workArgs{Key: key}})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if !rec.Duplicate {
+					fresh[i].Add(1)
+				}
+			})
+		}
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	jobs := map[int64]bool{}
+	for _, j := range jobsOfKind(t, a) {
+		jobs[j.ID] = true
+	}
+	if len(jobs) != ids {
+		t.Errorf("%d jobs enqueued for %d deliveries", len(jobs), ids)
+	}
+	for i := range ids {
+		key := fmt.Sprintf("race-%03d", i)
+		if n := fresh[i].Load(); n != 1 {
+			t.Errorf("%s recorded as new %d times, want once", key, n)
+		}
+		d, err := a.Delivery(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !jobs[d.JobID] {
+			t.Errorf("%s points at job %d, not one of its jobs", key, d.JobID)
+		}
 	}
 }

@@ -76,7 +76,7 @@ type Store struct {
 	db        db
 	jobs      jobClient
 	countJobs func(context.Context) (map[rivertype.JobState]int, error)
-	group     *groupCommit // SQLite only: RecordDelivery's group commit
+	group     *groupCommit // RecordDelivery's and MarkDeliveryProcessed's group commit
 	closeOnce sync.Once
 	closeErr  error
 	now       func() time.Time
