@@ -164,27 +164,14 @@ type Label struct {
 
 // Labels lists the repository's labels.
 func (c *Client) Labels(ctx context.Context, r Repo) ([]Label, error) {
-	var out []Label
 	opts := &github.ListOptions{PerPage: perPage}
-	for {
-		var page []*github.Label
-		var resp *github.Response
-		err := c.call(ctx, fmt.Sprintf("list the labels of %s", r), func() (*github.Response, error) {
-			var err error
-			page, resp, err = c.gh.Issues.ListLabels(ctx, r.Owner, r.Name, opts)
-			return resp, err
+	return listAll(ctx, c, fmt.Sprintf("list the labels of %s", r), opts,
+		func() ([]*github.Label, *github.Response, error) {
+			return c.gh.Issues.ListLabels(ctx, r.Owner, r.Name, opts)
+		},
+		func(l *github.Label) (Label, bool) {
+			return Label{Name: l.GetName(), Color: l.GetColor(), Description: l.GetDescription()}, true
 		})
-		if err != nil {
-			return nil, err
-		}
-		for _, l := range page {
-			out = append(out, Label{Name: l.GetName(), Color: l.GetColor(), Description: l.GetDescription()})
-		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opts.Page = resp.NextPage
-	}
 }
 
 // CreateLabel creates a repository label.
