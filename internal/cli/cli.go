@@ -98,7 +98,7 @@ func (e Env) logger() *slog.Logger {
 // command is one subcommand.
 type command struct {
 	name    string
-	usage   string // arguments after the name, e.g. "BASE HEAD"
+	usage   string // arguments after the name, e.g. "BASE HEAD"; none takes none
 	summary string // one line for the command list
 	help    string // paragraphs after the usage line
 	flags   *flag.FlagSet
@@ -173,6 +173,10 @@ func Run(ctx context.Context, args []string, env Env) ExitCode {
 				c.flags.Usage()
 				return ExitOK
 			}
+			if subs := subcommands(cmds, args[1]); len(subs) == 0 && !strings.HasPrefix(args[1], "-") {
+				fmt.Fprintf(env.Stderr, "breakwater: unknown command %q; see breakwater --help\n", args[1])
+				return ExitError
+			}
 		}
 		printMainUsage(env.Stdout, cmds)
 		if len(args) == 0 {
@@ -192,6 +196,10 @@ func Run(ctx context.Context, args []string, env Env) ExitCode {
 				return ExitOK
 			}
 			fmt.Fprintf(env.Stderr, "breakwater %s: %s; see breakwater %s --help\n", c.name, dashDash(err), c.name)
+			return ExitError
+		}
+		if c.usage == "" && c.flags.NArg() > 0 {
+			fmt.Fprintf(env.Stderr, "breakwater %s: takes no arguments, got %q; see breakwater %s --help\n", c.name, c.flags.Args(), c.name)
 			return ExitError
 		}
 		c.flags.SetOutput(env.Stderr)

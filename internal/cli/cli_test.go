@@ -292,6 +292,10 @@ func TestUsageErrorsAreOneLine(t *testing.T) {
 		{[]string{"frobnicate"}, `breakwater: unknown command "frobnicate"; see breakwater --help`},
 		{[]string{"diff", "a"}, "breakwater: diff needs BASE and HEAD"},
 		{[]string{"rollout"}, "breakwater: rollout needs a subcommand"},
+		{[]string{"rules", "extra"}, `breakwater rules: takes no arguments, got ["extra"]; see breakwater rules --help`},
+		{[]string{"version", "extra"}, "breakwater version: takes no arguments"},
+		{[]string{"action", "extra"}, "breakwater action: takes no arguments"},
+		{[]string{"help", "frobnicate"}, `breakwater: unknown command "frobnicate"; see breakwater --help`},
 	} {
 		r := run(t, "", tc.args...)
 		if r.code != 2 || !strings.Contains(r.stderr, tc.want) || strings.Count(r.stderr, "\n") != 1 || r.stdout != "" {
