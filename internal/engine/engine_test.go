@@ -504,6 +504,11 @@ func TestNothingToCompare(t *testing.T) {
 			}
 		})
 	}
+	// A pull request's comparison too: with globs that match nothing, every
+	// change would touch no export.
+	if _, err := run(t, e, files{"s.json": trayBase}, files{"s.json": trayHead}, Request{Config: cfg, OnlyChanged: true}); err == nil || !strings.Contains(err.Error(), "match no file in base or head") {
+		t.Errorf("only changed: err = %v", err)
+	}
 }
 
 // A change set limits the comparison to what it touches; a changed export
