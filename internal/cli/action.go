@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/breakwater-dev/breakwater/internal/actions"
@@ -36,9 +35,6 @@ See action.yml.`,
 	}
 	c.flags = newFlagSet(c)
 	c.run = func(ctx context.Context, env Env, args []string) error {
-		if len(args) > 0 {
-			return fmt.Errorf("action takes no arguments, got %q", args)
-		}
 		runner := actions.New(env.Getenv, env.Stdout)
 		switch env.Getenv("GITHUB_EVENT_NAME") {
 		case "release", "push", "workflow_dispatch":

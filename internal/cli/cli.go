@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -97,7 +98,7 @@ func (e Env) logger() *slog.Logger {
 // command is one subcommand.
 type command struct {
 	name    string
-	usage   string // arguments after the name, e.g. "BASE HEAD"
+	usage   string // arguments after the name, e.g. "BASE HEAD"; none takes none
 	summary string // one line for the command list
 	help    string // paragraphs after the usage line
 	flags   *flag.FlagSet
@@ -172,6 +173,10 @@ func Run(ctx context.Context, args []string, env Env) ExitCode {
 				c.flags.Usage()
 				return ExitOK
 			}
+			if subs := subcommands(cmds, args[1]); len(subs) == 0 && !strings.HasPrefix(args[1], "-") {
+				fmt.Fprintf(env.Stderr, "breakwater: unknown command %q; see breakwater --help\n", args[1])
+				return ExitError
+			}
 		}
 		printMainUsage(env.Stdout, cmds)
 		if len(args) == 0 {
@@ -181,16 +186,20 @@ func Run(ctx context.Context, args []string, env Env) ExitCode {
 	}
 	if c, rest := findCommand(cmds, args); c != nil {
 		// The flag package prints problems and usage itself; hold that back
-		// so that --help goes to stdout and a flag error to stderr, once.
-		var msg strings.Builder
-		c.flags.SetOutput(&msg)
+		// so that --help goes to stdout and a flag error to stderr as one
+		// line.
+		c.flags.SetOutput(io.Discard)
 		if err := c.flags.Parse(interspersed(c.flags, rest)); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				c.flags.SetOutput(env.Stdout)
 				c.flags.Usage()
 				return ExitOK
 			}
-			io.WriteString(env.Stderr, msg.String())
+			fmt.Fprintf(env.Stderr, "breakwater %s: %s; see breakwater %s --help\n", c.name, dashDash(err), c.name)
+			return ExitError
+		}
+		if c.usage == "" && c.flags.NArg() > 0 {
+			fmt.Fprintf(env.Stderr, "breakwater %s: takes no arguments, got %q; see breakwater %s --help\n", c.name, c.flags.Args(), c.name)
 			return ExitError
 		}
 		c.flags.SetOutput(env.Stderr)
@@ -200,9 +209,17 @@ func Run(ctx context.Context, args []string, env Env) ExitCode {
 		fmt.Fprintf(env.Stderr, "breakwater: %s needs a subcommand: %s\n", args[0], strings.Join(subs, ", "))
 		return ExitError
 	}
-	fmt.Fprintf(env.Stderr, "breakwater: unknown command %q\n\n", args[0])
-	printMainUsage(env.Stderr, cmds)
+	fmt.Fprintf(env.Stderr, "breakwater: unknown command %q; see breakwater --help\n", args[0])
 	return ExitError
+}
+
+// flagName is a flag as the flag package names it in its errors ("-name").
+var flagName = regexp.MustCompile(`(: |for |flag )-([A-Za-z0-9][A-Za-z0-9_.-]*)`)
+
+// dashDash is a flag parsing error naming flags as users type them,
+// "--name" (the flag package says "-name").
+func dashDash(err error) string {
+	return flagName.ReplaceAllString(err.Error(), "$1--$2")
 }
 
 func exit(env Env, err error) ExitCode {
@@ -239,7 +256,12 @@ func interspersed(fs *flag.FlagSet, args []string) []string {
 		if strings.Contains(name, "=") {
 			continue
 		}
-		if f := fs.Lookup(name); f != nil && !isBoolFlag(f) && i+1 < len(args) {
+		if f := fs.Lookup(name); f != nil && !isBoolFlag(f) {
+			if i+1 == len(args) {
+				// Its value is missing: Parse says so, rather than take a
+				// positional argument moved behind it as the value.
+				return flags
+			}
 			i++
 			flags = append(flags, args[i])
 		}

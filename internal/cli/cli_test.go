@@ -276,3 +276,30 @@ func TestDiffAgainstGitRef(t *testing.T) {
 		t.Errorf("committed tree vs itself: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// A usage error is one line on stderr that names flags as users type them
+// ("--name") and says where to look, and exit code 2.
+func TestUsageErrorsAreOneLine(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"diff", "--fail-on", "nope", "a", "b"}, `breakwater diff: invalid value "nope" for flag --fail-on: fail-on must be one of breaking, warning, never, not "nope"; see breakwater diff --help`},
+		{[]string{"diff", "-fail-on=", "a", "b"}, `invalid value "" for flag --fail-on`},
+		{[]string{"diff", "--bogus", "a", "b"}, "breakwater diff: flag provided but not defined: --bogus; see breakwater diff --help"},
+		{[]string{"diff", "a", "b", "--format"}, "flag needs an argument: --format"},
+		{[]string{"diff", "--verbose=maybe", "a", "b"}, `invalid boolean value "maybe" for --verbose`},
+		{[]string{"frobnicate"}, `breakwater: unknown command "frobnicate"; see breakwater --help`},
+		{[]string{"diff", "a"}, "breakwater: diff needs BASE and HEAD"},
+		{[]string{"rollout"}, "breakwater: rollout needs a subcommand"},
+		{[]string{"rules", "extra"}, `breakwater rules: takes no arguments, got ["extra"]; see breakwater rules --help`},
+		{[]string{"version", "extra"}, "breakwater version: takes no arguments"},
+		{[]string{"action", "extra"}, "breakwater action: takes no arguments"},
+		{[]string{"help", "frobnicate"}, `breakwater: unknown command "frobnicate"; see breakwater --help`},
+	} {
+		r := run(t, "", tc.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) || strings.Count(r.stderr, "\n") != 1 || r.stdout != "" {
+			t.Errorf("%q: exit %d, want 2 and one line with %q\nstderr:\n%s\nstdout:\n%s", tc.args, r.code, tc.want, r.stderr, r.stdout)
+		}
+	}
+}

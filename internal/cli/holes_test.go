@@ -280,3 +280,16 @@ func TestFixingAnInvalidBaseCanPass(t *testing.T) {
 		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// A link to nothing among the exports stops the comparison, naming the
+// link, whatever else is read at the same time.
+func TestBrokenLinkIsNamed(t *testing.T) {
+	base := tree(t, map[string][]byte{sampleExport: sample(t, "base", sampleExport), "package.json": sample(t, "base", "package.json")})
+	head := tree(t, map[string][]byte{sampleExport: sample(t, "head", sampleExport), "package.json": sample(t, "head", "package.json")})
+	must(t, os.Symlink("gone.json", filepath.Join(head, "dangling.json")))
+	r := run(t, "", "diff", base, head)
+	want := filepath.Join(head, "dangling.json") + ": it is a symbolic link to gone.json, which does not exist"
+	if r.code != 2 || !strings.Contains(r.stderr, want) {
+		t.Errorf("exit %d, stderr %q, want 2 and %q", r.code, r.stderr, want)
+	}
+}

@@ -73,9 +73,6 @@ container image.`,
 	c.flags.StringVar(&o.logLevel, "log-level", "info", "`level` of the JSON logs: debug, info, warn or error")
 	o.rollout.register(c.flags)
 	c.run = func(ctx context.Context, env Env, args []string) error {
-		if len(args) > 0 {
-			return fmt.Errorf("serve takes no arguments, got %q", args)
-		}
 		cfg, err := serveConfig(env, o)
 		if err != nil {
 			return err

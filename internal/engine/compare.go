@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -337,10 +338,22 @@ func parallel[T, R any](ctx context.Context, n int, items []T, fn func(context.C
 		})
 	}
 	wg.Wait()
+	// The first error in item order that is not the cancellation another
+	// item's error caused: "context canceled" names no file.
+	var first error
 	for _, err := range errs {
-		if err != nil {
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, context.Canceled) {
 			return nil, err
 		}
+		if first == nil {
+			first = err
+		}
+	}
+	if first != nil {
+		return nil, first
 	}
 	return out, ctx.Err()
 }

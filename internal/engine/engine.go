@@ -82,8 +82,9 @@ type Request struct {
 	// are one artifact whatever their names, and must be of a known format.
 	Pair bool
 	// RequireArtifacts makes it an error, naming what was searched, when a
-	// side holds no artifact or a configured artifacts entry matches no file:
-	// a comparison of nothing must not pass.
+	// side holds no artifact: a comparison of nothing must not pass.
+	// Configured artifacts globs that match no file on either side are an
+	// error in every request.
 	RequireArtifacts bool
 	// Accept accepts every breaking finding (the pull request carries the
 	// acceptance label); nil accepts only what the configuration records.

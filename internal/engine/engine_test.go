@@ -504,6 +504,11 @@ func TestNothingToCompare(t *testing.T) {
 			}
 		})
 	}
+	// A pull request's comparison too: with globs that match nothing, every
+	// change would touch no export.
+	if _, err := run(t, e, files{"s.json": trayBase}, files{"s.json": trayHead}, Request{Config: cfg, OnlyChanged: true}); err == nil || !strings.Contains(err.Error(), "match no file in base or head") {
+		t.Errorf("only changed: err = %v", err)
+	}
 }
 
 // A change set limits the comparison to what it touches; a changed export
@@ -669,5 +674,36 @@ func TestOverridePathsAreRelativeToTheTree(t *testing.T) {
 	r := mustRun(t, e, base, head, Request{Config: cfg})
 	if len(r.Report.Changes) != 1 || r.Report.Changes[0].File != "side/current/b.json" {
 		t.Errorf("findings %+v, want only current/b.json's", r.Report.Changes)
+	}
+}
+
+// stallingTree lists one more file than it holds, broken; reading any
+// other file waits until the comparison gives up, as a slow read would.
+type stallingTree struct {
+	*MemTree
+	broken string
+}
+
+func (t *stallingTree) List(ctx context.Context) ([]Entry, error) {
+	list, err := t.MemTree.List(ctx)
+	return append(list, Entry{Path: t.broken, Name: t.NamePrefix + t.broken}), err
+}
+
+func (t *stallingTree) Read(ctx context.Context, p string) ([]byte, error) {
+	if p == t.broken {
+		return nil, errors.New("reading side/" + p + ": dangling link")
+	}
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// The error is the one that stopped the comparison, not the cancellation
+// of the reads it interrupted ("context canceled" names no file).
+func TestReadErrorNamesTheFile(t *testing.T) {
+	e := newEngine(t)
+	base := files{"a.json": trayBase, "b.json": traySolution("s2")}
+	_, err := e.Run(context.Background(), Request{Base: base.tree("base"), Head: &stallingTree{MemTree: base.tree("head"), broken: "z.json"}})
+	if err == nil || !strings.Contains(err.Error(), "side/z.json: dangling link") {
+		t.Errorf("err = %v, want the broken file named", err)
 	}
 }

@@ -169,10 +169,11 @@ func (c *comparison) plan(ctx context.Context) (untouched bool, err error) {
 	if c.req.Pair && (len(base) != 1 || len(head) != 1) {
 		return false, fmt.Errorf("comparing two files needs one file on each side, got %d in %s and %d in %s", len(base), c.req.Base, len(head), c.req.Head)
 	}
-	if c.req.RequireArtifacts {
-		if err := c.globsMatch(base, head); err != nil {
-			return false, err
-		}
+	// Configured globs that match nothing are an error for every face: in
+	// a pull request every change would otherwise touch "no export", and
+	// pass, for as long as the mistake stays.
+	if err := c.globsMatch(base, head); err != nil {
+		return false, err
 	}
 	changed := c.req.Changed
 	if c.req.OnlyChanged {

@@ -80,57 +80,30 @@ const (
 // CheckRuns lists the check runs named name on commit ref, of every app
 // and every attempt (filter=all), oldest first as GitHub orders them.
 func (c *Client) CheckRuns(ctx context.Context, r Repo, ref, name string) ([]CheckRunInfo, error) {
-	var out []CheckRunInfo
 	opts := &github.ListCheckRunsOptions{CheckName: github.Ptr(name), Filter: github.Ptr("all"), ListOptions: github.ListOptions{PerPage: perPage}}
-	for {
-		var res *github.ListCheckRunsResults
-		var resp *github.Response
-		err := c.call(ctx, fmt.Sprintf("list the check runs %q of %s", name, shortSHA(ref)), func() (*github.Response, error) {
-			var err error
-			res, resp, err = c.gh.Checks.ListCheckRunsForRef(ctx, r.Owner, r.Name, ref, opts)
-			return resp, err
-		})
-		if err != nil {
-			return nil, err
-		}
-		for _, cr := range res.CheckRuns {
-			out = append(out, *convertCheckRun(cr))
-		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opts.Page = resp.NextPage
-	}
+	return listAll(ctx, c, fmt.Sprintf("list the check runs %q of %s", name, shortSHA(ref)), &opts.ListOptions,
+		func() ([]*github.CheckRun, *github.Response, error) {
+			res, resp, err := c.gh.Checks.ListCheckRunsForRef(ctx, r.Owner, r.Name, ref, opts)
+			return res.GetCheckRuns(), resp, err
+		},
+		func(cr *github.CheckRun) (CheckRunInfo, bool) { return *convertCheckRun(cr), true })
 }
 
 // CheckRunAnnotations lists the annotations check run id holds: what every
 // create and update request added.
 func (c *Client) CheckRunAnnotations(ctx context.Context, r Repo, id int64) ([]Annotation, error) {
-	var out []Annotation
 	opts := &github.ListOptions{PerPage: perPage}
-	for {
-		var page []*github.CheckRunAnnotation
-		var resp *github.Response
-		err := c.call(ctx, fmt.Sprintf("list the annotations of check run %d", id), func() (*github.Response, error) {
-			var err error
-			page, resp, err = c.gh.Checks.ListCheckRunAnnotations(ctx, r.Owner, r.Name, id, opts)
-			return resp, err
-		})
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range page {
-			out = append(out, Annotation{
+	return listAll(ctx, c, fmt.Sprintf("list the annotations of check run %d", id), opts,
+		func() ([]*github.CheckRunAnnotation, *github.Response, error) {
+			return c.gh.Checks.ListCheckRunAnnotations(ctx, r.Owner, r.Name, id, opts)
+		},
+		func(a *github.CheckRunAnnotation) (Annotation, bool) {
+			return Annotation{
 				Path: a.GetPath(), StartLine: a.GetStartLine(), EndLine: a.GetEndLine(),
 				StartColumn: a.GetStartColumn(), EndColumn: a.GetEndColumn(),
 				Level: a.GetAnnotationLevel(), Title: a.GetTitle(), Message: a.GetMessage(), RawDetails: a.GetRawDetails(),
-			})
-		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opts.Page = resp.NextPage
-	}
+			}, true
+		})
 }
 
 // PublishCheckRun completes check run id with run — or creates it when id

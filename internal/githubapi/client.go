@@ -226,3 +226,33 @@ func (c *Client) call(ctx context.Context, op string, do func() (*github.Respons
 		return wrap(op, resp, err)
 	})
 }
+
+// listAll reads every page of a listing, following GitHub's pagination:
+// list sends one request with page (the ListOptions inside the call's
+// options), which listAll advances; keep converts an item, or drops it.
+// op names the listing in errors, with the page.
+func listAll[T, R any](ctx context.Context, c *Client, op string, page *github.ListOptions,
+	list func() ([]T, *github.Response, error), keep func(T) (R, bool)) ([]R, error) {
+	var out []R
+	for {
+		var items []T
+		var resp *github.Response
+		err := c.call(ctx, fmt.Sprintf("%s (page %d)", op, max(page.Page, 1)), func() (*github.Response, error) {
+			var err error
+			items, resp, err = list()
+			return resp, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			if r, ok := keep(it); ok {
+				out = append(out, r)
+			}
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		page.Page = resp.NextPage
+	}
+}

@@ -74,32 +74,17 @@ func (c *Client) UpdateIssueBody(ctx context.Context, r Repo, number int, body s
 // IssuesWithLabel lists the repository's issues (open and closed, pull
 // requests left out) that carry label.
 func (c *Client) IssuesWithLabel(ctx context.Context, r Repo, label string) ([]Issue, error) {
-	var out []Issue
 	opts := &github.IssueListByRepoOptions{State: "all", Labels: []string{label}, ListOptions: github.ListOptions{PerPage: perPage}}
-	for {
-		var page []*github.Issue
-		var next int
-		err := c.call(ctx, fmt.Sprintf("list the issues labelled %q", label), func() (*github.Response, error) {
-			is, resp, err := c.gh.Issues.ListByRepo(ctx, r.Owner, r.Name, opts)
-			page = is
-			if resp != nil {
-				next = resp.NextPage
+	return listAll(ctx, c, fmt.Sprintf("list the issues labelled %q", label), &opts.ListOptions,
+		func() ([]*github.Issue, *github.Response, error) {
+			return c.gh.Issues.ListByRepo(ctx, r.Owner, r.Name, opts)
+		},
+		func(i *github.Issue) (Issue, bool) {
+			if i.IsPullRequest() {
+				return Issue{}, false
 			}
-			return resp, err
+			return *convertIssue(i), true
 		})
-		if err != nil {
-			return nil, err
-		}
-		for _, i := range page {
-			if !i.IsPullRequest() {
-				out = append(out, *convertIssue(i))
-			}
-		}
-		if next == 0 {
-			return out, nil
-		}
-		opts.ListOptions.Page = next
-	}
 }
 
 // ProgressCheckRun creates check run id (when 0) or updates it as in

@@ -88,42 +88,6 @@ func (c *Client) MergeBase(ctx context.Context, r Repo, base, head string) (stri
 	return sha, nil
 }
 
-// ChangedFile is a file a pull request changes.
-type ChangedFile struct {
-	// Path is the file's path at the head.
-	Path string
-	// PreviousPath is the path at the base of a renamed file.
-	PreviousPath string
-	// Status is added, removed, modified, renamed, copied, changed or unchanged.
-	Status string
-}
-
-// PullRequestFiles lists every file pull request number changes, following
-// pagination (GitHub lists at most 3,000).
-func (c *Client) PullRequestFiles(ctx context.Context, r Repo, number int) ([]ChangedFile, error) {
-	var out []ChangedFile
-	opts := &github.ListOptions{PerPage: perPage}
-	for {
-		var page []*github.CommitFile
-		var resp *github.Response
-		err := c.call(ctx, fmt.Sprintf("list the files of pull request %s#%d (page %d)", r, number, max(opts.Page, 1)), func() (*github.Response, error) {
-			var err error
-			page, resp, err = c.gh.PullRequests.ListFiles(ctx, r.Owner, r.Name, number, opts)
-			return resp, err
-		})
-		if err != nil {
-			return nil, err
-		}
-		for _, f := range page {
-			out = append(out, ChangedFile{Path: f.GetFilename(), PreviousPath: f.GetPreviousFilename(), Status: f.GetStatus()})
-		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opts.Page = resp.NextPage
-	}
-}
-
 // FileContent is the raw content of the file at path in commit ref. A
 // missing file is an error for which IsNotFound is true.
 func (c *Client) FileContent(ctx context.Context, r Repo, path, ref string) ([]byte, error) {
@@ -200,27 +164,14 @@ type Label struct {
 
 // Labels lists the repository's labels.
 func (c *Client) Labels(ctx context.Context, r Repo) ([]Label, error) {
-	var out []Label
 	opts := &github.ListOptions{PerPage: perPage}
-	for {
-		var page []*github.Label
-		var resp *github.Response
-		err := c.call(ctx, fmt.Sprintf("list the labels of %s", r), func() (*github.Response, error) {
-			var err error
-			page, resp, err = c.gh.Issues.ListLabels(ctx, r.Owner, r.Name, opts)
-			return resp, err
+	return listAll(ctx, c, fmt.Sprintf("list the labels of %s", r), opts,
+		func() ([]*github.Label, *github.Response, error) {
+			return c.gh.Issues.ListLabels(ctx, r.Owner, r.Name, opts)
+		},
+		func(l *github.Label) (Label, bool) {
+			return Label{Name: l.GetName(), Color: l.GetColor(), Description: l.GetDescription()}, true
 		})
-		if err != nil {
-			return nil, err
-		}
-		for _, l := range page {
-			out = append(out, Label{Name: l.GetName(), Color: l.GetColor(), Description: l.GetDescription()})
-		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opts.Page = resp.NextPage
-	}
 }
 
 // CreateLabel creates a repository label.

@@ -55,27 +55,14 @@ type Tag struct {
 // GitHub's order (not SemVer's: the caller orders and picks the previous
 // release).
 func (c *Client) Tags(ctx context.Context, r Repo) ([]Tag, error) {
-	var out []Tag
 	opts := &github.ListOptions{PerPage: perPage}
-	for {
-		var page []*github.RepositoryTag
-		var resp *github.Response
-		err := c.call(ctx, fmt.Sprintf("list the tags of %s (page %d)", r, max(opts.Page, 1)), func() (*github.Response, error) {
-			var err error
-			page, resp, err = c.gh.Repositories.ListTags(ctx, r.Owner, r.Name, opts)
-			return resp, err
+	return listAll(ctx, c, fmt.Sprintf("list the tags of %s", r), opts,
+		func() ([]*github.RepositoryTag, *github.Response, error) {
+			return c.gh.Repositories.ListTags(ctx, r.Owner, r.Name, opts)
+		},
+		func(t *github.RepositoryTag) (Tag, bool) {
+			return Tag{Name: t.GetName(), SHA: t.GetCommit().GetSHA()}, true
 		})
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range page {
-			out = append(out, Tag{Name: t.GetName(), SHA: t.GetCommit().GetSHA()})
-		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opts.Page = resp.NextPage
-	}
 }
 
 // CommitTime is the committer date of commit sha: what a reproducible
@@ -152,27 +139,12 @@ func (c *Client) ReleaseByTag(ctx context.Context, r Repo, tag string) (*Release
 
 // ReleaseAssets lists every asset of release id.
 func (c *Client) ReleaseAssets(ctx context.Context, r Repo, releaseID int64) ([]ReleaseAsset, error) {
-	var out []ReleaseAsset
 	opts := &github.ListOptions{PerPage: perPage}
-	for {
-		var page []*github.ReleaseAsset
-		var resp *github.Response
-		err := c.call(ctx, fmt.Sprintf("list the assets of release %d in %s", releaseID, r), func() (*github.Response, error) {
-			var err error
-			page, resp, err = c.gh.Repositories.ListReleaseAssets(ctx, r.Owner, r.Name, releaseID, opts)
-			return resp, err
-		})
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range page {
-			out = append(out, convertAsset(a))
-		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opts.Page = resp.NextPage
-	}
+	return listAll(ctx, c, fmt.Sprintf("list the assets of release %d in %s", releaseID, r), opts,
+		func() ([]*github.ReleaseAsset, *github.Response, error) {
+			return c.gh.Repositories.ListReleaseAssets(ctx, r.Owner, r.Name, releaseID, opts)
+		},
+		func(a *github.ReleaseAsset) (ReleaseAsset, bool) { return convertAsset(a), true })
 }
 
 // AssetUpload is a file to attach to a release.

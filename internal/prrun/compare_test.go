@@ -119,3 +119,19 @@ func TestFixingAnInvalidBaseCanPass(t *testing.T) {
 		t.Errorf("failed %v, touched %v, base-invalid reported %v", o.res.Failed, o.res.Touched, found)
 	}
 }
+
+// Configured globs that match no file in either commit are a mistake in
+// the configuration: every pull request would otherwise "change no export"
+// and pass for as long as it stays.
+func TestGlobsThatMatchNothingAreAToolError(t *testing.T) {
+	base, head := prruntest.SamplePair(t)
+	cfg := map[string][]byte{".github/breakwater.yml": []byte("artifacts:\n  - paths: [\"exprots/**/*.json\"]\n")}
+	s := prruntest.New(t, prruntest.With(base, cfg), prruntest.With(head, cfg))
+	o := run(t, s)
+	if o.err == nil || !strings.Contains(o.err.Error(), "the artifacts globs of .github/breakwater.yml (exprots/**/*.json") {
+		t.Fatalf("err = %v, want the globs named", o.err)
+	}
+	if w := writes(s); len(w) != 0 {
+		t.Errorf("the run wrote: %+v", w)
+	}
+}

@@ -9,6 +9,7 @@ package source
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -140,6 +141,9 @@ func (d *Dir) Read(ctx context.Context, p string) ([]byte, error) {
 	}
 	data, err := os.ReadFile(full)
 	if err != nil {
+		if target, lerr := os.Readlink(full); lerr == nil && errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("reading %s: it is a symbolic link to %s, which does not exist: %w", name, target, fs.ErrNotExist)
+		}
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
 	return data, nil

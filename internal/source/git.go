@@ -209,11 +209,10 @@ func (g *Git) List(ctx context.Context) ([]engine.Entry, error) {
 		case o.mode == filemode.Submodule:
 			g.notes = append(g.notes, fmt.Sprintf("%s is a submodule and was not searched", g.name(p)))
 		case o.mode == filemode.Symlink:
-			target, err := g.repo.readBlob(o.hash)
+			dest, target, err := g.follow(objects, p)
 			if err != nil {
-				return nil, fmt.Errorf("reading the link %s: %w", g.name(p), err)
+				return nil, err
 			}
-			dest := path.Clean(path.Join(path.Dir(p), string(target)))
 			if t, ok := objects[dest]; ok && isFile(t) {
 				add(p, t.hash)
 				continue
@@ -235,6 +234,31 @@ func (g *Git) List(ctx context.Context) ([]engine.Entry, error) {
 		}
 	}
 	return entries, nil
+}
+
+// maxLinks is how many links in a row follow resolves, as the kernel's
+// limit: a chain longer than this loops.
+const maxLinks = 40
+
+// follow resolves the link at p, and the links it leads to, as the file
+// system does: dest is a repository path, target the first link's text.
+func (g *Git) follow(objects map[string]gitObject, p string) (dest string, target []byte, err error) {
+	dest = p
+	for range maxLinks {
+		o, ok := objects[dest]
+		if !ok || o.mode != filemode.Symlink {
+			return dest, target, nil
+		}
+		t, err := g.repo.readBlob(o.hash)
+		if err != nil {
+			return "", nil, fmt.Errorf("reading the link %s: %w", g.name(dest), err)
+		}
+		if target == nil {
+			target = t
+		}
+		dest = path.Clean(path.Join(path.Dir(dest), string(t)))
+	}
+	return dest, target, nil
 }
 
 // walk lists every entry of the commit's tree but directories, in path

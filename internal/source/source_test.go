@@ -104,7 +104,7 @@ func TestDirFollowsLinksAndSaysWhatItSkips(t *testing.T) {
 	if data, err := d.Read(context.Background(), "sub/linked-dir/shared.json"); err != nil || string(data) != "{}" {
 		t.Errorf("read through a linked directory: %q %v", data, err)
 	}
-	if _, err := d.Read(context.Background(), "broken.json"); err == nil || !strings.Contains(err.Error(), "given/root/broken.json") {
+	if _, err := d.Read(context.Background(), "broken.json"); err == nil || !strings.Contains(err.Error(), "given/root/broken.json: it is a symbolic link to missing.json, which does not exist") {
 		t.Errorf("broken link: %v", err)
 	}
 	if _, err := d.Read(context.Background(), "../outside"); err == nil {
@@ -147,6 +147,8 @@ func TestGitReadsARef(t *testing.T) {
 	repo := gitRepo(t, map[string]string{"exports/a.json": `{"v": 1}`, "exports/sub/b.json": "{}", "other/c.json": "{}", "common/s.json": `{"s": 1}`})
 	symlink(t, "a.json", filepath.Join(repo, "exports", "link.json"))
 	symlink(t, "../common", filepath.Join(repo, "exports", "common"))
+	symlink(t, "link.json", filepath.Join(repo, "exports", "chain.json")) // a link to a link
+	symlink(t, "loop.json", filepath.Join(repo, "exports", "loop.json"))  // a link to itself
 	testenv.Git(t, repo, "add", ".")
 	testenv.Git(t, repo, "commit", "-qm", "links")
 	// The working tree moves on; the ref keeps what was committed.
@@ -160,13 +162,16 @@ func TestGitReadsARef(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"a.json", "common/s.json", "link.json", "sub/b.json"}, paths(es)); diff != "" {
+	if diff := cmp.Diff([]string{"a.json", "chain.json", "common/s.json", "link.json", "sub/b.json"}, paths(es)); diff != "" {
 		t.Errorf("paths (-want +got):\n%s", diff)
 	}
-	if es[0].Name != "main:exports/a.json" || len(es[0].Blob) != 40 || es[0].Blob != es[2].Blob {
+	if !strings.Contains(strings.Join(g.Notes(), "\n"), "exports/loop.json links to loop.json") {
+		t.Errorf("the loop is not noted: %q", g.Notes())
+	}
+	if es[0].Name != "main:exports/a.json" || len(es[0].Blob) != 40 || es[0].Blob != es[3].Blob || es[1].Blob != es[0].Blob {
 		t.Errorf("entries %+v", es[:2])
 	}
-	for p, want := range map[string]string{"a.json": `{"v": 1}`, "link.json": `{"v": 1}`, "common/s.json": `{"s": 1}`} {
+	for p, want := range map[string]string{"a.json": `{"v": 1}`, "link.json": `{"v": 1}`, "chain.json": `{"v": 1}`, "common/s.json": `{"s": 1}`} {
 		if data, err := g.Read(context.Background(), p); err != nil || string(data) != want {
 			t.Errorf("%s = %q, %v; want %q", p, data, err, want)
 		}

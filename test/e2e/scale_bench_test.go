@@ -20,7 +20,7 @@ import (
 //     token's rate limit; archive-downloads/op: source archives fetched from
 //     the codeload host the API redirects to; git-requests/op: requests to
 //     the git host (a fetch);
-//   - peak-rss-MB: the binary's peak resident memory (getrusage maxrss).
+//   - peak-rss-MB: the binary's peak resident memory (VmHWM, see peakRSS).
 //
 // Run: go test -run '^$' -bench ActionScale -benchtime 1x ./test/e2e
 func BenchmarkActionScale(b *testing.B) {

@@ -2,14 +2,12 @@ package ckbk
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/coverage"
 	"github.com/breakwater-dev/breakwater/internal/formats/formattest"
 	"github.com/breakwater-dev/breakwater/internal/structdiff"
@@ -76,22 +74,7 @@ func TestCoverageOfGoldenPairs(t *testing.T) {
 			}
 			got := describe(r, c.Spec())
 			golden := filepath.Join("testdata", "coverage", tc.name+".txt")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if d := cmp.Diff(string(want), got); d != "" {
-				t.Errorf("%s differs (-want +got), rerun with -update if intended:\n%s", golden, d)
-			}
+			formattest.Golden(t, golden, []byte(got), *update)
 		})
 	}
 }
@@ -144,22 +127,5 @@ func TestCoverageClassifies(t *testing.T) {
 
 func TestCoverageSpec(t *testing.T) {
 	c := checker(t)
-	ids := map[string]bool{}
-	for _, r := range Rules() {
-		ids[r.ID] = true
-	}
-	for _, r := range []change.Rule{c.Spec().TextRule, c.Spec().OtherRule} {
-		if r.Severity != change.Info || r.Bump != change.BumpPatch || r.FiresWhen == "" || r.Why == "" || r.Fix == "" ||
-			!strings.HasPrefix(r.ID, Format+"/") || !ids[r.ID] {
-			t.Errorf("generic rule %+v is incomplete or not registered", r)
-		}
-	}
-	if New().Coverage().OtherRule.ID != ruleOtherChanged.ID {
-		t.Error("the registry's format does not declare this coverage")
-	}
-	for _, e := range c.Spec().Extents {
-		if !ids[e.Rule] {
-			t.Errorf("extent for unknown rule %s", e.Rule)
-		}
-	}
+	formattest.CheckGenericRules(t, Format, c.Spec(), New().Coverage(), Rules())
 }

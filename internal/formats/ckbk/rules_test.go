@@ -9,7 +9,7 @@ import (
 	"github.com/breakwater-dev/breakwater/internal/change"
 )
 
-// TestRulesMatchCatalogue pins every ckbk/… rule to its row in rules.md.
+// TestRulesMatchCatalogue pins every ckbk/… rule to its row in docs/rules.md.
 func TestRulesMatchCatalogue(t *testing.T) {
 	type row struct {
 		Severity change.Severity

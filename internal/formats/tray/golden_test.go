@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
+	"github.com/breakwater-dev/breakwater/internal/formats/formattest"
 	"github.com/breakwater-dev/breakwater/internal/jsonpos"
 	"github.com/google/go-cmp/cmp"
 )
@@ -68,15 +68,7 @@ func TestGoldenSampleEdits(t *testing.T) {
 			}
 			got = append(got, '\n')
 			golden := filepath.Join("testdata", "golden", tt.variant+".json")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if d := cmp.Diff(string(readFile(t, golden)), string(got)); d != "" {
-				t.Errorf("%s differs (-want +got), rerun with -update if intended:\n%s", golden, d)
-			}
+			formattest.Golden(t, golden, got, *update)
 		})
 	}
 }

@@ -15,7 +15,7 @@ func Coverage() coverage.Spec {
 	return coverage.Spec{
 		Structure: structdiff.Spec{
 			Arrays: []structdiff.Array{
-				{Path: "/attributes/states", Keys: []string{"key"}, Why: "states are matched by key (spec: rules.md)"},
+				{Path: "/attributes/states", Keys: []string{"key"}, Why: "states are matched by key (docs/rules.md)"},
 				{Path: "/attributes/states/*/transitions", Keys: []string{"key"}, Why: "transitions are matched by (state, key)"},
 				{Path: "/attributes/sharedTransitions", Keys: []string{"key"}, Why: "shared transitions are matched by key"},
 				{Path: "/**/labels", Keys: []string{"language"}, Why: "one label per language"},

@@ -2,14 +2,12 @@ package vnext
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/breakwater-dev/breakwater/internal/change"
 	"github.com/breakwater-dev/breakwater/internal/coverage"
 	"github.com/breakwater-dev/breakwater/internal/formats"
 	"github.com/breakwater-dev/breakwater/internal/formats/formattest"
@@ -68,22 +66,7 @@ func TestCoverageOfGoldenPairs(t *testing.T) {
 			r := c.Check(pairs(t, base, head), Diff(base.parse(t), head.parse(t)).Findings)
 			got := describe(r, c.Spec())
 			golden := filepath.Join("testdata", "coverage", s.name+".txt")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if d := cmp.Diff(string(want), got); d != "" {
-				t.Errorf("%s differs (-want +got), rerun with -update if intended:\n%s", golden, d)
-			}
+			formattest.Golden(t, golden, []byte(got), *update)
 		})
 	}
 }
@@ -169,19 +152,7 @@ func mustRoot(t testing.TB, src []byte) *jsonpos.Value {
 
 func TestCoverageSpec(t *testing.T) {
 	c := checker(t)
-	ids := map[string]bool{}
-	for _, r := range Rules() {
-		ids[r.ID] = true
-	}
-	for _, r := range []change.Rule{c.Spec().TextRule, c.Spec().OtherRule} {
-		if r.Severity != change.Info || r.Bump != change.BumpPatch || r.FiresWhen == "" || r.Why == "" || r.Fix == "" ||
-			!strings.HasPrefix(r.ID, Format+"/") || !ids[r.ID] {
-			t.Errorf("generic rule %+v is incomplete or not registered", r)
-		}
-	}
-	if New().Coverage().OtherRule.ID != ruleOtherChanged.ID {
-		t.Error("the registry's format does not declare this coverage")
-	}
+	formattest.CheckGenericRules(t, Format, c.Spec(), New().Coverage(), Rules())
 	if c.DifferFor("core/Workflows/sys-flows.json") == c.DifferFor(ConfigFile) {
 		t.Error("vnext.config.json has no normalisation of its own")
 	}

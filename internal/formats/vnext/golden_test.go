@@ -3,7 +3,6 @@ package vnext
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/breakwater-dev/breakwater/internal/change"
+	"github.com/breakwater-dev/breakwater/internal/formats/formattest"
 	"github.com/breakwater-dev/breakwater/internal/jsonpos"
 )
 
@@ -140,22 +140,7 @@ func TestGolden(t *testing.T) {
 			}
 			got = append(got, '\n')
 			path := filepath.Join("testdata", "golden", s.name+".json")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("%s differs (-want +got; rerun with -update if intended):\n%s", path, diff)
-			}
+			formattest.Golden(t, path, got, *update)
 		})
 	}
 }
