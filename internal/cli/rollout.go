@@ -46,7 +46,8 @@ values to the process that works the rollout).
 The configuration's rollout section paces the rollout (concurrency, and
 rate-limit in Tray requests per second), within the limits of the process
 that works it (its --concurrency and --rate-limit, or serve's
---rollout-concurrency and --tray-rate-limit).
+--rollout-concurrency and --tray-rate-limit). Without a configuration
+file, the pacing the package's last deployment recorded stays.
 
 ` + rolloutHelp,
 	}
@@ -74,8 +75,12 @@ func runRolloutStart(ctx context.Context, env Env, o *rolloutStartOptions, args 
 		return err
 	}
 	defer wd.st.Close()
-	if err := wd.eng.SetSettings(ctx, o.w.pkg, o.w.environment, rollout.Settings{Concurrency: cfg.Rollout.Concurrency, RateLimit: cfg.Rollout.RateLimit}); err != nil {
-		return err
+	// Only a configuration file paces the rollout: without one, what a
+	// deployment recorded stays (and nothing: the workers' limits).
+	if cfg.Path != "" {
+		if err := wd.eng.SetSettings(ctx, o.w.pkg, o.w.environment, rollout.Settings{Concurrency: cfg.Rollout.Concurrency, RateLimit: cfg.Rollout.RateLimit}); err != nil {
+			return err
+		}
 	}
 	started, err := wd.eng.StartVersion(ctx, o.w.pkg, args[0], o.w.environment)
 	if err != nil {

@@ -114,6 +114,13 @@ func TestRolloutCommands(t *testing.T) {
 	if got, want := rolloutSettings(t, url), (rollout.Settings{Concurrency: 2, RateLimit: 400}); got != want {
 		t.Fatalf("rollout start --config recorded %+v, want %+v", got, want)
 	}
+	// Without a configuration file, what was recorded stays.
+	if r := rolloutEnv(t, vars, false, with("rollout", "start", "2.0.0", "--value-env", "region=REGION")...); r.code != 0 || !strings.Contains(r.stdout, "exists already") {
+		t.Fatalf("rollout start again: %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if got, want := rolloutSettings(t, url), (rollout.Settings{Concurrency: 2, RateLimit: 400}); got != want {
+		t.Fatalf("rollout start without a configuration file recorded %+v, want %+v kept", got, want)
+	}
 	r = rolloutEnv(t, vars, false, "rollout", "status", "--database", url, "--package", "crm-sync")
 	if r.code != 0 || !strings.Contains(r.stdout, "crm-sync@2.0.0 → production") || !strings.Contains(r.stdout, "pending") {
 		t.Fatalf("status before work: %d\n%s\n%s", r.code, r.stdout, r.stderr)
