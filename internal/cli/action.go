@@ -29,8 +29,10 @@ On pull requests it runs the pull request check: reads the pull_request
 event (GITHUB_EVENT_PATH) and the inputs (INPUT_TOKEN, INPUT_CONFIG,
 INPUT_PATHS, INPUT_FAIL-ON, INPUT_COMMENT, INPUT_LABEL-NAMES,
 INPUT_CHECK-RUN, INPUT_IDENTITY), diffs the export files the pull request
-changes against its merge base through the GitHub API, and writes labels,
-the sticky comment, the check run, the job summary and the step outputs.
+changes against its merge base, and writes labels, the sticky comment, the
+check run, the job summary and the step outputs. Both commits are read from
+the git checkout in GITHUB_WORKSPACE when it has them (or can fetch them),
+else as one archive per side through the GitHub API.
 See action.yml.`,
 	}
 	c.flags = newFlagSet(c)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/breakwater-dev/breakwater/internal/config"
 	"github.com/breakwater-dev/breakwater/internal/plan"
 	"github.com/breakwater-dev/breakwater/internal/rollout"
 	"github.com/breakwater-dev/breakwater/internal/store"
@@ -21,8 +22,9 @@ run the Config Wizard), failed (with Tray's message), skipped (on the
 newest version already, or disabled). See docs/rollout.md.`
 
 type rolloutStartOptions struct {
-	w    rolloutWiring
-	json bool
+	w      rolloutWiring
+	json   bool
+	config string
 }
 
 func newRolloutStartCmd() *command {
@@ -41,11 +43,18 @@ Hidden slots take the owner's values: --value and --auth-value, or
 --value-env for secrets (only the slot names are stored; give the same
 values to the process that works the rollout).
 
+The configuration's rollout section paces the rollout (concurrency, and
+rate-limit in Tray requests per second), within the limits of the process
+that works it (its --concurrency and --rate-limit, or serve's
+--rollout-concurrency and --tray-rate-limit). Without a configuration
+file, the pacing the package's last deployment recorded stays.
+
 ` + rolloutHelp,
 	}
 	c.flags = newFlagSet(c)
-	o.w.register(c.flags, rolloutFlags{target: true, values: true})
+	o.w.register(c.flags, rolloutFlags{target: true, upgrades: true, values: true})
 	c.flags.BoolVar(&o.json, "json", false, "print the result as JSON")
+	c.flags.StringVar(&o.config, "config", "", "configuration `file` whose rollout section paces the rollout (default "+config.DefaultPath+" when it exists)")
 	c.run = func(ctx context.Context, env Env, args []string) error { return runRolloutStart(ctx, env, o, args) }
 	return c
 }
@@ -57,11 +66,22 @@ func runRolloutStart(ctx context.Context, env Env, o *rolloutStartOptions, args 
 	if o.w.pkg == "" {
 		return errors.New("--package is required")
 	}
+	cfg, err := loadConfig(ctx, env, o.config)
+	if err != nil {
+		return err
+	}
 	wd, err := o.w.open(ctx, env, 0)
 	if err != nil {
 		return err
 	}
 	defer wd.st.Close()
+	// Only a configuration file paces the rollout: without one, what a
+	// deployment recorded stays (and nothing: the workers' limits).
+	if cfg.Path != "" {
+		if err := wd.eng.SetSettings(ctx, o.w.pkg, o.w.environment, rollout.Settings{Concurrency: cfg.Rollout.Concurrency, RateLimit: cfg.Rollout.RateLimit}); err != nil {
+			return err
+		}
+	}
 	started, err := wd.eng.StartVersion(ctx, o.w.pkg, args[0], o.w.environment)
 	if err != nil {
 		return err
@@ -120,7 +140,7 @@ twice). Several workers may share a PostgreSQL store.
 ` + rolloutHelp,
 	}
 	c.flags = newFlagSet(c)
-	o.w.register(c.flags, rolloutFlags{target: true, values: true})
+	o.w.register(c.flags, rolloutFlags{anyPackage: true, target: true, upgrades: true, values: true})
 	c.flags.IntVar(&o.rollouts, "rollouts", 2, "how many `rollouts` to drive at once")
 	c.flags.BoolVar(&o.exitWhenIdle, "exit-when-done", false, "exit once no rollout has instances left to upgrade")
 	c.flags.DurationVar(&o.lease, "lease", rollout.DefaultLease, "how long a claimed instance belongs to its worker (`duration`); a dead worker's\ninstances are taken over after it")

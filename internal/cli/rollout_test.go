@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/breakwater-dev/breakwater/internal/cli"
+	"github.com/breakwater-dev/breakwater/internal/rollout"
 	"github.com/breakwater-dev/breakwater/internal/store"
 	"github.com/breakwater-dev/breakwater/internal/store/storetest"
 	"github.com/breakwater-dev/breakwater/internal/tray/traytest"
@@ -64,6 +67,30 @@ func recordVersions(t *testing.T, url string) {
 	}
 }
 
+// rolloutSettings are the pacing recorded for crm-sync's rollouts to
+// production.
+func rolloutSettings(t *testing.T, url string) rollout.Settings {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, url, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	eng, err := rollout.New(rollout.Options{Targets: rollout.TargetsFunc(func(context.Context, string, string) (rollout.Target, error) {
+		return rollout.Target{}, nil
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.Bind(st)
+	s, err := eng.SettingsOf(ctx, "crm-sync", "production")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // TestRolloutCommands: start, work, status, versions and retire, through
 // the command line, against the strict fake Tray.
 func TestRolloutCommands(t *testing.T) {
@@ -75,15 +102,31 @@ func TestRolloutCommands(t *testing.T) {
 	common := []string{"--database", url, "--package", "crm-sync", "--tray-url", s.GraphQLURL(), "--solution-id", "sol"}
 	with := func(args ...string) []string { return append(args, common...) }
 
-	r := rolloutEnv(t, vars, false, with("rollout", "start", "2.0.0", "--value-env", "region=REGION")...)
+	cfg := filepath.Join(t.TempDir(), "breakwater.yml")
+	if err := os.WriteFile(cfg, []byte("rollout:\n  concurrency: 2\n  rate-limit: 400\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := rolloutEnv(t, vars, false, with("rollout", "start", "2.0.0", "--value-env", "region=REGION", "--config", cfg)...)
 	if r.code != 0 || !strings.Contains(r.stdout, "96 instances planned") || !strings.Contains(r.stdout, "auth-resync") {
 		t.Fatalf("rollout start: %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// The configuration's rollout section paces the rollout's workers.
+	if got, want := rolloutSettings(t, url), (rollout.Settings{Concurrency: 2, RateLimit: 400}); got != want {
+		t.Fatalf("rollout start --config recorded %+v, want %+v", got, want)
+	}
+	// Without a configuration file, what was recorded stays.
+	if r := rolloutEnv(t, vars, false, with("rollout", "start", "2.0.0", "--value-env", "region=REGION")...); r.code != 0 || !strings.Contains(r.stdout, "exists already") {
+		t.Fatalf("rollout start again: %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if got, want := rolloutSettings(t, url), (rollout.Settings{Concurrency: 2, RateLimit: 400}); got != want {
+		t.Fatalf("rollout start without a configuration file recorded %+v, want %+v kept", got, want)
 	}
 	r = rolloutEnv(t, vars, false, "rollout", "status", "--database", url, "--package", "crm-sync")
 	if r.code != 0 || !strings.Contains(r.stdout, "crm-sync@2.0.0 → production") || !strings.Contains(r.stdout, "pending") {
 		t.Fatalf("status before work: %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	r = rolloutEnv(t, vars, false, with("rollout", "work", "--exit-when-done", "--value-env", "region=REGION", "--rate-limit", "500")...)
+	r = rolloutEnv(t, vars, false, "rollout", "work", "--exit-when-done", "--value-env", "region=REGION", "--rate-limit", "500",
+		"--database", url, "--tray-url", s.GraphQLURL(), "--solution-id", "sol")
 	if r.code != 0 {
 		t.Fatalf("rollout work: %d\n%s", r.code, r.stderr)
 	}
@@ -148,6 +191,10 @@ func TestRolloutCommands(t *testing.T) {
 
 func TestRolloutCommandErrors(t *testing.T) {
 	url := storetest.SQLiteURL(t)
+	badConfig := filepath.Join(t.TempDir(), "breakwater.yml")
+	if err := os.WriteFile(badConfig, []byte("rollout:\n  concurrency: 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		vars map[string]string
@@ -161,6 +208,8 @@ func TestRolloutCommandErrors(t *testing.T) {
 		{"value not JSON", nil, []string{"rollout", "start", "1.0.0", "--database", url, "--package", "p", "--value", "region=eu"}, `a string needs quotes: region="eu"`},
 		{"secret unset", nil, []string{"rollout", "start", "1.0.0", "--database", url, "--package", "p", "--value-env", "region=NOPE"}, "$NOPE is empty or unset"},
 		{"slot twice", nil, []string{"rollout", "start", "1.0.0", "--database", url, "--package", "p", "--value", "a=1", "--value", "a=2"}, `slot "a" is given twice`},
+		{"invalid rollout section", nil, []string{"rollout", "start", "1.0.0", "--database", url, "--package", "p", "--config", badConfig}, "rollout.concurrency must be at least 1"},
+		{"package to rollout work", nil, []string{"rollout", "work", "--database", url, "--package", "p"}, "flag provided but not defined: -package"},
 		{"no rollout", nil, []string{"rollout", "status", "--database", url, "--package", "p"}, "no rollout of p"},
 		{"unknown version", nil, []string{"versions", "get", "9.9.9", "--database", url, "--package", "p"}, "not recorded"},
 		{"bad database", nil, []string{"versions", "list", "--database", "mysql://x", "--package", "p"}, "mysql"},

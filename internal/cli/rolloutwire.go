@@ -43,24 +43,30 @@ type rolloutWiring struct {
 	authValues              slotValues // --auth-value SLOT=AUTHID
 }
 
-// rolloutFlags says which flags a command takes beyond --database and
-// --package.
+// rolloutFlags says which flags a command takes beyond --database.
 type rolloutFlags struct {
-	target bool // where the instances are: --environment, --tray-url, --solution-id, pacing
-	values bool // the owner's values for hidden slots
+	anyPackage bool // works every package's rollouts: no --package
+	target     bool // where the instances are: --tray-url, --solution-id, Tray's pacing
+	upgrades   bool // how upgrades are sent: --as-owner, --concurrency
+	values     bool // the owner's values for hidden slots
 }
 
 func (w *rolloutWiring) register(fs *flag.FlagSet, which rolloutFlags) {
 	fs.StringVar(&w.database, "database", "", "the bot's store: sqlite:PATH or a postgres:// `URL` (default $"+DatabaseVar+", else "+store.DefaultURL+")")
-	fs.StringVar(&w.pkg, "package", "", "the package's runtime `name`, as releases record it (required)")
+	if !which.anyPackage {
+		fs.StringVar(&w.pkg, "package", "", "the package's runtime `name`, as releases record it (required)")
+	}
 	fs.StringVar(&w.environment, "environment", "production", "the deployment environment (`name`)")
 	if which.target {
 		fs.StringVar(&w.trayURL, "tray-url", "", "Tray's GraphQL endpoint `URL` (default https://tray.io/graphql); the master token is $"+TrayTokenVar)
 		fs.StringVar(&w.solutionID, "solution-id", "", "the Tray solution `ID` whose instances the environment runs")
-		fs.BoolVar(&w.asOwner, "as-owner", false, "send each upgrade with its owner's user token (when Tray requires it)")
 		fs.Float64Var(&w.rate, "rate-limit", tray.DefaultRateLimit, "Tray's rate limit: `N` requests per second, shared by every process using the store")
 		fs.IntVar(&w.burst, "burst", 50, "Tray's burst: how many requests (`N`) it takes at once above the rate")
-		fs.IntVar(&w.concurrency, "concurrency", rollout.DefaultConcurrency, "how many upgrades (`N`) of one rollout are in flight at once")
+	}
+	w.concurrency = rollout.DefaultConcurrency
+	if which.upgrades {
+		fs.BoolVar(&w.asOwner, "as-owner", false, "send each upgrade with its owner's user token (when Tray requires it)")
+		fs.IntVar(&w.concurrency, "concurrency", w.concurrency, "how many upgrades (`N`) of one rollout are in flight at once")
 	}
 	if which.values {
 		fs.Var(&w.values, "value", "the value of a hidden config slot, as JSON (`SLOT=JSON`: region='\"eu\"', size=7); repeatable")

@@ -36,19 +36,20 @@ gracefully: requests in flight finish, running jobs get --shutdown-grace,
 then go back to the queue for the next process.
 
 Environment (secrets only from here, never flags; never logged):
-  ` + bot.EnvWebhookSecret + `           the webhook secret (required)
-  ` + bot.EnvWebhookSecretPrevious + `  the previous secret, accepted too while rotating
-  ` + bot.EnvAppID + `                   the GitHub App's ID (required)
-  ` + bot.EnvPrivateKey + `              the app's private key, PEM text, or
-  ` + bot.EnvPrivateKeyFile + `         a file holding it (one of the two is required)
-  ` + bot.EnvGitHubAPIURL + `           GitHub's REST API (default ` + bot.DefaultAPIURL + `;
-                                      GitHub Enterprise Server: https://HOST/api/v3)
-  ` + bot.EnvTrayToken + `               Tray's Embedded master token: upgrade plans in
-                                      pull requests (off without it)
-  ` + bot.EnvTrayURL + `                 Tray's Embedded GraphQL URL (default https://tray.io/graphql)
-  ` + EnvRolloutValues + `      the owner's values for hidden slots, sent by rollouts, as JSON:
-                                      {"config": {"SLOT": "JSON text"}, "auth": {"SLOT": "authId"}}
-  ` + EnvAPIToken + `           the bearer token of the versions API (/api/v1/…; off without it)
+` + envList(
+			envVar{bot.EnvWebhookSecret, "the webhook secret (required)"},
+			envVar{bot.EnvWebhookSecretPrevious, "the previous secret, accepted too while rotating"},
+			envVar{bot.EnvAppID, "the GitHub App's ID (required)"},
+			envVar{bot.EnvPrivateKey, "the app's private key, PEM text, or"},
+			envVar{bot.EnvPrivateKeyFile, "a file holding it (one of the two is required)"},
+			envVar{bot.EnvGitHubAPIURL, "GitHub's REST API (default " + bot.DefaultAPIURL + ";\nGitHub Enterprise Server: https://HOST/api/v3)"},
+			envVar{bot.EnvTrayToken, "Tray's Embedded master token: upgrade plans in\npull requests (off without it)"},
+			envVar{bot.EnvTrayURL, "Tray's Embedded GraphQL URL (default https://tray.io/graphql)"},
+			envVar{EnvRolloutValues, "the owner's values for hidden slots, sent by rollouts, as JSON:\n" + `{"config": {"SLOT": "JSON text"}, "auth": {"SLOT": "authId"}}`},
+			envVar{EnvAPIToken, "the bearer token of the versions API (/api/v1/…; off without it)"},
+			envVar{bot.EnvAddr, "the default of --addr"},
+			envVar{bot.EnvDatabaseURL, "the default of --database"},
+		) + `
 
 A successful deployment_status from the release path starts the rollout of
 the deployed version to the Tray solution the release's configuration
@@ -57,7 +58,6 @@ tracking issue per release with checkbox controls, a check run on the
 release commit, a deployment status at the end; commands
 /breakwater rollout pause|resume|retry and /breakwater rollback. See
 docs/rollout.md.
-  ` + bot.EnvAddr + `, ` + bot.EnvDatabaseURL + `  defaults of --addr and --database
 
 Each repository names its Tray solution in .github/breakwater.yml
 (tray.solution-id), read from the pull request's base. docs/bot.md has the
@@ -150,4 +150,25 @@ func first(vals ...string) string {
 		}
 	}
 	return ""
+}
+
+// envVar is one line of a help text's environment list.
+type envVar struct{ name, text string }
+
+// envList lays out environment variables and what they are in two aligned
+// columns; a description's further lines ("\n") are indented to its column.
+func envList(vars ...envVar) string {
+	width := 0
+	for _, v := range vars {
+		width = max(width, len(v.name))
+	}
+	var b strings.Builder
+	for i, v := range vars {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		text := strings.ReplaceAll(v.text, "\n", "\n"+strings.Repeat(" ", 2+width+2))
+		fmt.Fprintf(&b, "  %-*s  %s", width, v.name, text)
+	}
+	return b.String()
 }

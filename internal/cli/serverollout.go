@@ -42,9 +42,9 @@ type serveRolloutOptions struct {
 }
 
 func (o *serveRolloutOptions) register(fs *flag.FlagSet) {
-	fs.Float64Var(&o.rate, "tray-rate-limit", tray.DefaultRateLimit, "Tray's rate limit: `N` requests per second, shared by every replica through the database")
+	fs.Float64Var(&o.rate, "tray-rate-limit", tray.DefaultRateLimit, "Tray's rate limit: `N` requests per second, shared by every replica through the database;\na repository's rollout.rate-limit paces its rollouts within it")
 	fs.IntVar(&o.burst, "tray-burst", 50, "Tray's burst: how many requests (`N`) it takes at once above the rate")
-	fs.IntVar(&o.concurrency, "rollout-concurrency", rollout.DefaultConcurrency, "how many upgrades (`N`) of one rollout are in flight at once")
+	fs.IntVar(&o.concurrency, "rollout-concurrency", rollout.DefaultConcurrency, "how many upgrades (`N`) of one rollout are in flight at once; a repository's\nrollout.concurrency can only lower it")
 	fs.DurationVar(&o.lease, "rollout-lease", rollout.DefaultLease, "how long a claimed instance belongs to its replica (`duration`)")
 	fs.DurationVar(&o.heartbeat, "rollout-heartbeat", rollout.DefaultDriverLease, "how long a rollout's driver is trusted without a heartbeat (`duration`)")
 	fs.DurationVar(&o.slice, "rollout-slice", rollout.DefaultSlice, "how long a driver works before handing the rollout back to the queue (`duration`)")

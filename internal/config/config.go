@@ -357,9 +357,11 @@ func (c *Config) DeployEnvironments() []Environment {
 
 // Rollout paces the instance upgrades the bot runs after a release.
 type Rollout struct {
-	// Concurrency is how many instances are upgraded at once.
+	// Concurrency is how many instances of one rollout are upgraded at
+	// once, at most the bot's --rollout-concurrency.
 	Concurrency int `yaml:"concurrency"`
-	// RateLimit is the most runtime requests per second.
+	// RateLimit is the most Tray requests per second one rollout makes,
+	// within the bot's --tray-rate-limit (shared by all its work).
 	RateLimit float64 `yaml:"rate-limit"`
 }
 

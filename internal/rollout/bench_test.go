@@ -68,8 +68,12 @@ func benchRollout(b *testing.B, n int, rate float64, latency time.Duration) benc
 	recordBenchVersion(b, url)
 	bin := breakwaterBinary(b)
 	args := func(cmd ...string) []string {
-		return append(cmd, "--database", url, "--package", "crm-sync", "--tray-url", s.GraphQLURL(), "--solution-id", "sol",
+		cmd = append(cmd, "--database", url, "--tray-url", s.GraphQLURL(), "--solution-id", "sol",
 			"--rate-limit", fmt.Sprint(rate), "--burst", fmt.Sprint(max(20, int(rate/25))))
+		if cmd[1] != "work" { // a worker works every package's rollouts
+			cmd = append(cmd, "--package", "crm-sync")
+		}
+		return cmd
 	}
 	// run returns when the command started and its peak resident memory.
 	run := func(cmd ...string) (time.Time, float64) {

@@ -62,8 +62,11 @@ type crashRig struct {
 }
 
 func (c *crashRig) args(cmd ...string) []string {
-	return append(cmd, "--database", c.url, "--package", "crm-sync", "--tray-url", c.tray.GraphQLURL(), "--solution-id", "sol",
-		"--value", "region="+regionValue)
+	cmd = append(cmd, "--database", c.url, "--tray-url", c.tray.GraphQLURL(), "--solution-id", "sol", "--value", "region="+regionValue)
+	if cmd[1] != "work" { // a worker works every package's rollouts
+		cmd = append(cmd, "--package", "crm-sync")
+	}
+	return cmd
 }
 
 // proc is a running command.

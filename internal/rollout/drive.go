@@ -37,6 +37,9 @@ type drive struct {
 	target  Target
 	job     int64
 	log     *slog.Logger
+	// concurrency and rateLimit pace this rollout (Engine.pacing).
+	concurrency int
+	rateLimit   float64
 }
 
 func (d *drive) run(ctx context.Context) driveOutcome {
@@ -76,7 +79,7 @@ func (d *drive) run(ctx context.Context) driveOutcome {
 	}()
 
 	set := startSettler(e.store, d.log)
-	c := e.opts.Concurrency
+	c := d.concurrency
 	// Up to 2c claims are out at once: c being upgraded, c waiting.
 	claims := make(chan store.Claim, 2*c)
 	freed := make(chan struct{}, 2*c)

@@ -77,6 +77,11 @@ func (e *Engine) OnDeploymentStatus(ctx context.Context, ev *githubapi.Deploymen
 	if err := e.store.PutValue(ctx, targetKey(pl.Package, dep.Environment), []byte(solution)); err != nil {
 		return err
 	}
+	// The release commit's configuration paces the rollout, within the
+	// engine's own limits.
+	if err := e.SetSettings(ctx, pl.Package, dep.Environment, Settings{Concurrency: cfg.Rollout.Concurrency, RateLimit: cfg.Rollout.RateLimit}); err != nil {
+		return err
+	}
 	started, err := e.StartVersion(ctx, pl.Package, pl.Version, dep.Environment)
 	if err != nil {
 		return err

@@ -40,10 +40,16 @@ const gitHubInstallation = 42
 
 func newGitHubRig(t *testing.T, url string, latency time.Duration, concurrency int) *gitHubRig {
 	t.Helper()
+	return newGitHubRigConfig(t, url, latency, concurrency, "")
+}
+
+// newGitHubRigConfig is newGitHubRig whose configuration has more YAML.
+func newGitHubRigConfig(t *testing.T, url string, latency time.Duration, concurrency int, more string) *gitHubRig {
+	t.Helper()
 	g := &gitHubRig{fake: githubtest.New(t), r: githubapi.Repo{Owner: "octo", Name: "crm"}}
 	g.repo = g.fake.AddRepo("octo", "crm")
 	base, head := trayplantest.Pair()
-	cfg := []byte("tray:\n  solution-id: sol\n")
+	cfg := []byte("tray:\n  solution-id: sol\n" + more)
 	g.v1 = g.repo.Commit(nil, map[string][]byte{trayplantest.ExportPath: base, ".github/breakwater.yml": cfg})
 	g.v2 = g.repo.Commit([]string{g.v1}, map[string][]byte{trayplantest.ExportPath: head, ".github/breakwater.yml": cfg})
 	g.repo.Tag("v1.0.0", g.v1)

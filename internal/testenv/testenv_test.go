@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestPackageName(t *testing.T) {
@@ -250,5 +252,24 @@ func TestVerdaccioWithoutNodeSkipsOrFails(t *testing.T) {
 		if msg := r.skip + r.fatal; !strings.Contains(msg, "node is not installed, so Verdaccio cannot run") {
 			t.Errorf("message %q does not say what is missing", msg)
 		}
+	}
+}
+
+// A start that runs out of time says in which phase (a slow bcrypt user
+// creation once looked like a dead registry).
+func TestStartPhaseNamesTheTimedOutPhase(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	err := startPhase(ctx, "creating the test user", func(ctx context.Context) error {
+		<-ctx.Done()
+		return fmt.Errorf("creating Verdaccio user: %w", ctx.Err())
+	})
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "while creating the test user") ||
+		!strings.Contains(err.Error(), verdaccioStartTimeout.String()) {
+		t.Fatalf("startPhase = %v, want the phase and the deadline named", err)
+	}
+	plain := errors.New("401 Unauthorized")
+	if err := startPhase(context.Background(), "creating the test user", func(context.Context) error { return plain }); err != plain {
+		t.Errorf("an error before the deadline = %v, want it unchanged", err)
 	}
 }

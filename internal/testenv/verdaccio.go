@@ -113,9 +113,9 @@ func startVerdaccio(t testing.TB, node, bin string) (*Verdaccio, error) {
 	}
 
 	v := &Verdaccio{URL: "http://" + addr + "/", Storage: storage, logs: logs, User: "breakwater-test", Password: "test-password-1"}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), verdaccioStartTimeout)
 	defer cancel()
-	if err := v.waitReady(ctx, exited); err != nil {
+	if err := startPhase(ctx, "waiting for it to answer", func(ctx context.Context) error { return v.waitReady(ctx, exited) }); err != nil {
 		stop()
 		return nil, fmt.Errorf("%w\n%s", err, logs.String())
 	}
@@ -125,10 +125,29 @@ func startVerdaccio(t testing.TB, node, bin string) (*Verdaccio, error) {
 			t.Logf("Verdaccio's log:\n%s", logs.String())
 		}
 	})
-	if v.Token, err = v.AddUser(ctx, v.User, v.Password); err != nil {
+	if err := startPhase(ctx, "creating the test user", func(ctx context.Context) error {
+		var err error
+		v.Token, err = v.AddUser(ctx, v.User, v.Password)
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// verdaccioStartTimeout bounds Verdaccio's whole start (process up, then
+// the test user). On a loaded 2-core machine creating the user (bcrypt)
+// alone has taken 7 s; a minute ran out, so leave ample room.
+const verdaccioStartTimeout = 3 * time.Minute
+
+// startPhase runs one phase of the start and, when the start's deadline
+// ran out during it, says which phase that was.
+func startPhase(ctx context.Context, phase string, f func(context.Context) error) error {
+	err := f(ctx)
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("Verdaccio's start ran out of time (%v for the whole start) while %s: %w", verdaccioStartTimeout, phase, err)
+	}
+	return err
 }
 
 // verdaccioConfig allows authenticated users to read and publish every
