@@ -209,7 +209,7 @@ func TestRolloutCommandErrors(t *testing.T) {
 		{"secret unset", nil, []string{"rollout", "start", "1.0.0", "--database", url, "--package", "p", "--value-env", "region=NOPE"}, "$NOPE is empty or unset"},
 		{"slot twice", nil, []string{"rollout", "start", "1.0.0", "--database", url, "--package", "p", "--value", "a=1", "--value", "a=2"}, `slot "a" is given twice`},
 		{"invalid rollout section", nil, []string{"rollout", "start", "1.0.0", "--database", url, "--package", "p", "--config", badConfig}, "rollout.concurrency must be at least 1"},
-		{"package to rollout work", nil, []string{"rollout", "work", "--database", url, "--package", "p"}, "flag provided but not defined: -package"},
+		{"package to rollout work", nil, []string{"rollout", "work", "--database", url, "--package", "p"}, "flag provided but not defined: --package"},
 		{"no rollout", nil, []string{"rollout", "status", "--database", url, "--package", "p"}, "no rollout of p"},
 		{"unknown version", nil, []string{"versions", "get", "9.9.9", "--database", url, "--package", "p"}, "not recorded"},
 		{"bad database", nil, []string{"versions", "list", "--database", "mysql://x", "--package", "p"}, "mysql"},
