@@ -44,7 +44,7 @@ values to the process that works the rollout).
 ` + rolloutHelp,
 	}
 	c.flags = newFlagSet(c)
-	o.w.register(c.flags, rolloutFlags{target: true, values: true})
+	o.w.register(c.flags, rolloutFlags{target: true, upgrades: true, values: true})
 	c.flags.BoolVar(&o.json, "json", false, "print the result as JSON")
 	c.run = func(ctx context.Context, env Env, args []string) error { return runRolloutStart(ctx, env, o, args) }
 	return c
@@ -120,7 +120,7 @@ twice). Several workers may share a PostgreSQL store.
 ` + rolloutHelp,
 	}
 	c.flags = newFlagSet(c)
-	o.w.register(c.flags, rolloutFlags{target: true, values: true})
+	o.w.register(c.flags, rolloutFlags{target: true, upgrades: true, values: true})
 	c.flags.IntVar(&o.rollouts, "rollouts", 2, "how many `rollouts` to drive at once")
 	c.flags.BoolVar(&o.exitWhenIdle, "exit-when-done", false, "exit once no rollout has instances left to upgrade")
 	c.flags.DurationVar(&o.lease, "lease", rollout.DefaultLease, "how long a claimed instance belongs to its worker (`duration`); a dead worker's\ninstances are taken over after it")

@@ -46,8 +46,9 @@ type rolloutWiring struct {
 // rolloutFlags says which flags a command takes beyond --database and
 // --package.
 type rolloutFlags struct {
-	target bool // where the instances are: --environment, --tray-url, --solution-id, pacing
-	values bool // the owner's values for hidden slots
+	target   bool // where the instances are: --tray-url, --solution-id, Tray's rate limit
+	upgrades bool // how instances are upgraded: --as-owner, --concurrency
+	values   bool // the owner's values for hidden slots
 }
 
 func (w *rolloutWiring) register(fs *flag.FlagSet, which rolloutFlags) {
@@ -57,9 +58,13 @@ func (w *rolloutWiring) register(fs *flag.FlagSet, which rolloutFlags) {
 	if which.target {
 		fs.StringVar(&w.trayURL, "tray-url", "", "Tray's GraphQL endpoint `URL` (default https://tray.io/graphql); the master token is $"+TrayTokenVar)
 		fs.StringVar(&w.solutionID, "solution-id", "", "the Tray solution `ID` whose instances the environment runs")
-		fs.BoolVar(&w.asOwner, "as-owner", false, "send each upgrade with its owner's user token (when Tray requires it)")
 		fs.Float64Var(&w.rate, "rate-limit", tray.DefaultRateLimit, "Tray's rate limit: `N` requests per second, shared by every process using the store")
 		fs.IntVar(&w.burst, "burst", 50, "Tray's burst: how many requests (`N`) it takes at once above the rate")
+	}
+	// Only the commands that upgrade take these: versions never does.
+	w.concurrency = rollout.DefaultConcurrency
+	if which.upgrades {
+		fs.BoolVar(&w.asOwner, "as-owner", false, "send each upgrade with its owner's user token (when Tray requires it)")
 		fs.IntVar(&w.concurrency, "concurrency", rollout.DefaultConcurrency, "how many upgrades (`N`) of one rollout are in flight at once")
 	}
 	if which.values {
