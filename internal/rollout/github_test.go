@@ -3,6 +3,7 @@ package rollout_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -316,6 +317,18 @@ func TestCommandsAndRollback(t *testing.T) {
 	}
 	if err := g.rep.st.MarkDeployed(ctx, "crm", "2.0.1", "production", time.Now()); err != nil {
 		t.Fatal(err)
+	}
+	// An app registered without actions: write: GitHub refuses the
+	// dispatch; the reply says so once (no retried job), the rollout
+	// stays paused.
+	g.fake.Fail(githubtest.Fault{Operation: "actions/create-workflow-dispatch", Times: 1, Status: http.StatusForbidden,
+		Body: `{"message":"Resource not accessible by integration"}`})
+	reply = cmd(issue, "rollback", "v2.0.0")
+	if !strings.Contains(reply, "could not start the `release.yml` workflow") || !strings.Contains(reply, "actions: write") {
+		t.Fatalf("rollback the app may not dispatch: %q", reply)
+	}
+	if got, _ := g.rep.st.Rollout(ctx, r.ID); !got.Paused {
+		t.Fatal("the rollout goes on after a rollback was asked for")
 	}
 	reply = cmd(issue, "rollback", "v2.0.0")
 	if !strings.Contains(reply, "Rolling production back from `2.0.1` to `2.0.0`") {
