@@ -155,8 +155,15 @@ func secretIn(logs string, env []string) string {
 			}
 		}
 	}
-	if i := strings.Index(logs, "password="); i >= 0 && !strings.HasPrefix(logs[i+len("password="):], "xxxxx") {
-		return "a database password"
+	for rest := logs; ; {
+		_, after, found := strings.Cut(rest, "password=")
+		if !found {
+			break
+		}
+		if !strings.HasPrefix(after, "xxxxx") {
+			return "a database password"
+		}
+		rest = after
 	}
 	for _, m := range mintedSecrets {
 		if strings.Contains(logs, m) {
