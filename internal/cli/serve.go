@@ -46,9 +46,10 @@ Environment (secrets only from here, never flags; never logged):
   ` + bot.EnvTrayToken + `               Tray's Embedded master token: upgrade plans in
                                       pull requests (off without it)
   ` + bot.EnvTrayURL + `                 Tray's Embedded GraphQL URL (default https://tray.io/graphql)
-  ` + EnvRolloutValues + `      the owner's values for hidden slots, sent by rollouts, as JSON:
+  ` + EnvRolloutValues + `           the owner's values for hidden slots, sent by rollouts, as JSON:
                                       {"config": {"SLOT": "JSON text"}, "auth": {"SLOT": "authId"}}
-  ` + EnvAPIToken + `           the bearer token of the versions API (/api/v1/…; off without it)
+  ` + EnvAPIToken + `                the bearer token of the versions API (/api/v1/…; off without it)
+  ` + bot.EnvAddr + `, ` + bot.EnvDatabaseURL + `  defaults of --addr and --database
 
 A successful deployment_status from the release path starts the rollout of
 the deployed version to the Tray solution the release's configuration
@@ -57,7 +58,6 @@ tracking issue per release with checkbox controls, a check run on the
 release commit, a deployment status at the end; commands
 /breakwater rollout pause|resume|retry and /breakwater rollback. See
 docs/rollout.md.
-  ` + bot.EnvAddr + `, ` + bot.EnvDatabaseURL + `  defaults of --addr and --database
 
 Each repository names its Tray solution in .github/breakwater.yml
 (tray.solution-id), read from the pull request's base. docs/bot.md has the
