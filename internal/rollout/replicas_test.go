@@ -83,10 +83,14 @@ func TestSharedLimiterAcrossReplicas(t *testing.T) {
 }
 
 // TestTwoReplicasShareRolloutAndBudget: two replicas on one PostgreSQL
-// database: replica b joins a rollout that a drives, a stops, b finishes.
-// Each instance is upgraded once, the driver moved from one to the other,
-// and the runtime's rate limit, shared through the store, is never
-// exceeded.
+// database: a drives the rollout, stops gracefully with upgrades in flight,
+// and b, sharing the store, finishes it. Each instance is upgraded once,
+// the driver moved from one to the other, and the runtime's rate limit,
+// shared through the store, is never exceeded.
+//
+// The rollout is paused while a stops and b starts: otherwise, on a
+// loaded machine, a could finish the whole rollout before b is up (or
+// within the slice it ends when stopping), and b would have nothing left.
 func TestTwoReplicasShareRolloutAndBudget(t *testing.T) {
 	url := storetest.PostgresURL(t)
 	const rate, burst = 150.0, 10
@@ -103,18 +107,19 @@ func TestTwoReplicasShareRolloutAndBudget(t *testing.T) {
 	for s.CallCount(traytest.OpUpgrade) < countUpgrades(want)/3 {
 		time.Sleep(5 * time.Millisecond)
 	}
-	// Paused while b starts: on a loaded machine b's start could otherwise
-	// take longer than a needs to finish the rollout alone.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := a.eng.Pause(ctx, started.Rollout.ID); err != nil {
 		t.Fatal(err)
 	}
-	b := startReplica(t, url, s, replicaConfig{opts: opts, rate: rate, burst: burst})
-	if err := a.eng.Resume(ctx, started.Rollout.ID); err != nil {
+	if err := a.st.Stop(ctx); err != nil { // graceful: the upgrades in flight finish
 		t.Fatal(err)
 	}
-	if err := a.st.Stop(ctx); err != nil { // graceful: a's slice ends, b goes on
+	b := startReplica(t, url, s, replicaConfig{opts: opts, rate: rate, burst: burst})
+	if p, err := b.eng.Status(ctx, started.Rollout.ID); err != nil || p.Remaining() == 0 {
+		t.Fatalf("nothing left for b (%v): %+v", err, p.Counts)
+	}
+	if err := b.eng.Resume(ctx, started.Rollout.ID); err != nil {
 		t.Fatal(err)
 	}
 	waitDone(t, b.eng, started.Rollout.ID, 2*time.Minute)
