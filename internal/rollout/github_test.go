@@ -125,9 +125,14 @@ func TestDeploymentStartsRolloutWithGitHubSurfaces(t *testing.T) {
 			r := g.start(t)
 			waitDone(t, g.rep.eng, r.ID, 2*time.Minute)
 			checkOutcome(t, g.tray, g.rep.st, r.ID, g.want)
+			// The final report writes the issue, the check run, then the
+			// deployment status: wait for the last of them (reading between
+			// two of its writes once made this test index an empty list).
 			waitFor(t, 30*time.Second, "the final report", func() bool {
 				runs := g.repo.CheckRuns()
-				return len(runs) == 1 && runs[0].Status == "completed"
+				deps := g.repo.Deployments()
+				return len(runs) == 1 && runs[0].Status == "completed" && len(deps) == 1 && len(deps[0].Statuses) > 0 &&
+					strings.HasPrefix(deps[0].Statuses[len(deps[0].Statuses)-1].Description, rollout.DescriptionPrefix)
 			})
 			v, err := g.rep.st.Version(ctx, "crm", "2.0.0")
 			if err != nil || v.Previous != "1.0.0" || !v.Changes.Auth || v.SignatureDigest != "sha256:abc" || len(v.Deployments) != 1 {

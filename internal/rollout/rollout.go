@@ -162,6 +162,10 @@ type Engine struct {
 
 	mu       sync.Mutex
 	reported map[int64]time.Time // last progress report per rollout, in this process
+	// reporting orders one rollout's GitHub reports in this process: a
+	// report reads the progress, then writes it, so two at once could land
+	// the older progress last.
+	reporting map[int64]*sync.Mutex
 }
 
 // New makes an engine; it fails without Targets.
@@ -173,7 +177,7 @@ func New(opts Options) (*Engine, error) {
 	if opts.LeaseMargin >= opts.Lease {
 		return nil, fmt.Errorf("rollout: the lease margin %s leaves nothing of the lease %s", opts.LeaseMargin, opts.Lease)
 	}
-	return &Engine{opts: opts, log: opts.Logger, reported: map[int64]time.Time{}}, nil
+	return &Engine{opts: opts, log: opts.Logger, reported: map[int64]time.Time{}, reporting: map[int64]*sync.Mutex{}}, nil
 }
 
 // Bind gives the engine its store. River's workers need the engine before
@@ -262,7 +266,23 @@ func (e *Engine) report(ctx context.Context, rolloutID int64) { e.reportWith(ctx
 func (e *Engine) reportWith(ctx context.Context, rolloutID int64, force bool) {
 	e.mu.Lock()
 	e.reported[rolloutID] = time.Now()
+	lock := e.reporting[rolloutID]
+	if lock == nil {
+		lock = &sync.Mutex{}
+		e.reporting[rolloutID] = lock
+	}
 	e.mu.Unlock()
+	if e.opts.GitHub.Client != nil {
+		// One report of a rollout at a time; a progress report that would
+		// wait is made later instead (the driver does not wait for GitHub).
+		if force {
+			lock.Lock()
+		} else if !lock.TryLock() {
+			e.reportLater(ctx, rolloutID, e.opts.GitHub.EditInterval)
+			return
+		}
+		defer lock.Unlock()
+	}
 	p, err := e.Status(ctx, rolloutID)
 	if err != nil {
 		e.log.LogAttrs(ctx, slog.LevelWarn, "rollout progress not read", slog.Int64("rollout", rolloutID), slog.String("error", err.Error()))
