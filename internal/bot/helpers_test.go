@@ -89,7 +89,7 @@ func newHarness(t *testing.T, dbURL string, o harnessOptions) *harness {
 		AppID:          appID, PrivateKey: pemKey, DatabaseURL: dbURL, GitHubAPIURL: h.github.URL,
 		TrayToken: h.tray.MasterToken(), TrayURL: h.tray.GraphQLURL(),
 		MaxPayload: o.maxPayload, PollInterval: 50 * time.Millisecond, ShutdownGrace: 5 * time.Second,
-		Logger: testLogger(t), Version: "test",
+		Logger: capturedLogger(t, secret, oldSecret, string(pemKey), h.tray.MasterToken()), Version: "test",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -121,6 +121,50 @@ func newHarness(t *testing.T, dbURL string, o harnessOptions) *harness {
 	h.srv = httptest.NewServer(b.Handler())
 	t.Cleanup(h.srv.Close)
 	return h
+}
+
+// capturedLogger keeps every log line, debug included, and checks when
+// the test ends that none holds a secret: one of secrets (a PEM text line
+// by line), or a credential the fakes mint (installation tokens, the
+// app's JWT, Tray user tokens). The lines are shown when the test failed.
+// A buffer, not t.Log: a goroutine that logs after the test ended must
+// not panic.
+func capturedLogger(t *testing.T, secrets ...string) *slog.Logger {
+	var mu sync.Mutex
+	var buf bytes.Buffer
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		logs := buf.String()
+		for i, s := range secrets {
+			for _, line := range strings.Split(s, "\n") {
+				if line = strings.TrimSpace(line); len(line) >= 8 && !strings.HasPrefix(line, "-----") && strings.Contains(logs, line) {
+					t.Errorf("secret %d of capturedLogger's reached the bot's log", i+1)
+					break
+				}
+			}
+		}
+		for _, minted := range []string{"ghs_fake", "Bearer ", "eyJhbGci", "test-user-token-", "PRIVATE KEY"} {
+			if strings.Contains(logs, minted) {
+				t.Errorf("a credential (%q…) reached the bot's log", minted)
+			}
+		}
+		if t.Failed() {
+			t.Logf("the bot's log:\n%s", logs)
+		}
+	})
+	return slog.New(slog.NewJSONHandler(lockedWriter{&mu, &buf}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type lockedWriter struct {
+	mu  *sync.Mutex
+	buf *bytes.Buffer
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.Write(p)
 }
 
 // testLogger logs to the test at warn level and above.

@@ -41,7 +41,10 @@ func TestAppManifest(t *testing.T) {
 	if want := []string{"check_run", "deployment_status", "issue_comment", "issues", "pull_request", "release"}; !cmp.Equal(m.Events, want) {
 		t.Errorf("events = %v, want %v", m.Events, want)
 	}
-	want := map[string]string{"metadata": "read", "contents": "write", "pull_requests": "write", "issues": "write", "checks": "write", "deployments": "write"}
+	// actions: write is for /breakwater rollback and the rollback control,
+	// which run the release workflow (POST …/actions/workflows/{file}/dispatches
+	// needs it; GitHub answers 403 without).
+	want := map[string]string{"metadata": "read", "actions": "write", "contents": "write", "pull_requests": "write", "issues": "write", "checks": "write", "deployments": "write"}
 	if diff := cmp.Diff(want, m.Permissions); diff != "" {
 		t.Errorf("permissions (-want +got):\n%s", diff)
 	}

@@ -214,6 +214,9 @@ func TestRolloutCommandErrors(t *testing.T) {
 		{"unknown version", nil, []string{"versions", "get", "9.9.9", "--database", url, "--package", "p"}, "not recorded"},
 		{"bad database", nil, []string{"versions", "list", "--database", "mysql://x", "--package", "p"}, "mysql"},
 		{"group without subcommand", nil, []string{"versions"}, "versions needs a subcommand: list, get, retire"},
+		// versions never upgrades anything: the upgrade flags are not its own.
+		{"versions takes no concurrency", nil, []string{"versions", "list", "--database", url, "--package", "p", "--concurrency", "8"}, "flag provided but not defined: --concurrency"},
+		{"versions takes no as-owner", nil, []string{"versions", "retire", "1.0.0", "--database", url, "--package", "p", "--as-owner"}, "flag provided but not defined: --as-owner"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -278,7 +278,18 @@ func (e *Engine) rollback(ctx context.Context, gh GitHub, repo githubapi.Repo, r
 	}
 	if err := gh.DispatchWorkflow(ctx, repo, e.opts.GitHub.ReleaseWorkflow, "v"+version,
 		map[string]any{"version": version, "environment": r.Environment}); err != nil {
-		return "", err
+		// Retrying cannot help these: say what a person must do instead.
+		var why string
+		switch {
+		case githubapi.IsForbidden(err):
+			why = "GitHub refused to run it (403): the app needs the `actions: write` permission"
+		case githubapi.IsNotFound(err):
+			why = "GitHub does not find it (404) at " + report.CodeSpan("v"+version) + ": is it the release workflow's file name (serve's `--release-workflow`), and is the tag there?"
+		default:
+			return "", err
+		}
+		return fmt.Sprintf("I paused the rollout but could not start the %s workflow to roll %s back to %s: %s. Run it by hand with the inputs `version` %s and `environment` %s, or fix that and ask again; `/breakwater rollout resume` lets the rollout go on.",
+			report.CodeSpan(e.opts.GitHub.ReleaseWorkflow), r.Environment, report.CodeSpan(version), why, report.CodeSpan(version), report.CodeSpan(r.Environment)), nil
 	}
 	return fmt.Sprintf("Rolling %s back from %s to %s: I paused the rollout and started the %s workflow, which deploys %s (no auth-breaking change in between).",
 		r.Environment, report.CodeSpan(from), report.CodeSpan(version), report.CodeSpan(e.opts.GitHub.ReleaseWorkflow), report.CodeSpan(version)), nil

@@ -228,6 +228,11 @@ func (e *Engine) trackingIssue(ctx context.Context, gh GitHub, repo githubapi.Re
 			return 0, err
 		}
 		number = is.Number
+	} else if err := gh.UpdateIssueBody(ctx, repo, number, IssueBody(p, previous, time.Now())); err != nil {
+		// Found, not made: an earlier report made it, with its own older
+		// progress, and may not have recorded it yet. Without this write
+		// the final report would leave that older body in place for good.
+		return 0, err
 	}
 	if err := e.store.PutValue(ctx, issueKey(repo.String(), number), []byte(fmt.Sprint(id))); err != nil {
 		return 0, err

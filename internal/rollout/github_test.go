@@ -3,6 +3,7 @@ package rollout_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -130,12 +131,14 @@ func TestDeploymentStartsRolloutWithGitHubSurfaces(t *testing.T) {
 			r := g.start(t)
 			waitDone(t, g.rep.eng, r.ID, 2*time.Minute)
 			checkOutcome(t, g.tray, g.rep.st, r.ID, g.want)
-			// The final report is a check run and a deployment status,
-			// written one after the other: wait for both.
-			waitFor(t, time.Minute, "the final report", func() bool {
-				runs, deps := g.repo.CheckRuns(), g.repo.Deployments()
-				return len(runs) == 1 && runs[0].Status == "completed" &&
-					len(deps) == 1 && len(deps[0].Statuses) > 0 && deps[0].Statuses[len(deps[0].Statuses)-1].State == "success"
+			// The final report writes the issue, the check run, then the
+			// deployment status: wait for the last of them (reading between
+			// two of its writes once made this test index an empty list).
+			waitFor(t, 30*time.Second, "the final report", func() bool {
+				runs := g.repo.CheckRuns()
+				deps := g.repo.Deployments()
+				return len(runs) == 1 && runs[0].Status == "completed" && len(deps) == 1 && len(deps[0].Statuses) > 0 &&
+					strings.HasPrefix(deps[0].Statuses[len(deps[0].Statuses)-1].Description, rollout.DescriptionPrefix)
 			})
 			v, err := g.rep.st.Version(ctx, "crm", "2.0.0")
 			if err != nil || v.Previous != "1.0.0" || !v.Changes.Auth || v.SignatureDigest != "sha256:abc" || len(v.Deployments) != 1 {
@@ -325,6 +328,18 @@ func TestCommandsAndRollback(t *testing.T) {
 	}
 	if err := g.rep.st.MarkDeployed(ctx, "crm", "2.0.1", "production", time.Now()); err != nil {
 		t.Fatal(err)
+	}
+	// An app registered without actions: write: GitHub refuses the
+	// dispatch; the reply says so once (no retried job), the rollout
+	// stays paused.
+	g.fake.Fail(githubtest.Fault{Operation: "actions/create-workflow-dispatch", Times: 1, Status: http.StatusForbidden,
+		Body: `{"message":"Resource not accessible by integration"}`})
+	reply = cmd(issue, "rollback", "v2.0.0")
+	if !strings.Contains(reply, "could not start the `release.yml` workflow") || !strings.Contains(reply, "actions: write") {
+		t.Fatalf("rollback the app may not dispatch: %q", reply)
+	}
+	if got, _ := g.rep.st.Rollout(ctx, r.ID); !got.Paused {
+		t.Fatal("the rollout goes on after a rollback was asked for")
 	}
 	reply = cmd(issue, "rollback", "v2.0.0")
 	if !strings.Contains(reply, "Rolling production back from `2.0.1` to `2.0.0`") {

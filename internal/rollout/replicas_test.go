@@ -15,43 +15,54 @@ import (
 )
 
 // TestSharedLimiterAcrossReplicas: two limiters on one store (two
-// replicas) together never exceed the budget in any window, and neither
-// replica is starved.
+// replicas) together never exceed the budget in any window, and both go
+// on being served, batch after batch.
+//
+// How much of the budget they use is a performance figure, measured by
+// BenchmarkRollout10000: here a loaded machine wakes waiters late, and a
+// slot woken late is dropped on purpose (never sent late), so the count
+// in a fixed time says more about the machine than about the limiter. The
+// test runs until each replica got several batches instead.
 func TestSharedLimiterAcrossReplicas(t *testing.T) {
 	for _, b := range storetest.Backends {
 		t.Run(b.Name, func(t *testing.T) {
 			url := b.URL(t)
 			s := traytest.New(t, traytest.Config{Unlimited: true})
 			const rate, burst = 200.0, 6
+			const batch = int(rate / 10) // the limiter's default
+			const enough = 4 * batch     // per replica: it reserved again and again
 			var mu sync.Mutex
 			var sent []time.Time
-			perReplica := [2]int{}
-			var limiters []*rollout.SharedLimiter
-			for range 2 {
+			got := make([]int, 2)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			start := time.Now()
+			var wg sync.WaitGroup
+			for rep := range 2 {
 				r := startReplica(t, url, s, replicaConfig{opts: engineOptions(), noWork: true})
 				lim, err := rollout.NewSharedLimiter(r.st, "tray:shared", rollout.LimiterOptions{Rate: rate, Burst: burst})
 				if err != nil {
 					t.Fatal(err)
 				}
-				limiters = append(limiters, lim)
-			}
-			// Both replicas are up before the clock starts.
-			ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
-			defer cancel()
-			var wg sync.WaitGroup
-			for replica, lim := range limiters {
 				for range 8 {
 					wg.Go(func() {
 						for lim.Wait(ctx) == nil {
 							mu.Lock()
 							sent = append(sent, time.Now())
-							perReplica[replica]++
+							got[rep]++
+							if got[0] >= enough && got[1] >= enough {
+								cancel()
+							}
 							mu.Unlock()
 						}
 					})
 				}
 			}
 			wg.Wait()
+			took := time.Since(start)
+			if got[0] < enough || got[1] < enough {
+				t.Fatalf("in %v the replicas got %v requests through, want %d each: a limiter starves", took.Round(time.Millisecond), got, enough)
+			}
 			slices.SortFunc(sent, func(a, b time.Time) int { return a.Compare(b) })
 			// Any window of w holds at most rate*w requests plus the burst
 			// the limiter allows itself to drift by.
@@ -66,29 +77,25 @@ func TestSharedLimiterAcrossReplicas(t *testing.T) {
 					t.Fatalf("%d requests within %s from %v; at most %d allowed", j-i, w, sent[i], maxIn)
 				}
 			}
-			// How much of the budget is used is a matter of speed, measured
-			// by BenchmarkRollout10000; here: both replicas get through, and
-			// the budget refills (more than the bursts were sent).
-			if perReplica[0] == 0 || perReplica[1] == 0 || len(sent) <= 2*burst {
-				t.Fatalf("requests per replica %v: a replica was starved or the budget never refilled", perReplica)
-			}
-			t.Logf("%d requests in 1.5s, budget %v per second", len(sent), rate)
+			t.Logf("%d requests (%v) in %v, budget %v per second", len(sent), got, took.Round(time.Millisecond), rate)
 		})
 	}
 }
 
 // TestTwoReplicasShareRolloutAndBudget: two replicas on one PostgreSQL
-// database: replica b joins a rollout that a drives, a stops, b finishes.
-// Each instance is upgraded once, the driver moved from one to the other,
-// and the runtime's rate limit, shared through the store, is never
-// exceeded.
+// database: a drives the rollout, stops gracefully with upgrades in flight,
+// and b, sharing the store, finishes it. Each instance is upgraded once,
+// the driver moved from one to the other, and the runtime's rate limit,
+// shared through the store, is never exceeded.
+//
+// The rollout is paused while a stops and b starts: otherwise, on a
+// loaded machine, a could finish the whole rollout before b is up (or
+// within the slice it ends when stopping), and b would have nothing left.
 func TestTwoReplicasShareRolloutAndBudget(t *testing.T) {
 	url := storetest.PostgresURL(t)
 	const rate, burst = 150.0, 10
 	s := traytest.New(t, traytest.Config{RateLimit: rate, Burst: burst, Latency: 5 * time.Millisecond})
-	// Enough instances that a cannot finish the rollout while b starts up,
-	// even on a loaded machine: about 9 s of work at the rate limit.
-	ids := s.Generate("sol", 1280, traytest.GenerateOptions{})
+	ids := s.Generate("sol", 640, traytest.GenerateOptions{})
 	want := expectations(s, ids)
 	opts := engineOptions()
 	opts.Slice = 500 * time.Millisecond // hand the rollout over often
@@ -100,13 +107,19 @@ func TestTwoReplicasShareRolloutAndBudget(t *testing.T) {
 	for s.CallCount(traytest.OpUpgrade) < countUpgrades(want)/3 {
 		time.Sleep(5 * time.Millisecond)
 	}
-	b := startReplica(t, url, s, replicaConfig{opts: opts, rate: rate, burst: burst})
-	if n := s.CallCount(traytest.OpUpgrade); n >= countUpgrades(want) {
-		t.Fatalf("a upgraded all %d instances before b was up: the handover was not exercised", n)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := a.st.Stop(ctx); err != nil { // graceful: a's slice ends, b goes on
+	if err := a.eng.Pause(ctx, started.Rollout.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.st.Stop(ctx); err != nil { // graceful: the upgrades in flight finish
+		t.Fatal(err)
+	}
+	b := startReplica(t, url, s, replicaConfig{opts: opts, rate: rate, burst: burst})
+	if p, err := b.eng.Status(ctx, started.Rollout.ID); err != nil || p.Remaining() == 0 {
+		t.Fatalf("nothing left for b (%v): %+v", err, p.Counts)
+	}
+	if err := b.eng.Resume(ctx, started.Rollout.ID); err != nil {
 		t.Fatal(err)
 	}
 	waitDone(t, b.eng, started.Rollout.ID, 2*time.Minute)

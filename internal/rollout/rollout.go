@@ -160,9 +160,12 @@ type Engine struct {
 	store *store.Store
 	log   *slog.Logger
 
-	mu        sync.Mutex
-	reported  map[int64]time.Time   // last progress report per rollout, in this process
-	reporting map[int64]*sync.Mutex // one report at a time per rollout, in this process
+	mu       sync.Mutex
+	reported map[int64]time.Time // last progress report per rollout, in this process
+	// reporting orders one rollout's GitHub reports in this process: a
+	// report reads the progress, then writes it, so two at once could land
+	// the older progress last.
+	reporting map[int64]*sync.Mutex
 }
 
 // New makes an engine; it fails without Targets.
@@ -263,17 +266,23 @@ func (e *Engine) report(ctx context.Context, rolloutID int64) { e.reportWith(ctx
 func (e *Engine) reportWith(ctx context.Context, rolloutID int64, force bool) {
 	e.mu.Lock()
 	e.reported[rolloutID] = time.Now()
-	one := e.reporting[rolloutID]
-	if one == nil {
-		one = &sync.Mutex{}
-		e.reporting[rolloutID] = one
+	lock := e.reporting[rolloutID]
+	if lock == nil {
+		lock = &sync.Mutex{}
+		e.reporting[rolloutID] = lock
 	}
 	e.mu.Unlock()
-	// Reports come from workers, controls and events at once. One at a
-	// time, each reading the progress afresh: two would both find no
-	// check run and make two, or write older progress over newer.
-	one.Lock()
-	defer one.Unlock()
+	if e.opts.GitHub.Client != nil {
+		// One report of a rollout at a time; a progress report that would
+		// wait is made later instead (the driver does not wait for GitHub).
+		if force {
+			lock.Lock()
+		} else if !lock.TryLock() {
+			e.reportLater(ctx, rolloutID, e.opts.GitHub.EditInterval)
+			return
+		}
+		defer lock.Unlock()
+	}
 	p, err := e.Status(ctx, rolloutID)
 	if err != nil {
 		e.log.LogAttrs(ctx, slog.LevelWarn, "rollout progress not read", slog.Int64("rollout", rolloutID), slog.String("error", err.Error()))

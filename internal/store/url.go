@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/breakwater-dev/breakwater/internal/clip"
@@ -119,12 +120,33 @@ func parsePostgres(raw string) (Location, error) {
 	return loc, nil
 }
 
-// redactURL replaces the password of a URL; an unparsable URL is not
-// echoed at all.
+// secretParams are the query parameters libpq and pgx read a password
+// from: postgres://u@h/db?password=… is as valid as u:…@h.
+var secretParams = []string{"password", "sslpassword"}
+
+// redactURL replaces the password of a URL, in its user part and in its
+// query; an unparsable URL is not echoed at all.
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable URL)"
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		if strings.Contains(strings.ToLower(u.RawQuery), "password") {
+			u.RawQuery = "xxxxx"
+		}
+		return u.Redacted()
+	}
+	changed := false
+	for _, k := range secretParams {
+		if _, ok := q[k]; ok {
+			q.Set(k, "xxxxx")
+			changed = true
+		}
+	}
+	if changed {
+		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
 }
@@ -162,6 +184,28 @@ func passwordCandidates(raw string) []string {
 	var out []string
 	for at := strings.LastIndex(rest, "@"); at > 0; at = strings.LastIndex(rest[:at], "@") {
 		out = append(out, rest[:at])
+	}
+	return append(out, queryPasswords(raw)...)
+}
+
+// queryPasswords are the values of the URL's password parameters, raw
+// and decoded, read without trusting the URL to parse.
+func queryPasswords(raw string) []string {
+	_, query, ok := strings.Cut(raw, "?")
+	if !ok {
+		return nil
+	}
+	query, _, _ = strings.Cut(query, "#")
+	var out []string
+	for _, kv := range strings.Split(query, "&") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || v == "" || !slices.Contains(secretParams, strings.ToLower(k)) {
+			continue
+		}
+		out = append(out, v)
+		if dec, err := url.QueryUnescape(v); err == nil && dec != v && dec != "" {
+			out = append(out, dec)
+		}
 	}
 	return out
 }

@@ -79,6 +79,9 @@ func TestParseURLNeverLeaksPassword(t *testing.T) {
 		"postgres://bot:" + pw + "@[::1/bw",
 		"postgres://bot:" + pw + "@db/bw%zz",
 		"postgres://bot:" + pw + "@db/bw?target_session_attrs=bogus",
+		"postgres://bot@db/bw?password=" + pw + "&sslmode=sometimes",
+		"postgres://bot@db/bw?sslpassword=" + pw + "&connect_timeout=x",
+		"postgres://bot@db:notaport/bw?password=" + pw,
 	} {
 		_, err := ParseURL(in)
 		if err == nil {
@@ -95,6 +98,23 @@ func TestParseURLNeverLeaksPassword(t *testing.T) {
 	}
 	if s := loc.String(); strings.Contains(s, pw) || !strings.Contains(s, "bot:xxxxx@db") {
 		t.Errorf("String() = %q, want the password redacted", s)
+	}
+	// libpq and pgx also take the password as a query parameter.
+	for _, in := range []string{
+		"postgres://bot@db/bw?sslmode=disable&password=" + pw,
+		"postgres://bot@db/bw?sslpassword=" + pw,
+		"postgres://bot:" + pw + "@db/bw?password=" + pw,
+	} {
+		loc, err := ParseURL(in)
+		if err != nil {
+			t.Fatalf("ParseURL(%q): %v", in, err)
+		}
+		if loc.DSN != in {
+			t.Errorf("ParseURL(%q) changed the DSN to %q", in, loc.DSN)
+		}
+		if s := loc.String(); strings.Contains(s, pw) || !strings.Contains(s, "password=xxxxx") {
+			t.Errorf("String() of %q = %q, want the password parameter redacted", in, s)
+		}
 	}
 }
 
