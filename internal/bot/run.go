@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -115,10 +116,18 @@ func (b *Bot) Run(ctx context.Context, ready func(addr string)) error {
 		return err
 	}
 	defer st.Close()
-	if _, err := b.App(ctx); err != nil {
-		// Not fatal: GitHub may be briefly unreachable; jobs ask again.
-		b.log.Warn("could not learn the app's name from GitHub yet", "err", err)
-	}
+	// Learning the app's name waits on GitHub (retries included), which
+	// must not hold back deliveries or health checks: it runs beside them.
+	// Not fatal: GitHub may be briefly unreachable; jobs ask again.
+	var learning sync.WaitGroup
+	defer learning.Wait()
+	appCtx, stopLearning := context.WithCancel(ctx)
+	defer stopLearning() // before the Wait above: Run never outlives it
+	learning.Go(func() {
+		if _, err := b.App(appCtx); err != nil && appCtx.Err() == nil {
+			b.log.Warn("could not learn the app's name from GitHub yet", "err", err)
+		}
+	})
 	ln, err := net.Listen("tcp", b.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s (--addr): %w", b.cfg.Addr, err)
