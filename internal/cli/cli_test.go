@@ -27,19 +27,14 @@ var binary string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	dir, err := os.MkdirTemp("", "breakwater-cli")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "breakwater")
-	build := exec.Command("go", "build", "-o", binary, "../../cmd/breakwater")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building breakwater:", err)
+	var remove func()
+	var err error
+	if binary, remove, err = testenv.BuildBreakwater(""); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	remove()
 	os.Exit(code)
 }
 

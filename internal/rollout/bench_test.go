@@ -66,7 +66,7 @@ func benchRollout(b *testing.B, n int, rate float64, latency time.Duration) benc
 	}
 	url := storetest.SQLiteURL(b)
 	recordBenchVersion(b, url)
-	bin := breakwaterBinary(b)
+	bin := binary
 	args := func(cmd ...string) []string {
 		cmd = append(cmd, "--database", url, "--tray-url", s.GraphQLURL(), "--solution-id", "sol",
 			"--rate-limit", fmt.Sprint(rate), "--burst", fmt.Sprint(max(20, int(rate/25))))

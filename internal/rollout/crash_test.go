@@ -8,15 +8,14 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/breakwater-dev/breakwater/internal/store"
 	"github.com/breakwater-dev/breakwater/internal/store/storetest"
+	"github.com/breakwater-dev/breakwater/internal/testenv"
 	"github.com/breakwater-dev/breakwater/internal/tray/traytest"
 )
 
@@ -25,32 +24,19 @@ import (
 // with upgrades in flight at the fake Tray. The call log then says whether
 // any instance was upgraded twice or never.
 
-var (
-	buildOnce sync.Once
-	binary    string
-	buildErr  error
-)
+// binary is the real breakwater, built once by TestMain.
+var binary string
 
-// breakwaterBinary builds cmd/breakwater once per test run.
-func breakwaterBinary(t testing.TB) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "breakwater-rollout")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binary = filepath.Join(dir, "breakwater")
-		cmd := exec.Command("go", "build", "-o", binary, "../../cmd/breakwater")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+func TestMain(m *testing.M) {
+	var remove func()
+	var err error
+	if binary, remove, err = testenv.BuildBreakwater(""); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
 	}
-	return binary
+	code := m.Run()
+	remove()
+	os.Exit(code)
 }
 
 // crashRig is a fake Tray, a database and how to run the commands on them.
@@ -152,7 +138,7 @@ func newCrashRig(t *testing.T, url string, instances int) (*crashRig, map[string
 	s := traytest.New(t, traytest.Config{Unlimited: true, Latency: 10 * time.Millisecond})
 	ids := s.Generate("sol", instances, traytest.GenerateOptions{Quirks: true})
 	want := expectations(s, ids)
-	c := &crashRig{t: t, tray: s, url: url, bin: breakwaterBinary(t)}
+	c := &crashRig{t: t, tray: s, url: url, bin: binary}
 	recordVersion(t, url)
 	return c, want
 }

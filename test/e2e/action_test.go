@@ -23,27 +23,21 @@ import (
 
 	"github.com/breakwater-dev/breakwater/internal/githubapi/githubtest"
 	"github.com/breakwater-dev/breakwater/internal/prrun/prruntest"
+	"github.com/breakwater-dev/breakwater/internal/testenv"
 )
 
 // binary is the breakwater binary TestMain builds.
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "breakwater-e2e")
-	if err != nil {
+	var remove func()
+	var err error
+	if binary, remove, err = testenv.BuildBreakwater("-X main.version=e2e"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "breakwater")
-	build := exec.Command("go", "build", "-o", binary, "-ldflags", "-X main.version=e2e", "./cmd/breakwater")
-	build.Dir = prruntest.ModuleRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building breakwater: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	remove()
 	os.Exit(code)
 }
 
