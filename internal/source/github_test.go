@@ -264,3 +264,25 @@ func FuzzArchive(f *testing.F) {
 		}
 	})
 }
+
+// A path the archive holds twice (tar's later entry wins) must not make
+// the next file's temporary name collide with one already written.
+func TestArchiveHoldsAPathTwice(t *testing.T) {
+	a, err := newArchive(t.TempDir(), []string{"a/1.json", "a/2.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := makeArchive(t, globalHeader(commit),
+		tarEntry{hdr: tar.Header{Name: "o-r-0123456/a/1.json"}, data: "old"},
+		tarEntry{hdr: tar.Header{Name: "o-r-0123456/a/1.json"}, data: "new"},
+		tarEntry{hdr: tar.Header{Name: "o-r-0123456/a/2.json"}, data: "two"})
+	if err := a.unpack(bytes.NewReader(data), commit); err != nil {
+		t.Fatalf("unpack: %v", err)
+	}
+	for p, want := range map[string]string{"a/1.json": "new", "a/2.json": "two"} {
+		got, ok, err := a.read(p)
+		if err != nil || !ok || string(got) != want {
+			t.Errorf("read(%s) = %q, %v, %v; want %q", p, got, ok, err, want)
+		}
+	}
+}
