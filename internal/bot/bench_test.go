@@ -182,9 +182,10 @@ func BenchmarkAck(b *testing.B) {
 			b.ReportMetric(float64(p99)/float64(max(fp99, time.Microsecond)), "p99/floor")
 			b.ReportMetric(minRatio, "round-p99/floor-min")
 			b.ReportMetric(maxRatio, "round-p99/floor-max")
-			// sent/s is what the generator managed (the ticker drops ticks
-			// when the process is starved of CPU); acked/s counts until the
-			// last answer came back.
+			// sent/s is what the generator managed (below -bot.rate when
+			// the process is starved of CPU and catching up takes longer
+			// than the slice); acked/s counts until the last answer came
+			// back.
 			b.ReportMetric(float64(floorLoad.sent)/floorLoad.sending.Seconds(), "floor-sent/s")
 			b.ReportMetric(float64(botLoad.sent)/botLoad.sending.Seconds(), "sent/s")
 			b.ReportMetric(float64(len(botLoad.acked))/botLoad.took.Seconds(), "acked/s")

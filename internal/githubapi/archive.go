@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/breakwater-dev/breakwater/internal/backoff"
 	"github.com/google/go-github/v88/github"
 )
 
@@ -85,7 +86,7 @@ func (c *Client) fetchArchive(ctx context.Context, link *url.URL, op string, rea
 	if resp.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		e := &Error{Op: op, Status: resp.StatusCode, Message: "from " + link.Host + ": " + string(msg)}
-		e.RetryAfter, e.retryAfterSet = parseRetryAfter(resp.Header.Get("Retry-After"))
+		e.RetryAfter, e.retryAfterSet = backoff.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		return e
 	}
 	body := &watchedBody{r: resp.Body, idle: time.AfterFunc(archiveIdle, func() { cancel(errStalled) })}

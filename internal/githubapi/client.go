@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/breakwater-dev/breakwater/internal/backoff"
 	"github.com/google/go-github/v88/github"
 )
 
@@ -210,7 +211,7 @@ func wrap(op string, resp *github.Response, err error) error {
 		e.Message = er.Message
 		if er.Response != nil {
 			e.Status = er.Response.StatusCode
-			e.RetryAfter, e.retryAfterSet = parseRetryAfter(er.Response.Header.Get("Retry-After"))
+			e.RetryAfter, e.retryAfterSet = backoff.ParseRetryAfter(er.Response.Header.Get("Retry-After"), time.Now())
 		}
 	}
 	return e

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -126,20 +125,4 @@ func (p RetryPolicy) wait(err error, retry int) (time.Duration, bool) {
 func isNetworkError(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) || errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "connection reset")
-}
-
-// parseRetryAfter reads a Retry-After header: seconds (GitHub's form) or an
-// HTTP date. ok is false when it is absent or unreadable.
-func parseRetryAfter(v string) (d time.Duration, ok bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(time.Until(t), 0), true
-	}
-	return 0, false
 }

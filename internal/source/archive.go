@@ -21,6 +21,9 @@ type archive struct {
 	// files maps a wanted path to its file in dir (named by a counter, so
 	// no name from the archive becomes a file system path).
 	files map[string]string
+	// kept counts the files written: the next one's name. Not len(files),
+	// which a path the archive holds twice leaves behind the names used.
+	kept int
 }
 
 func newArchive(tempDir string, paths []string) (*archive, error) {
@@ -88,7 +91,8 @@ func (a *archive) unpack(r io.Reader, commit string) error {
 
 // keep writes a wanted file to the directory.
 func (a *archive) keep(p string, r io.Reader) error {
-	name := filepath.Join(a.dir, strconv.Itoa(len(a.files)))
+	name := filepath.Join(a.dir, strconv.Itoa(a.kept))
+	a.kept++
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("unpacking %s: %w", p, err)

@@ -77,18 +77,16 @@ func (c *Commits) Close() error {
 // error: a checkout that cannot serve is passed over, with Why.
 func OpenCommits(ctx context.Context, o CommitsOptions) (*Commits, error) {
 	label := func(sha string) string { return fmt.Sprintf("%s@%s", o.Repo, short(sha)) }
+	why := ""
 	if o.Checkout != "" {
-		c, why := openCheckout(ctx, o, label)
-		if c != nil {
+		var c *Commits
+		if c, why = openCheckout(ctx, o, label); c != nil {
 			return c, nil
 		}
-		if why != "" {
-			out := apiCommits(o)
-			out.Why = why
-			return out, nil
-		}
 	}
-	return apiCommits(o), nil
+	out := apiCommits(o)
+	out.Why = why
+	return out, nil
 }
 
 func apiCommits(o CommitsOptions) *Commits {

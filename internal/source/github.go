@@ -8,6 +8,8 @@ import (
 	"os"
 	"sync"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/breakwater-dev/breakwater/internal/config"
 	"github.com/breakwater-dev/breakwater/internal/engine"
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
@@ -43,6 +45,9 @@ type GitHub struct {
 
 	mu      sync.Mutex
 	archive *archive // nil until an archive was read ahead
+	// blobs are the listed files' blob IDs, by path: what an archived
+	// file's bytes must hash to (see Read).
+	blobs map[string]string
 }
 
 // NewGitHub reads repo at ref (a commit SHA, so that both sides stay what
@@ -67,9 +72,14 @@ func (g *GitHub) List(ctx context.Context) ([]engine.Entry, error) {
 			"Breakwater cannot tell which files are exports, so it stops rather than compare part of the change", g)
 	}
 	out := make([]engine.Entry, len(tree))
+	blobs := make(map[string]string, len(tree))
 	for i, e := range tree {
 		out[i] = engine.Entry{Path: e.Path, Name: e.Path, Blob: e.SHA}
+		blobs[e.Path] = e.SHA
 	}
+	g.mu.Lock()
+	g.blobs = blobs
+	g.mu.Unlock()
 	return out, nil
 }
 
@@ -105,21 +115,24 @@ func Requests(paths int) int {
 	return 1
 }
 
-// Read reads a file of the commit: from the archive when it holds it, else
-// through the contents API (a link to another file, a file the archive
-// leaves out). The error names the file and commit. A file the commit does
-// not have is an error that satisfies errors.Is(err, fs.ErrNotExist), as a
-// missing file of a directory is.
+// Read reads a file of the commit: from the archive when it holds it with
+// the listed blob's bytes, else through the contents API (a link to
+// another file, a file the archive leaves out, or one it rewrote: an
+// export-subst or eol attribute applies to archives, not to the blob that
+// the contents API and a checkout's objects serve). The error names the
+// file and commit. A file the commit does not have is an error that
+// satisfies errors.Is(err, fs.ErrNotExist), as a missing file of a
+// directory is.
 func (g *GitHub) Read(ctx context.Context, p string) ([]byte, error) {
 	g.mu.Lock()
-	a := g.archive
+	a, blob := g.archive, g.blobs[p]
 	g.mu.Unlock()
 	if a != nil {
 		data, ok, err := a.read(p)
 		if err != nil {
 			return nil, fmt.Errorf("%s cannot be compared: reading it from the archive of %s: %w", p, g, err)
 		}
-		if ok {
+		if ok && (blob == "" || plumbing.ComputeHash(plumbing.BlobObject, data).String() == blob) {
 			return data, nil
 		}
 	}

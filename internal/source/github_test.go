@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/breakwater-dev/breakwater/internal/githubapi"
@@ -134,11 +135,12 @@ func TestGitHubArchiveDownloadStartsOver(t *testing.T) {
 type archiveAPI struct {
 	archive  []byte
 	files    map[string][]byte
+	tree     []githubapi.TreeEntry
 	contents []string // paths read through the contents API
 }
 
 func (a *archiveAPI) Tree(context.Context, githubapi.Repo, string) ([]githubapi.TreeEntry, bool, error) {
-	return nil, false, nil
+	return a.tree, false, nil
 }
 
 func (a *archiveAPI) FileContent(_ context.Context, _ githubapi.Repo, p, _ string) ([]byte, error) {
@@ -263,4 +265,68 @@ func FuzzArchive(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A path the archive holds twice (tar's later entry wins) must not make
+// the next file's temporary name collide with one already written.
+func TestArchiveHoldsAPathTwice(t *testing.T) {
+	a, err := newArchive(t.TempDir(), []string{"a/1.json", "a/2.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := makeArchive(t, globalHeader(commit),
+		tarEntry{hdr: tar.Header{Name: "o-r-0123456/a/1.json"}, data: "old"},
+		tarEntry{hdr: tar.Header{Name: "o-r-0123456/a/1.json"}, data: "new"},
+		tarEntry{hdr: tar.Header{Name: "o-r-0123456/a/2.json"}, data: "two"})
+	if err := a.unpack(bytes.NewReader(data), commit); err != nil {
+		t.Fatalf("unpack: %v", err)
+	}
+	for p, want := range map[string]string{"a/1.json": "new", "a/2.json": "two"} {
+		got, ok, err := a.read(p)
+		if err != nil || !ok || string(got) != want {
+			t.Errorf("read(%s) = %q, %v, %v; want %q", p, got, ok, err, want)
+		}
+	}
+}
+
+// An archive's file whose bytes are not the listed blob's (git archive
+// applied an eol or export-subst attribute) is read through the contents
+// API, as the blob is: a side must not depend on the way it was read.
+func TestGitHubArchiveRewroteAFile(t *testing.T) {
+	ctx := context.Background()
+	blobID := func(data string) string { return plumbing.ComputeHash(plumbing.BlobObject, []byte(data)).String() }
+	api := &archiveAPI{files: map[string][]byte{"a/crlf.json": []byte("{\n}\n")}}
+	entries := []tarEntry{globalHeader(commit)}
+	var paths []string
+	for i := range ContentsLimit + 1 {
+		p, data := fmt.Sprintf("a/%d.json", i), fmt.Sprintf("{\"n\": %d}\n", i)
+		if i == 0 {
+			p, data = "a/crlf.json", "{\n}\n"
+		}
+		archived := data
+		if i == 0 {
+			archived = "{\r\n}\r\n"
+		}
+		paths = append(paths, p)
+		api.tree = append(api.tree, githubapi.TreeEntry{Path: p, SHA: blobID(data), Size: len(data)})
+		entries = append(entries, tarEntry{hdr: tar.Header{Name: "o-r-0123456/" + p}, data: archived})
+	}
+	api.archive = makeArchive(t, entries...)
+	g := NewGitHub(api, githubapi.Repo{Owner: "o", Name: "r"}, commit, t.TempDir())
+	defer g.Close()
+	if _, err := g.List(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.ReadAhead(ctx, paths); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range api.tree {
+		data, err := g.Read(ctx, e.Path)
+		if err != nil || blobID(string(data)) != e.SHA {
+			t.Errorf("%s = %q, %v: not the listed blob", e.Path, data, err)
+		}
+	}
+	if diff := cmp.Diff([]string{"a/crlf.json"}, api.contents); diff != "" {
+		t.Errorf("contents requests (-want +got):\n%s", diff)
+	}
 }

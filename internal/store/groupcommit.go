@@ -397,23 +397,17 @@ func (g *groupCommit) takeMarks(marks []*pendingMark) []*pendingMark {
 	return marks
 }
 
-// commitMarks marks a batch processed in one transaction: one UPDATE, and
-// one SELECT that finds the IDs that are not recorded (their callers get
-// ErrNotFound). A delivery processed before keeps its first time.
+// commitMarks marks a batch processed in one transaction: one UPDATE that
+// returns the IDs it marked and, only when some were not (processed
+// before, or not recorded), one SELECT for those; callers of IDs that are
+// not recorded get ErrNotFound. A delivery processed before keeps its
+// first time.
 func (g *groupCommit) commitMarks(marks []*pendingMark) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ids := make([]any, len(marks))
-	for i, m := range marks {
-		ids[i] = m.id
-	}
 	found := map[string]bool{}
-	err := g.db.inTx(ctx, func(q querier, _ insertFunc) error {
-		args := append([]any{marks[0].at}, ids...)
-		if _, err := q.exec(ctx, `UPDATE webhook_deliveries SET processed_at = $1 WHERE processed_at IS NULL AND id IN (`+placeholders(2, len(ids))+`)`, args...); err != nil {
-			return err
-		}
-		rs, err := q.query(ctx, `SELECT id FROM webhook_deliveries WHERE id IN (`+placeholders(1, len(ids))+`)`, ids...)
+	// collect adds the IDs a statement returns to found.
+	collect := func(rs rows, err error) error {
 		if err != nil {
 			return err
 		}
@@ -429,6 +423,26 @@ func (g *groupCommit) commitMarks(marks []*pendingMark) {
 			return err
 		}
 		return nil
+	}
+	err := g.db.inTx(ctx, func(q querier, _ insertFunc) error {
+		args := []any{marks[0].at}
+		for _, m := range marks {
+			args = append(args, m.id)
+		}
+		if err := collect(q.query(ctx, `UPDATE webhook_deliveries SET processed_at = $1
+			WHERE processed_at IS NULL AND id IN (`+placeholders(2, len(marks))+`) RETURNING id`, args...)); err != nil {
+			return err
+		}
+		var rest []any
+		for _, m := range marks {
+			if !found[m.id] {
+				rest = append(rest, m.id)
+			}
+		}
+		if len(rest) == 0 {
+			return nil
+		}
+		return collect(q.query(ctx, `SELECT id FROM webhook_deliveries WHERE id IN (`+placeholders(1, len(rest))+`)`, rest...))
 	})
 	for _, m := range marks {
 		switch {

@@ -37,10 +37,10 @@ type Location struct {
 	Schema string
 }
 
-// String is the location with any password replaced, safe to log.
 // maxEcho is how much of a bad value an error echoes back.
 const maxEcho = 80
 
+// String is the location with any password replaced, safe to log.
 func (l Location) String() string {
 	switch l.Backend {
 	case SQLite:
