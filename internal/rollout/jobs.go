@@ -8,6 +8,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/breakwater-dev/breakwater/internal/backoff"
 	"github.com/breakwater-dev/breakwater/internal/store"
 )
 
@@ -135,9 +136,7 @@ func (e *Engine) Recover(ctx context.Context) error {
 		return err
 	}
 	go func() {
-		select {
-		case <-time.After(e.opts.DriverLease + time.Second):
-		case <-ctx.Done():
+		if backoff.Sleep(ctx, e.opts.DriverLease+time.Second) != nil {
 			return
 		}
 		if err := e.EnsureDrivers(ctx); err != nil && ctx.Err() == nil {

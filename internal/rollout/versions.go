@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/breakwater-dev/breakwater/internal/backoff"
 	"github.com/breakwater-dev/breakwater/internal/plan"
 	"github.com/breakwater-dev/breakwater/internal/store"
 	"github.com/breakwater-dev/breakwater/internal/tray"
@@ -341,10 +342,8 @@ func (e *Engine) Retire(ctx context.Context, pkg, version string, interval time.
 			if wait != nil {
 				wait(interval)
 			}
-			select {
-			case <-time.After(interval):
-			case <-ctx.Done():
-				return Retirement{}, ctx.Err()
+			if err := backoff.Sleep(ctx, interval); err != nil {
+				return Retirement{}, err
 			}
 		}
 		res, err := e.retireCheck(ctx, pkg, version)
