@@ -37,9 +37,9 @@ type drive struct {
 	target  Target
 	job     int64
 	log     *slog.Logger
-	// concurrency and rateLimit pace this rollout (Engine.pacing).
+	// concurrency is this rollout's (Engine.concurrency); its rate limit
+	// paces target.Runtime.
 	concurrency int
-	rateLimit   float64
 }
 
 func (d *drive) run(ctx context.Context) driveOutcome {
@@ -97,7 +97,7 @@ func (d *drive) run(ctx context.Context) driveOutcome {
 	wg.Wait()
 	stopBeat()
 	<-beatDone
-	if err := set.close(ctx); err != nil && out.kind != driveFailed {
+	if err := set.close(); err != nil && out.kind != driveFailed {
 		out = driveOutcome{kind: driveFailed, err: err}
 	}
 	lostMu.Lock()
@@ -231,8 +231,8 @@ func (s *settler) flush(ctx context.Context) error {
 }
 
 // close records what is left and stops; the outcomes are recorded even
-// when ctx has ended (they happened).
-func (s *settler) close(context.Context) error {
+// when the driver's context has ended (they happened).
+func (s *settler) close() error {
 	close(s.in)
 	return <-s.done
 }

@@ -192,7 +192,6 @@ type InstanceRef struct {
 
 // census is one environment's instances by what they may run.
 type census struct {
-	env      string
 	current  string
 	versions []string // deployed to env, oldest first
 	onNewest []InstanceRef
@@ -256,7 +255,7 @@ func (e *Engine) takeCensus(ctx context.Context, pkg, env string, vs []store.Ver
 	if tgt.Runtime == nil || tgt.SolutionID == "" {
 		return nil, fmt.Errorf("environment %s has no Tray solution whose instances could be counted", env)
 	}
-	c := &census{env: env, current: currentVersion(vs, env)}
+	c := &census{current: currentVersion(vs, env)}
 	for i := len(vs) - 1; i >= 0; i-- { // vs is newest first
 		if slices.ContainsFunc(vs[i].Deployments, func(d store.Deployment) bool { return d.Environment == env }) {
 			c.versions = append(c.versions, vs[i].Version)
