@@ -199,8 +199,10 @@ type census struct {
 }
 
 type behind struct {
-	ref   InstanceRef
-	floor string // "" when unknown
+	ref InstanceRef
+	// cands are the versions it may run (census.candidates of its floor),
+	// shared by the instances with the same floor.
+	cands []string
 }
 
 // on splits the instances that run version v into those known to and
@@ -214,12 +216,11 @@ func (c *census) on(v string) (running, possibly []InstanceRef) {
 		return nil, nil
 	}
 	for _, b := range c.behind {
-		cands := c.candidates(b.floor)
-		if !slices.Contains(cands, v) {
+		if !slices.Contains(b.cands, v) {
 			continue
 		}
 		ref := b.ref
-		if len(cands) == 1 {
+		if len(b.cands) == 1 {
 			running = append(running, ref)
 		} else {
 			ref.Possibly = true
@@ -265,6 +266,9 @@ func (e *Engine) takeCensus(ctx context.Context, pkg, env string, vs []store.Ver
 	if err != nil {
 		return nil, err
 	}
+	// Candidates depend on the floor only: worked out once per floor, not
+	// per instance and version asked about.
+	cands := map[string][]string{}
 	for in, err := range tgt.Runtime.Instances(ctx, tray.InstanceFilter{SolutionID: tgt.SolutionID}) {
 		if err != nil {
 			return nil, fmt.Errorf("environment %s: listing the instances of solution %s: %w", env, tgt.SolutionID, err)
@@ -272,9 +276,15 @@ func (e *Engine) takeCensus(ctx context.Context, pkg, env string, vs []store.Ver
 		ref := InstanceRef{ID: in.ID, Owner: in.Owner, Environment: env}
 		if !in.Flags.HasNewerVersion {
 			c.onNewest = append(c.onNewest, ref)
-		} else {
-			c.behind = append(c.behind, behind{ref: ref, floor: floors[in.ID]})
+			continue
 		}
+		floor := floors[in.ID]
+		cs, ok := cands[floor]
+		if !ok {
+			cs = c.candidates(floor)
+			cands[floor] = cs
+		}
+		c.behind = append(c.behind, behind{ref: ref, cands: cs})
 	}
 	return c, nil
 }
