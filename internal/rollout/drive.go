@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/breakwater-dev/breakwater/internal/store"
@@ -49,8 +50,7 @@ func (d *drive) run(ctx context.Context) driveOutcome {
 	feed, stopFeeding := context.WithCancel(ctx)
 	defer stopFeeding()
 
-	var lost bool
-	var lostMu sync.Mutex
+	var lost atomic.Bool
 	beat, stopBeat := context.WithCancel(ctx)
 	beatDone := make(chan struct{})
 	go func() {
@@ -66,9 +66,7 @@ func (d *drive) run(ctx context.Context) driveOutcome {
 			err := e.store.HoldDriver(beat, id, d.job, e.opts.DriverLease)
 			switch {
 			case errors.Is(err, store.ErrNotDriver):
-				lostMu.Lock()
-				lost = true
-				lostMu.Unlock()
+				lost.Store(true)
 				d.log.LogAttrs(ctx, slog.LevelWarn, "another job became the rollout's driver; finishing the upgrades in hand")
 				stopFeeding()
 				return
@@ -100,9 +98,7 @@ func (d *drive) run(ctx context.Context) driveOutcome {
 	if err := set.close(); err != nil && out.kind != driveFailed {
 		out = driveOutcome{kind: driveFailed, err: err}
 	}
-	lostMu.Lock()
-	defer lostMu.Unlock()
-	if lost {
+	if lost.Load() {
 		return driveOutcome{kind: driveLost}
 	}
 	return out
