@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/breakwater-dev/breakwater/internal/backoff"
 	"github.com/breakwater-dev/breakwater/internal/store"
 )
 
@@ -284,8 +285,9 @@ func (s *settler) run() {
 func (s *settler) write(batch []store.Settlement) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	const tries = 5
 	var err error
-	for try := range 5 {
+	for try := range tries {
 		var errs []error
 		errs, err = s.st.SettleClaims(ctx, batch)
 		if err == nil {
@@ -299,8 +301,13 @@ func (s *settler) write(batch []store.Settlement) error {
 			}
 			return nil
 		}
+		if try == tries-1 {
+			break // no sleep, nor "trying again", after the last try
+		}
 		s.log.LogAttrs(ctx, slog.LevelWarn, "recording outcomes failed, trying again", slog.Int("outcomes", len(batch)), slog.String("error", err.Error()))
-		time.Sleep(time.Duration(100<<try) * time.Millisecond)
+		if backoff.Sleep(ctx, time.Duration(100<<try)*time.Millisecond) != nil {
+			break
+		}
 	}
 	return err
 }
