@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/breakwater-dev/breakwater/internal/backoff"
 	"github.com/breakwater-dev/breakwater/internal/config"
 	"github.com/breakwater-dev/breakwater/internal/plan"
 	"github.com/breakwater-dev/breakwater/internal/rollout"
@@ -250,11 +251,9 @@ func runRolloutStatus(ctx context.Context, env Env, o *rolloutStatusOptions, arg
 			view.end(p)
 			return nil
 		}
-		select {
-		case <-ctx.Done():
+		if backoff.Sleep(ctx, o.every) != nil {
 			view.end(p)
 			return nil // interrupted: the rollout goes on
-		case <-time.After(o.every):
 		}
 	}
 }

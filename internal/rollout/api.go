@@ -110,8 +110,11 @@ func (e *Engine) API(token string) http.Handler {
 			apiError(w, err)
 			return
 		}
+		// A job per request, not unique by its arguments: River would skip
+		// a request made again while the last one runs or after it
+		// completed, and its status would stay pending for good.
 		if _, err := e.store.Enqueue(r.Context(), retireArgs{Package: pkg, Version: version, Interval: interval},
-			&river.InsertOpts{Queue: e.opts.Queue, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}); err != nil {
+			&river.InsertOpts{Queue: e.opts.Queue, MaxAttempts: 3}); err != nil {
 			apiError(w, err)
 			return
 		}

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/breakwater-dev/breakwater/internal/backoff"
 	"github.com/breakwater-dev/breakwater/internal/store"
 )
 
@@ -37,9 +39,9 @@ type drive struct {
 	target  Target
 	job     int64
 	log     *slog.Logger
-	// concurrency and rateLimit pace this rollout (Engine.pacing).
+	// concurrency is this rollout's (Engine.concurrency); its rate limit
+	// paces target.Runtime.
 	concurrency int
-	rateLimit   float64
 }
 
 func (d *drive) run(ctx context.Context) driveOutcome {
@@ -49,8 +51,7 @@ func (d *drive) run(ctx context.Context) driveOutcome {
 	feed, stopFeeding := context.WithCancel(ctx)
 	defer stopFeeding()
 
-	var lost bool
-	var lostMu sync.Mutex
+	var lost atomic.Bool
 	beat, stopBeat := context.WithCancel(ctx)
 	beatDone := make(chan struct{})
 	go func() {
@@ -66,9 +67,7 @@ func (d *drive) run(ctx context.Context) driveOutcome {
 			err := e.store.HoldDriver(beat, id, d.job, e.opts.DriverLease)
 			switch {
 			case errors.Is(err, store.ErrNotDriver):
-				lostMu.Lock()
-				lost = true
-				lostMu.Unlock()
+				lost.Store(true)
 				d.log.LogAttrs(ctx, slog.LevelWarn, "another job became the rollout's driver; finishing the upgrades in hand")
 				stopFeeding()
 				return
@@ -97,12 +96,10 @@ func (d *drive) run(ctx context.Context) driveOutcome {
 	wg.Wait()
 	stopBeat()
 	<-beatDone
-	if err := set.close(ctx); err != nil && out.kind != driveFailed {
+	if err := set.close(); err != nil && out.kind != driveFailed {
 		out = driveOutcome{kind: driveFailed, err: err}
 	}
-	lostMu.Lock()
-	defer lostMu.Unlock()
-	if lost {
+	if lost.Load() {
 		return driveOutcome{kind: driveLost}
 	}
 	return out
@@ -231,8 +228,8 @@ func (s *settler) flush(ctx context.Context) error {
 }
 
 // close records what is left and stops; the outcomes are recorded even
-// when ctx has ended (they happened).
-func (s *settler) close(context.Context) error {
+// when the driver's context has ended (they happened).
+func (s *settler) close() error {
 	close(s.in)
 	return <-s.done
 }
@@ -288,8 +285,9 @@ func (s *settler) run() {
 func (s *settler) write(batch []store.Settlement) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	const tries = 5
 	var err error
-	for try := range 5 {
+	for try := range tries {
 		var errs []error
 		errs, err = s.st.SettleClaims(ctx, batch)
 		if err == nil {
@@ -303,8 +301,13 @@ func (s *settler) write(batch []store.Settlement) error {
 			}
 			return nil
 		}
+		if try == tries-1 {
+			break // no sleep, nor "trying again", after the last try
+		}
 		s.log.LogAttrs(ctx, slog.LevelWarn, "recording outcomes failed, trying again", slog.Int("outcomes", len(batch)), slog.String("error", err.Error()))
-		time.Sleep(time.Duration(100<<try) * time.Millisecond)
+		if backoff.Sleep(ctx, time.Duration(100<<try)*time.Millisecond) != nil {
+			break
+		}
 	}
 	return err
 }

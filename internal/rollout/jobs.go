@@ -8,6 +8,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/breakwater-dev/breakwater/internal/backoff"
 	"github.com/breakwater-dev/breakwater/internal/store"
 )
 
@@ -135,9 +136,7 @@ func (e *Engine) Recover(ctx context.Context) error {
 		return err
 	}
 	go func() {
-		select {
-		case <-time.After(e.opts.DriverLease + time.Second):
-		case <-ctx.Done():
+		if backoff.Sleep(ctx, e.opts.DriverLease+time.Second) != nil {
 			return
 		}
 		if err := e.EnsureDrivers(ctx); err != nil && ctx.Err() == nil {
@@ -194,9 +193,8 @@ func (w *driveWorker) Work(ctx context.Context, job *river.Job[driveArgs]) error
 		e.releaseDriver(ctx, id, job.ID, time.Now())
 		return fmt.Errorf("rollout of %s@%s to %s: %w", r.Package, r.Version, r.Environment, err)
 	}
-	d := &drive{e: e, rollout: r, target: tgt, job: job.ID, log: log}
-	d.concurrency, d.rateLimit = e.pacing(set)
-	d.target.Runtime = paced(tgt.Runtime, d.rateLimit)
+	d := &drive{e: e, rollout: r, target: tgt, job: job.ID, log: log, concurrency: e.concurrency(set)}
+	d.target.Runtime = paced(tgt.Runtime, set.RateLimit)
 	outcome := d.run(ctx)
 	if outcome.kind == driveDone || outcome.kind == drivePaused {
 		e.mu.Lock()

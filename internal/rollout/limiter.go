@@ -7,6 +7,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/breakwater-dev/breakwater/internal/backoff"
 )
 
 // SharedLimiter paces requests to a runtime whose rate limit is shared by
@@ -105,12 +107,8 @@ func (l *SharedLimiter) Wait(ctx context.Context) error {
 			continue
 		}
 		if d := time.Until(slot); d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
+			if err := backoff.Sleep(ctx, d); err != nil {
+				return err
 			}
 		}
 		if time.Since(slot) <= l.tolerance {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"iter"
 
 	"golang.org/x/time/rate"
 
@@ -67,18 +66,17 @@ func (e *Engine) SettingsOf(ctx context.Context, pkg, env string) (Settings, err
 	return s, nil
 }
 
-// pacing is what a driver works with: the settings within the engine's
-// ceiling.
-func (e *Engine) pacing(s Settings) (concurrency int, rateLimit float64) {
-	concurrency = e.opts.Concurrency
+// concurrency is a driver's: the settings' within the engine's ceiling.
+func (e *Engine) concurrency(s Settings) int {
 	if s.Concurrency > 0 {
-		concurrency = min(concurrency, s.Concurrency)
+		return min(e.opts.Concurrency, s.Concurrency)
 	}
-	return concurrency, s.RateLimit
+	return e.opts.Concurrency
 }
 
 // pacedRuntime makes at most a rollout's rate limit of calls per second,
-// on top of the shared budget that the runtime's client waits for.
+// on top of the shared budget that the runtime's client waits for. Only
+// what a driver calls is paced: it never lists instances.
 type pacedRuntime struct {
 	Runtime
 	lim *rate.Limiter
@@ -89,15 +87,6 @@ func paced(rt Runtime, perSecond float64) Runtime {
 		return rt
 	}
 	return &pacedRuntime{Runtime: rt, lim: rate.NewLimiter(rate.Limit(perSecond), 1)}
-}
-
-func (p *pacedRuntime) Instances(ctx context.Context, f tray.InstanceFilter) iter.Seq2[tray.Instance, error] {
-	// A listing is paged by the client; it is paced as one call (the
-	// driver does not list).
-	if err := p.lim.Wait(ctx); err != nil {
-		return func(yield func(tray.Instance, error) bool) { yield(tray.Instance{}, err) }
-	}
-	return p.Runtime.Instances(ctx, f)
 }
 
 func (p *pacedRuntime) Instance(ctx context.Context, solutionID, id string) (tray.Instance, bool, error) {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/breakwater-dev/breakwater/internal/backoff"
 	"github.com/breakwater-dev/breakwater/internal/plan"
 	"github.com/breakwater-dev/breakwater/internal/store"
 	"github.com/breakwater-dev/breakwater/internal/tray"
@@ -191,7 +192,6 @@ type InstanceRef struct {
 
 // census is one environment's instances by what they may run.
 type census struct {
-	env      string
 	current  string
 	versions []string // deployed to env, oldest first
 	onNewest []InstanceRef
@@ -199,8 +199,10 @@ type census struct {
 }
 
 type behind struct {
-	ref   InstanceRef
-	floor string // "" when unknown
+	ref InstanceRef
+	// cands are the versions it may run (census.candidates of its floor),
+	// shared by the instances with the same floor.
+	cands []string
 }
 
 // on splits the instances that run version v into those known to and
@@ -214,12 +216,11 @@ func (c *census) on(v string) (running, possibly []InstanceRef) {
 		return nil, nil
 	}
 	for _, b := range c.behind {
-		cands := c.candidates(b.floor)
-		if !slices.Contains(cands, v) {
+		if !slices.Contains(b.cands, v) {
 			continue
 		}
 		ref := b.ref
-		if len(cands) == 1 {
+		if len(b.cands) == 1 {
 			running = append(running, ref)
 		} else {
 			ref.Possibly = true
@@ -255,7 +256,7 @@ func (e *Engine) takeCensus(ctx context.Context, pkg, env string, vs []store.Ver
 	if tgt.Runtime == nil || tgt.SolutionID == "" {
 		return nil, fmt.Errorf("environment %s has no Tray solution whose instances could be counted", env)
 	}
-	c := &census{env: env, current: currentVersion(vs, env)}
+	c := &census{current: currentVersion(vs, env)}
 	for i := len(vs) - 1; i >= 0; i-- { // vs is newest first
 		if slices.ContainsFunc(vs[i].Deployments, func(d store.Deployment) bool { return d.Environment == env }) {
 			c.versions = append(c.versions, vs[i].Version)
@@ -265,6 +266,9 @@ func (e *Engine) takeCensus(ctx context.Context, pkg, env string, vs []store.Ver
 	if err != nil {
 		return nil, err
 	}
+	// Candidates depend on the floor only: worked out once per floor, not
+	// per instance and version asked about.
+	cands := map[string][]string{}
 	for in, err := range tgt.Runtime.Instances(ctx, tray.InstanceFilter{SolutionID: tgt.SolutionID}) {
 		if err != nil {
 			return nil, fmt.Errorf("environment %s: listing the instances of solution %s: %w", env, tgt.SolutionID, err)
@@ -272,9 +276,15 @@ func (e *Engine) takeCensus(ctx context.Context, pkg, env string, vs []store.Ver
 		ref := InstanceRef{ID: in.ID, Owner: in.Owner, Environment: env}
 		if !in.Flags.HasNewerVersion {
 			c.onNewest = append(c.onNewest, ref)
-		} else {
-			c.behind = append(c.behind, behind{ref: ref, floor: floors[in.ID]})
+			continue
 		}
+		floor := floors[in.ID]
+		cs, ok := cands[floor]
+		if !ok {
+			cs = c.candidates(floor)
+			cands[floor] = cs
+		}
+		c.behind = append(c.behind, behind{ref: ref, cands: cs})
 	}
 	return c, nil
 }
@@ -341,10 +351,8 @@ func (e *Engine) Retire(ctx context.Context, pkg, version string, interval time.
 			if wait != nil {
 				wait(interval)
 			}
-			select {
-			case <-time.After(interval):
-			case <-ctx.Done():
-				return Retirement{}, ctx.Err()
+			if err := backoff.Sleep(ctx, interval); err != nil {
+				return Retirement{}, err
 			}
 		}
 		res, err := e.retireCheck(ctx, pkg, version)
