@@ -378,6 +378,20 @@ func (e *Engine) retireCheck(ctx context.Context, pkg, version string) (Retireme
 	if vs[i].RetiredAt != nil {
 		return Retirement{}, fmt.Errorf("version %s@%s was retired on %s: %w", pkg, version, vs[i].RetiredAt.Format(time.RFC3339), store.ErrConflict)
 	}
+	// A rollout started from the command line records no deployment, so the
+	// census cannot place the version there: refuse rather than retire a
+	// version nothing was checked for.
+	envs, err := e.store.RolloutEnvironments(ctx, pkg, version)
+	if err != nil {
+		return Retirement{}, err
+	}
+	for _, env := range envs {
+		if !slices.ContainsFunc(vs[i].Deployments, func(d store.Deployment) bool { return d.Environment == env }) {
+			return Retirement{Reason: fmt.Sprintf("%s was rolled out to %s without a recorded deployment there, so its instances cannot be counted: "+
+				"deploy it through the release path (which records the deployment) or check the instances in Tray", version, env),
+				Instances: []InstanceRef{}}, nil
+		}
+	}
 	res := Retirement{Retired: true, Instances: []InstanceRef{}}
 	for _, d := range vs[i].Deployments {
 		if currentVersion(vs, d.Environment) == version {

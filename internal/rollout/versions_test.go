@@ -175,6 +175,29 @@ func TestRetireFailsClosedWithoutARuntime(t *testing.T) {
 	}
 }
 
+// TestRetireRefusesWhereNoDeploymentWasRecorded: a rollout started from
+// the command line records no deployment, so no census can place the
+// version in that environment; retiring must refuse, not pass unchecked.
+func TestRetireRefusesWhereNoDeploymentWasRecorded(t *testing.T) {
+	_, r := versionsFixture(t, storetest.SQLiteURL(t))
+	ctx := context.Background()
+	// Nothing runs 1.0.0 in production any more.
+	if _, err := r.client.UpgradeInstance(ctx, traytestUpgrade("old-1")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.st.CreateRollout(ctx, store.NewRollout{Package: "crm-sync", Version: "1.0.0", Environment: "staging",
+		Instances: []store.NewInstance{{ID: "stage-1", Owner: "u9", Action: "lazy"}}}, store.Job{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.eng.Retire(ctx, "crm-sync", "1.0.0", time.Millisecond, nil)
+	if err != nil || res.Retired || !strings.Contains(res.Reason, "rolled out to staging without a recorded deployment") {
+		t.Fatalf("Retire(1.0.0) = %+v, %v; want a refusal naming staging", res, err)
+	}
+	if v, _ := r.eng.Version(ctx, "crm-sync", "1.0.0", false); v.RetiredAt != nil {
+		t.Fatal("the version was retired")
+	}
+}
+
 // traytestUpgrade is what Tray's lazy update does to an instance.
 func traytestUpgrade(id string) tray.UpgradeInput { return tray.UpgradeInput{InstanceID: id} }
 

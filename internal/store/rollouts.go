@@ -249,6 +249,26 @@ func (s *Store) FindRollout(ctx context.Context, pkg, version, env string) (Roll
 	return findRollout(ctx, s.db, pkg, version, env)
 }
 
+// RolloutEnvironments lists the environments pkg@version has a rollout in,
+// in name order: where its instances may run whether or not a deployment
+// was recorded (a rollout started from the command line records none).
+func (s *Store) RolloutEnvironments(ctx context.Context, pkg, version string) ([]string, error) {
+	rs, err := s.db.query(ctx, `SELECT DISTINCT environment FROM rollouts WHERE package = $1 AND version = $2 ORDER BY environment`, pkg, version)
+	if err != nil {
+		return nil, fmt.Errorf("environments of the rollouts of %s@%s: %w", pkg, version, err)
+	}
+	defer rs.Close()
+	var out []string
+	for rs.Next() {
+		var env string
+		if err := rs.Scan(&env); err != nil {
+			return nil, fmt.Errorf("environments of the rollouts of %s@%s: %w", pkg, version, err)
+		}
+		out = append(out, env)
+	}
+	return out, rs.Err()
+}
+
 // updateRollout runs an UPDATE of one rollout row; ErrNotFound when the
 // rollout does not exist.
 func (s *Store) updateRollout(ctx context.Context, what string, id int64, set string, args ...any) error {
