@@ -77,10 +77,7 @@ func (e Env) color(w io.Writer) bool {
 	if e.Getenv != nil && e.Getenv("NO_COLOR") != "" {
 		return false
 	}
-	if e.IsTerminal != nil {
-		return e.IsTerminal(w)
-	}
-	return isTerminal(w)
+	return e.terminal(w)
 }
 
 // terminal says whether w is a terminal.

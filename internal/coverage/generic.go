@@ -132,16 +132,23 @@ func kindOf(v *jsonpos.Value) string {
 func (c *Checker) Coverage(r Report) change.Coverage {
 	out := change.Coverage{Changes: len(r.Items)}
 	for _, it := range r.Items {
-		generic := len(it.CoveredBy) == 0 && it.Class == Other
-		if len(it.CoveredBy) > 0 {
-			generic = true
-			for _, by := range it.CoveredBy {
-				generic = generic && by == c.spec.OtherRule.ID
-			}
-		}
-		if generic {
+		if c.generic(it) {
 			out.Generic++
 		}
 	}
 	return out
+}
+
+// generic reports whether only the OtherRule reports it: it is covered by
+// that rule alone, or by nothing and not text (Findings reports it so).
+func (c *Checker) generic(it Item) bool {
+	if len(it.CoveredBy) == 0 {
+		return it.Class == Other
+	}
+	for _, by := range it.CoveredBy {
+		if by != c.spec.OtherRule.ID {
+			return false
+		}
+	}
+	return true
 }

@@ -128,9 +128,12 @@ func shortSHA(ref string) string {
 // TreeEntry is a file in a commit's tree.
 type TreeEntry struct {
 	Path string
-	// SHA is the blob's: equal SHAs mean equal content.
+	// SHA is the blob's: equal SHAs mean equal content, except for a Link,
+	// whose blob is the link's text while reading it gives its target's.
 	SHA  string
 	Size int
+	// Link is a symbolic link (mode 120000).
+	Link bool
 }
 
 // Tree lists every file (blob) in the tree of commit ref. Truncated is true
@@ -148,7 +151,7 @@ func (c *Client) Tree(ctx context.Context, r Repo, ref string) (files []TreeEntr
 	}
 	for _, e := range tree.Entries {
 		if e.GetType() == "blob" {
-			files = append(files, TreeEntry{Path: e.GetPath(), SHA: e.GetSHA(), Size: e.GetSize()})
+			files = append(files, TreeEntry{Path: e.GetPath(), SHA: e.GetSHA(), Size: e.GetSize(), Link: e.GetMode() == "120000"})
 		}
 	}
 	return files, tree.GetTruncated(), nil

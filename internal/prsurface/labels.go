@@ -65,21 +65,8 @@ func LabelsFor(rep *change.Report, l config.Labels) []string {
 // syncLabels adds the labels that apply (creating missing ones with colour
 // and description) and removes Breakwater's labels that no longer apply.
 func (p *publisher) syncLabels(ctx context.Context) error {
-	want := p.res.Labels
 	specs := ownLabels(p.c.Labels)
-	var add, remove []string
-	for _, w := range want {
-		if !containsFold(p.pr.Labels, w) {
-			add = append(add, w)
-		}
-	}
-	for _, have := range p.pr.Labels {
-		for _, s := range specs {
-			if s.name != "" && strings.EqualFold(s.name, have) && !containsFold(want, have) && !containsFold(remove, have) {
-				remove = append(remove, have)
-			}
-		}
-	}
+	add, remove := labelChanges(p.res.Labels, p.pr.Labels, specs)
 	if len(add) > 0 {
 		existing, err := p.gh.Labels(ctx, p.pr.Repo)
 		if err != nil {
@@ -122,6 +109,24 @@ func (p *publisher) syncLabels(ctx context.Context) error {
 // is judged with it on the labels read before any write, so that a run never
 // counts a label it applied itself.
 func CarriesLabel(labels []string, name string) bool { return containsFold(labels, name) }
+
+// labelChanges are the labels to add to a pull request that has have so
+// that it carries want, and those of its own (specs) to remove.
+func labelChanges(want, have []string, specs []labelSpec) (add, remove []string) {
+	for _, w := range want {
+		if !containsFold(have, w) {
+			add = append(add, w)
+		}
+	}
+	for _, h := range have {
+		for _, s := range specs {
+			if s.name != "" && strings.EqualFold(s.name, h) && !containsFold(want, h) && !containsFold(remove, h) {
+				remove = append(remove, h)
+			}
+		}
+	}
+	return add, remove
+}
 
 func containsFold(list []string, s string) bool {
 	if s == "" {

@@ -19,23 +19,11 @@ func Requests(pr PullRequest, c Content, opts Options) int {
 		}
 		return n
 	}
-	want := LabelsFor(c.Report, c.Labels)
-	add := 0
-	for _, w := range want {
-		if !containsFold(pr.Labels, w) {
-			add++
-		}
+	add, remove := labelChanges(LabelsFor(c.Report, c.Labels), pr.Labels, ownLabels(c.Labels))
+	if len(add) > 0 {
+		n += 1 + len(add) + 1 // list the repository's labels, create the missing, add
 	}
-	if add > 0 {
-		n += 1 + add + 1 // list the repository's labels, create the missing, add
-	}
-	for _, have := range pr.Labels {
-		for _, s := range ownLabels(c.Labels) {
-			if s.name != "" && containsFold([]string{s.name}, have) && !containsFold(want, have) {
-				n++ // remove
-			}
-		}
-	}
+	n += len(remove)
 	if opts.CheckRun {
 		anns := min(len(c.Annotations), maxCheckAnnotations)
 		// List the commit's check runs and an earlier run's annotations,

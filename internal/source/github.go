@@ -76,6 +76,11 @@ func (g *GitHub) List(ctx context.Context) ([]engine.Entry, error) {
 	for i, e := range tree {
 		out[i] = engine.Entry{Path: e.Path, Name: e.Path, Blob: e.SHA}
 		blobs[e.Path] = e.SHA
+		if e.Link {
+			// A link's blob is its text, but Read gives its target's bytes:
+			// an unchanged link to a changed file would pass as unchanged.
+			out[i].Blob = ""
+		}
 	}
 	g.mu.Lock()
 	g.blobs = blobs

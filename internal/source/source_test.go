@@ -280,8 +280,26 @@ func TestGitHubTree(t *testing.T) {
 	if _, err := g.Read(context.Background(), "exports/a.json"); err == nil || !strings.Contains(err.Error(), "exports/a.json cannot be compared") {
 		t.Errorf("err = %v", err)
 	}
+	// A link's blob is its text, not its target's content: it gets no
+	// Blob, so an unchanged link to a changed file counts as changed.
+	body, _ := json.Marshal(map[string]any{"sha": sha, "truncated": false, "tree": []any{
+		map[string]any{"path": "exports/a.json", "mode": "100644", "type": "blob", "sha": strings.Repeat("a", 40), "size": 8},
+		map[string]any{"path": "exports/b.json", "mode": "120000", "type": "blob", "sha": strings.Repeat("b", 40), "size": 6},
+	}})
+	fake.Fail(githubtest.Fault{Operation: "git/get-tree", Times: 1, Status: http.StatusOK, Body: string(body)})
+	es, err = g.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs := map[string]string{}
+	for _, e := range es {
+		blobs[e.Path] = e.Blob
+	}
+	if diff := cmp.Diff(map[string]string{"exports/a.json": strings.Repeat("a", 40), "exports/b.json": ""}, blobs); diff != "" {
+		t.Errorf("blobs (-want +got):\n%s", diff)
+	}
 	// A listing GitHub cut short is an error, never a shorter list.
-	body, _ := json.Marshal(map[string]any{"sha": sha, "truncated": true, "tree": []any{}})
+	body, _ = json.Marshal(map[string]any{"sha": sha, "truncated": true, "tree": []any{}})
 	fake.Fail(githubtest.Fault{Operation: "git/get-tree", Times: 1, Status: http.StatusOK, Body: string(body)})
 	if _, err := g.List(context.Background()); err == nil || !strings.Contains(err.Error(), "cut the file listing of o/r@"+sha[:7]+" short") {
 		t.Errorf("err = %v", err)

@@ -104,7 +104,7 @@ func (d *differ) workflows() {
 		}
 	}
 	d.note = ""
-	slotByGroup := index(authSlotsOf(d.head), func(a *AuthSlot) string { return a.AuthGroup }, authRank)
+	slotByGroup := slotsByGroup(d.head)
 	for _, c := range versions {
 		at := first(c.steps)
 		users := c.service
@@ -158,7 +158,7 @@ func (d *differ) services() {
 			users[s.Auth.ServiceName] = append(users[s.Auth.ServiceName], workflowStep{w, s})
 		}
 	}
-	slotByGroup := index(authSlotsOf(d.head), func(a *AuthSlot) string { return a.AuthGroup }, authRank)
+	slotByGroup := slotsByGroup(d.head)
 	for _, service := range services {
 		at := first(users[service])
 		w, s := at.w, at.s
@@ -181,10 +181,15 @@ type workflowHash struct {
 	perStep                    []uint64 // parallel to Workflow.Steps
 }
 
+// slotsByGroup maps each auth_group of e's auth slots to the slot.
+func slotsByGroup(e *Export) map[string]*AuthSlot {
+	return index(authSlotsOf(e), func(a *AuthSlot) string { return a.AuthGroup }, authRank)
+}
+
 // slotGroups maps each auth_group of e's auth slots to the slot's identity.
 func slotGroups(e *Export) map[string]string {
 	m := map[string]string{}
-	for group, a := range index(authSlotsOf(e), func(a *AuthSlot) string { return a.AuthGroup }, authRank) {
+	for group, a := range slotsByGroup(e) {
 		m[group] = a.Identity()
 	}
 	return m
