@@ -112,20 +112,20 @@ func Match[T any](base, head []T, identity func(T) string, hash func(side change
 }
 
 // ContentHasher hashes values of the two versions of an artifact by their
-// content as the coverage check compares them, for Match: it indexes a
-// document only when first asked, as only invalid input with duplicate
-// identities needs it. It is not safe for concurrent use.
+// content as the coverage check compares them, for Match: it compiles the
+// format's normalisation and indexes a document only when first asked, as
+// only invalid input with duplicate identities needs it. It is not safe for
+// concurrent use.
 type ContentHasher struct {
-	differ func() *structdiff.Differ
+	spec   structdiff.Spec
+	differ *structdiff.Differ
 	sides  [2]structdiff.Input
 	ids    [2]*structdiff.Identifier
 }
 
-// NewContentHasher hashes values of base and head with the format's
-// normalisation; differ compiles it, and is called only when a hash is
-// asked for (a format passes a sync.OnceValue, so it is compiled once).
-func NewContentHasher(differ func() *structdiff.Differ, base, head structdiff.Input) *ContentHasher {
-	return &ContentHasher{differ: differ, sides: [2]structdiff.Input{base, head}}
+// NewContentHasher hashes values of base and head under spec.
+func NewContentHasher(spec structdiff.Spec, base, head structdiff.Input) *ContentHasher {
+	return &ContentHasher{spec: spec, sides: [2]structdiff.Input{base, head}}
 }
 
 // Hash is the content hash of the value at pointer on side; 0 when the
@@ -136,7 +136,10 @@ func (h *ContentHasher) Hash(side change.Side, pointer string) uint64 {
 		i = 0
 	}
 	if h.ids[i] == nil {
-		h.ids[i] = h.differ().NewIdentifier(h.sides[i])
+		if h.differ == nil {
+			h.differ = structdiff.MustNew(h.spec)
+		}
+		h.ids[i] = h.differ.NewIdentifier(h.sides[i])
 	}
 	v, _ := h.ids[i].Hash(pointer)
 	return v

@@ -18,7 +18,7 @@ import (
 // (role-duplicate, userdata-missing, chart-orphaned) run whenever there is a
 // head.
 func Diff(base, head *Template) change.Comparison {
-	d := &differ{base: base, head: head, content: formats.NewContentHasher(contentDiffer, document(base), document(head))}
+	d := &differ{base: base, head: head, content: formats.NewContentHasher(Coverage().Structure, document(base), document(head))}
 	comp := change.Comparison{Format: Format, Artifact: artifact(base, head)}
 	comp.Base, comp.Head = declared(base), declared(head)
 	d.artifact = comp.Artifact

@@ -1,8 +1,6 @@
 package tray
 
 import (
-	"sync"
-
 	"github.com/breakwater-dev/breakwater/internal/coverage"
 	"github.com/breakwater-dev/breakwater/internal/structdiff"
 )
@@ -112,7 +110,3 @@ func Coverage() coverage.Spec {
 		OtherRule: ruleOtherChanged,
 	}
 }
-
-// contentDiffer is the compiled normalisation of Coverage, with which the
-// differ pairs elements that share an identity by their content.
-var contentDiffer = sync.OnceValue(func() *structdiff.Differ { return structdiff.MustNew(Coverage().Structure) })

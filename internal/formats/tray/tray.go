@@ -32,7 +32,7 @@ func Diff(base, head *Export) change.Comparison {
 		c.Artifact = artifactName(base)
 	}
 	d := &differ{base: base, head: head, artifact: c.Artifact, hasher: jsonpos.NewHasher(),
-		content: formats.NewContentHasher(contentDiffer, documentOf(base), documentOf(head))}
+		content: formats.NewContentHasher(Coverage().Structure, documentOf(base), documentOf(head))}
 	switch {
 	case base == nil && head == nil:
 	case base == nil:

@@ -1,8 +1,6 @@
 package vnext
 
 import (
-	"sync"
-
 	"github.com/breakwater-dev/breakwater/internal/coverage"
 	"github.com/breakwater-dev/breakwater/internal/structdiff"
 )
@@ -77,7 +75,3 @@ func transitionExtents() []coverage.Extent {
 	}
 	return out
 }
-
-// contentDiffer is the compiled normalisation of Coverage, with which the
-// differ pairs elements that share an identity by their content.
-var contentDiffer = sync.OnceValue(func() *structdiff.Differ { return structdiff.MustNew(Coverage().Structure) })

@@ -114,7 +114,7 @@ func (d *differ) workflows(base, head *Package) map[string]bool {
 
 func (d *differ) workflow(b, h *workflow) {
 	wf := b.c.identity()
-	d.content = formats.NewContentHasher(contentDiffer, structdiff.Input{Doc: b.c.doc}, structdiff.Input{Doc: h.c.doc})
+	d.content = formats.NewContentHasher(Coverage().Structure, structdiff.Input{Doc: b.c.doc}, structdiff.Input{Doc: h.c.doc})
 	d.roles(b.queryRoles, h.queryRoles, b.subject+"/queryRoles", "workflow "+wf, "queryRoles", h.c.doc)
 	d.refSlots(b.refs, h.refs, b.subject, "workflow "+wf, h.c.doc)
 
