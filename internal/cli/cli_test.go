@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,15 +26,7 @@ var binary string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	var remove func()
-	var err error
-	if binary, remove, err = testenv.BuildBreakwater(""); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	code := m.Run()
-	remove()
-	os.Exit(code)
+	os.Exit(testenv.RunWithBreakwater(m, "", &binary))
 }
 
 type result struct {

@@ -28,15 +28,7 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	var remove func()
-	var err error
-	if binary, remove, err = testenv.BuildBreakwater(""); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	code := m.Run()
-	remove()
-	os.Exit(code)
+	os.Exit(testenv.RunWithBreakwater(m, "", &binary))
 }
 
 // crashRig is a fake Tray, a database and how to run the commands on them.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"testing"
 )
 
 // BuildBreakwater builds cmd/breakwater into a new temporary directory for
@@ -29,4 +30,19 @@ func BuildBreakwater(ldflags string) (binary string, remove func(), err error) {
 		return "", nil, fmt.Errorf("building breakwater: %v\n%s", err, out)
 	}
 	return binary, remove, nil
+}
+
+// RunWithBreakwater is a TestMain's body for tests of the real binary:
+// it builds it into *binary, runs the tests and removes it again.
+//
+//	func TestMain(m *testing.M) { os.Exit(testenv.RunWithBreakwater(m, "", &binary)) }
+func RunWithBreakwater(m *testing.M, ldflags string, binary *string) int {
+	b, remove, err := BuildBreakwater(ldflags)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	defer remove()
+	*binary = b
+	return m.Run()
 }

@@ -30,15 +30,7 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	var remove func()
-	var err error
-	if binary, remove, err = testenv.BuildBreakwater("-X main.version=e2e"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	remove()
-	os.Exit(code)
+	os.Exit(testenv.RunWithBreakwater(m, "-X main.version=e2e", &binary))
 }
 
 // result is one run of the binary.
